@@ -1,0 +1,32 @@
+// The configuration a plugin reads: the directives of CONTRACT section 2, validated and merged
+// for the virtual host that serves the request. Read-only while requests are served.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace natomedia {
+
+struct SiteConfig {
+  bool enabled = false;               // NatoMedia On|Off
+  std::string base_path;              // NatoMediaBasePath, "" or "/p" (no trailing slash)
+  std::string public_url;             // NatoMediaPublicURL, no trailing slash; "" when unset
+  std::string feed_path;              // NatoMediaFeed
+  std::string media_root;             // NatoMediaMediaRoot (realpath'd at start-up)
+  std::string templates_dir;          // NatoMediaTemplates (site overrides)
+  uint64_t download_quota = 0;        // NatoMediaDownloadQuota; 0: no quota
+
+  // Server-wide settings (the same in every virtual host).
+  long code_lifetime = 1800;          // NatoMediaCodeLifetime, seconds
+  long resend_cooldown = 60;          // NatoMediaResendCooldown, seconds
+  long session_idle = 1800;           // NatoMediaSessionIdle, seconds
+  long session_max = 43200;           // NatoMediaSessionMax, seconds
+  std::string mail_transport;         // NatoMediaMailTransport URL
+  std::string mail_from;              // NatoMediaMailFrom
+  std::string memcached;              // NatoMediaMemcached configuration string
+  std::string password_deny_list;     // NatoMediaPasswordDenyList path, "" when none
+  std::string share_dir;              // templates, i18n and schemas shipped with the install
+};
+
+}  // namespace natomedia

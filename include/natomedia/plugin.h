@@ -1,0 +1,146 @@
+// The plugin SDK: the one door between a plugin and mod_natomedia's core.
+//
+// A plugin is a shared object that defines its entry point with NATOMEDIA_PLUGIN(...). At
+// configuration time the core calls the plugin's setup function with a PluginHost, through which
+// the plugin registers routes, schema migrations, counters, event listeners and providers. While
+// requests are served the core calls the registered handlers with a Context, which gives the
+// request and the services. Handlers run on many threads at once; a Context belongs to one request.
+//
+// A handler may throw: the core catches everything at its boundary, logs it and answers 500.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <natomedia/config.h>
+#include <natomedia/feed.h>
+#include <natomedia/http.h>
+#include <natomedia/services.h>
+#include <natomedia/status.h>
+#include <natomedia/values.h>
+
+// Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
+#define NATOMEDIA_ABI_VERSION 1u
+
+namespace natomedia {
+
+// Everything a handler can reach while it answers one request.
+class Context {
+ public:
+  virtual ~Context() = default;
+
+  virtual const Request& request() const = 0;
+  virtual const SiteConfig& config() const = 0;
+
+  // This request's database connection (acquired on first use). When the database cannot be
+  // reached every call on it returns Unavailable.
+  virtual Sql& sql() = 0;
+  virtual Cache& cache() = 0;
+  virtual Outbox& outbox() = 0;
+  virtual const Templates& templates() const = 0;
+  virtual const I18n& i18n() const = 0;
+  virtual Crypto& crypto() = 0;
+  virtual const Feed& feed() const = 0;
+  virtual Metrics& metrics() = 0;
+  virtual const Clock& clock() const = 0;
+
+  // The signed-in account, asked of the identity provider once per request.
+  virtual std::optional<Account> account() = 0;
+  // Forgets the cached answer of account(), after signing in or out.
+  virtual void reset_account() = 0;
+  // Tells every listener of the event, in plugin load order. A listener's failure is logged and
+  // does not stop the others.
+  virtual void emit(const AccountEventData& event) = 0;
+  // A provider another plugin registered with PluginHost::provide, or nullptr.
+  virtual std::shared_ptr<void> provider(const std::string& name, int version) const = 0;
+
+  // Adds Set-Cookie to the answer (Secure and the __Host- prefix on HTTPS).
+  virtual void set_cookie(const CookieSpec& cookie) = 0;
+  // The value of a cookie the core wrote (it knows the __Host- prefix), or nullopt.
+  virtual std::optional<std::string> cookie(const std::string& name) const = 0;
+  // The CSRF token for the forms of this answer (sets the binding cookie when there is none).
+  virtual std::string csrf_token() = 0;
+  // Binds CSRF tokens to a new random value from now on (after sign-in and sign-out).
+  virtual void rotate_csrf() = 0;
+
+  // Writes to httpd's error log with the request's id. Never pass a secret, code or password.
+  virtual void log(LogLevel level, const std::string& message) = 0;
+
+  // A page from `tmpl` with the common values (lang, strings, base path, csrf_token, account,
+  // the lang-switch links) added to `vars`.
+  virtual Response page(int status, const std::string& tmpl, Vars vars) = 0;
+  // The one error page: a status with a message from the string catalogue.
+  virtual Response error(int status, const std::string& message_key) = 0;
+
+  // base_path + path, for links in pages.
+  std::string url(const std::string& path) const { return request().base_path + path; }
+  // NatoMediaPublicURL + base_path + path, for links in mail and feeds.
+  std::string absolute_url(const std::string& path) const {
+    return config().public_url + request().base_path + path;
+  }
+};
+
+using Handler = std::function<Response(Context&)>;
+using EventListener = std::function<void(Context&, const AccountEventData&)>;
+
+struct RouteOptions {
+  // POST routes check csrf_token (and Origin / Sec-Fetch-Site) before the handler runs; RFC 8058
+  // one-click unsubscribe is the rare route that must not.
+  bool csrf = true;
+};
+
+// Registration, at configuration time only (never while requests are served).
+class PluginHost {
+ public:
+  virtual ~PluginHost() = default;
+
+  virtual const std::string& plugin_name() const = 0;
+  virtual const SiteConfig& server_config() const = 0;
+
+  // `pattern` is a path under NatoMediaBasePath; a segment "{name}" matches one path segment,
+  // which the handler reads from Request::route. The same pattern with another method adds to
+  // the Allow list of the 405 answer.
+  virtual void route(const std::string& method, const std::string& pattern, Handler handler,
+                     RouteOptions options = {}) = 0;
+  virtual void migration(Migration migration) = 0;
+  virtual void counter(const std::string& name, const std::string& help) = 0;
+  virtual void on(AccountEvent event, EventListener listener) = 0;
+  virtual void identity_provider(std::shared_ptr<IdentityProvider> provider) = 0;
+  // A service for other plugins, found with Context::provider(name, version).
+  virtual void provide(const std::string& name, int version, std::shared_ptr<void> service) = 0;
+  // A folder laid out like the share directory: DIR/templates/PLUGIN/NAME.html (rendered as
+  // "PLUGIN/NAME.html") and DIR/i18n/*.strings. Plugins installed with the module need not call
+  // it: their resources are in the share directory already. Looked up after NatoMediaTemplates.
+  virtual void resources_dir(const std::string& dir) = 0;
+};
+
+}  // namespace natomedia
+
+extern "C" {
+
+// What a plugin's entry point returns. abi_version comes first and never moves, so the core can
+// read it from a plugin built for any ABI and refuse a mismatch before touching anything else.
+struct natomedia_plugin_info {
+  uint32_t abi_version;
+  const char* name;
+  const char* version;
+  void (*setup)(natomedia::PluginHost* host);
+};
+
+typedef const natomedia_plugin_info* (*natomedia_plugin_entry_fn)(void);
+}
+
+#define NATOMEDIA_PLUGIN_ENTRY_SYMBOL "natomedia_plugin_entry"
+
+// Defines the plugin's entry point. Use once per plugin, at namespace scope.
+#define NATOMEDIA_PLUGIN(plugin_name, plugin_version, setup_fn)                               \
+  extern "C" __attribute__((visibility("default"))) const natomedia_plugin_info*              \
+  natomedia_plugin_entry(void) {                                                               \
+    static const natomedia_plugin_info info = {NATOMEDIA_ABI_VERSION, plugin_name,             \
+                                               plugin_version, setup_fn};                      \
+    return &info;                                                                              \
+  }

@@ -1,0 +1,106 @@
+// Well-known providers: services one plugin offers the others through PluginHost::provide and
+// Context::provider(name, version), as httpd modules do with ap_register_provider. A plugin that
+// needs one checks for nullptr (the plugin that offers it may not be loaded) and answers 503.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <natomedia/plugin.h>
+
+namespace natomedia {
+
+// ---- "natomedia.codes" v1: emailed one-time codes (the verification plugin) --------------------
+
+enum class CodePurpose { kVerifyAccount, kResetPassword };
+
+struct CodeIssue {
+  enum class Outcome {
+    kSent,         // a code is stored and its mail queued (in the caller's transaction)
+    kCooldown,     // inside NatoMediaResendCooldown: retry_after says when
+    kRateLimited,  // hourly limit per address, account or client IP: retry_after says when
+    kUnavailable,  // memcached (or SQL) could not be reached: answer 503
+  };
+  Outcome outcome = Outcome::kUnavailable;
+  long retry_after = 0;  // seconds
+};
+
+enum class CodeCheck {
+  kOk,           // right code: consumed (no second use, even racing)
+  kWrong,        // wrong code, still alive
+  kDead,         // expired, used, replaced, killed by too many tries, or never issued
+  kUnavailable,  // memcached could not be reached
+};
+
+class CodeService {
+ public:
+  virtual ~CodeService() = default;
+  // Issues a code for `purpose` to `account` and queues its mail with `sql` (the caller's
+  // connection, so the mail commits with the caller's transaction), in the account's language.
+  virtual CodeIssue issue(Context& ctx, Sql& sql, CodePurpose purpose, const Account& account) = 0;
+  // Checks and, when right, consumes the code typed for `email` (spaces and dashes ignored).
+  virtual CodeCheck check(Context& ctx, CodePurpose purpose, const std::string& email,
+                          const std::string& typed) = 0;
+};
+
+constexpr const char* kCodeServiceName = "natomedia.codes";
+constexpr int kCodeServiceVersion = 1;
+
+// ---- "natomedia.accounts" v1: accounts and sessions (the authentication plugin) ----------------
+
+class AccountService {
+ public:
+  virtual ~AccountService() = default;
+  // The account with this address (normalised as the plugin does), NotFound when none.
+  virtual Result<Account> find_by_email(Context& ctx, const std::string& email) = 0;
+  // pending -> verified (emits AccountEvent::kVerified); Ok when it already was verified.
+  virtual Result<Account> mark_verified(Context& ctx, int64_t account_id) = 0;
+  // Starts a new session for the account in this browser (a new id, the cookie set).
+  virtual Status sign_in(Context& ctx, const Account& account) = 0;
+};
+
+constexpr const char* kAccountServiceName = "natomedia.accounts";
+constexpr int kAccountServiceVersion = 1;
+
+// ---- "natomedia.newsletter" v1 (the newsletter plugin) -----------------------------------------
+
+class NewsletterService {
+ public:
+  virtual ~NewsletterService() = default;
+  virtual Result<bool> subscribed(Context& ctx, int64_t account_id) = 0;
+};
+
+constexpr const char* kNewsletterServiceName = "natomedia.newsletter";
+constexpr int kNewsletterServiceVersion = 1;
+
+// ---- "natomedia.downloads" v1 (the media_gateway plugin) ---------------------------------------
+
+struct DownloadRecord {
+  std::string item_id;
+  std::string rendition;
+  std::string title;       // the item's headline in the visitor's language
+  uint64_t bytes = 0;
+  std::time_t at = 0;
+};
+
+class DownloadService {
+ public:
+  virtual ~DownloadService() = default;
+  virtual Result<std::vector<DownloadRecord>> recent(Context& ctx, int64_t account_id,
+                                                     size_t limit) = 0;
+};
+
+constexpr const char* kDownloadServiceName = "natomedia.downloads";
+constexpr int kDownloadServiceVersion = 1;
+
+// A provider as its interface, or nullptr when no loaded plugin offers it.
+template <typename T>
+std::shared_ptr<T> find_provider(const Context& ctx, const char* name, int version) {
+  return std::static_pointer_cast<T>(ctx.provider(name, version));
+}
+
+}  // namespace natomedia

@@ -1,0 +1,91 @@
+#include "core/plugin_loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+namespace natomedia::core {
+
+LoadedPlugin::~LoadedPlugin() {
+  if (handle_) dlclose(handle_);
+}
+
+std::string plugin_path(const std::string& name_or_path, const std::string& plugin_dir) {
+  if (name_or_path.find('/') != std::string::npos) return name_or_path;
+  return plugin_dir + "/natomedia_" + name_or_path + ".so";
+}
+
+std::vector<std::string> available_plugins(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return names;
+  const std::string prefix = "natomedia_", suffix = ".so";
+  while (dirent* e = readdir(d)) {
+    std::string f = e->d_name;
+    if (f.size() > prefix.size() + suffix.size() && f.compare(0, prefix.size(), prefix) == 0 &&
+        f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0)
+      names.push_back(f.substr(prefix.size(), f.size() - prefix.size() - suffix.size()));
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+static std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out.empty() ? "none" : out;
+}
+
+static bool valid_bare_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& name_or_path,
+                                                  const std::string& plugin_dir) {
+  const bool bare = name_or_path.find('/') == std::string::npos;
+  if (bare && !valid_bare_name(name_or_path))
+    return Status::Invalid("'" + name_or_path +
+                           "' is not a plugin name (lower-case letters, digits, '_') nor a path");
+  const std::string path = plugin_path(name_or_path, plugin_dir);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    if (bare)
+      return Status::Invalid("no plugin '" + name_or_path + "' in " + plugin_dir + " (looked for " +
+                             path + "); plugins found there: " + join(available_plugins(plugin_dir)));
+    return Status::Invalid("plugin file " + path + " does not exist");
+  }
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) return Status::Invalid("cannot load plugin " + path + ": " + dlerror());
+  auto entry = reinterpret_cast<natomedia_plugin_entry_fn>(
+      dlsym(handle, NATOMEDIA_PLUGIN_ENTRY_SYMBOL));
+  if (!entry) {
+    dlclose(handle);
+    return Status::Invalid(path + " is not a mod_natomedia plugin: it has no " +
+                           NATOMEDIA_PLUGIN_ENTRY_SYMBOL + " entry point (use NATOMEDIA_PLUGIN)");
+  }
+  const natomedia_plugin_info* info = entry();
+  if (!info) {
+    dlclose(handle);
+    return Status::Invalid(path + ": its entry point returned no plugin description");
+  }
+  if (info->abi_version != NATOMEDIA_ABI_VERSION) {
+    const uint32_t got = info->abi_version;
+    dlclose(handle);
+    return Status::Invalid("plugin " + path + " was built for plugin ABI version " +
+                           std::to_string(got) + ", but this mod_natomedia has ABI version " +
+                           std::to_string(NATOMEDIA_ABI_VERSION) +
+                           "; rebuild the plugin against this version's SDK");
+  }
+  if (!info->name || !*info->name || !info->setup) {
+    dlclose(handle);
+    return Status::Invalid(path + ": its plugin description lacks a name or a setup function");
+  }
+  return std::make_shared<LoadedPlugin>(handle, info, path);
+}
+
+}  // namespace natomedia::core

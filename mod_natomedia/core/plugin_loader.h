@@ -1,0 +1,42 @@
+// Loads plugin shared objects the way apr_dbd_get_driver loads its drivers: a bare name is looked
+// up as DIR/natomedia_NAME.so, anything with a '/' is a path. The ABI version is read before
+// anything else in the plugin is touched.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <natomedia/plugin.h>
+
+namespace natomedia::core {
+
+class LoadedPlugin {
+ public:
+  LoadedPlugin(void* handle, const natomedia_plugin_info* info, std::string path)
+      : handle_(handle), info_(info), path_(std::move(path)) {}
+  ~LoadedPlugin();
+  LoadedPlugin(const LoadedPlugin&) = delete;
+  LoadedPlugin& operator=(const LoadedPlugin&) = delete;
+
+  const natomedia_plugin_info& info() const { return *info_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void* handle_;
+  const natomedia_plugin_info* info_;
+  std::string path_;
+};
+
+// The path a plugin reference names: bare names resolve under plugin_dir.
+std::string plugin_path(const std::string& name_or_path, const std::string& plugin_dir);
+
+// The bare names of the plugins found in `dir` (natomedia_*.so), sorted.
+std::vector<std::string> available_plugins(const std::string& dir);
+
+// Invalid with a message that says what would be right: for an unknown bare name, the plugins
+// that exist in the directory; for an ABI mismatch, both version numbers.
+Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& name_or_path,
+                                                  const std::string& plugin_dir);
+
+}  // namespace natomedia::core

@@ -1,0 +1,67 @@
+// The PluginHost the core hands each plugin's setup function: collects routes, migrations,
+// counters, listeners and providers for one configuration generation. Configuration time only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <natomedia/plugin.h>
+
+#include "core/event_bus.h"
+#include "core/metrics_registry.h"
+#include "core/migrations.h"
+#include "core/plugin_loader.h"
+#include "core/router.h"
+
+namespace natomedia::core {
+
+class PluginRegistry : public PluginHost {
+ public:
+  explicit PluginRegistry(SiteConfig server_config);
+
+  // Runs the plugin's setup. Invalid when setup threw or registered something invalid (a
+  // duplicate route, a second identity provider…), with the plugin's name in the message.
+  Status setup(const std::shared_ptr<LoadedPlugin>& plugin);
+
+  const std::string& plugin_name() const override { return current_; }
+  const SiteConfig& server_config() const override { return server_config_; }
+  void route(const std::string& method, const std::string& pattern, Handler handler,
+             RouteOptions options) override;
+  void migration(Migration migration) override;
+  void counter(const std::string& name, const std::string& help) override;
+  void on(AccountEvent event, EventListener listener) override;
+  void identity_provider(std::shared_ptr<IdentityProvider> provider) override;
+  void provide(const std::string& name, int version, std::shared_ptr<void> service) override;
+  void resources_dir(const std::string& dir) override;
+
+  const Router& router() const { return router_; }
+  const Extensions& extensions() const { return extensions_; }
+  MetricsRegistry& metrics() { return metrics_; }
+  const std::vector<OwnedMigration>& migrations() const { return migrations_; }
+  // Plugin resource folders in load order (DIR/templates/PLUGIN/NAME, DIR/i18n/*.strings).
+  const std::vector<std::pair<std::string, std::string>>& resource_dirs() const {
+    return resource_dirs_;
+  }
+  const std::vector<std::shared_ptr<LoadedPlugin>>& plugins() const { return plugins_; }
+
+ private:
+  void fail(const std::string& message);
+
+  // First, so it is destroyed last: the handlers, listeners and providers below hold code and
+  // vtables that live in the plugins' shared objects.
+  std::vector<std::shared_ptr<LoadedPlugin>> plugins_;
+  SiteConfig server_config_;
+  std::string current_ = "core";
+  std::vector<std::string> errors_;
+  Router router_;
+  Extensions extensions_;
+  MetricsRegistry metrics_;
+  std::vector<OwnedMigration> migrations_;
+  std::vector<std::pair<std::string, std::string>> resource_dirs_;  // (plugin, dir)
+};
+
+// The core's own counters (CONTRACT section 11); plugins declare theirs in setup.
+void declare_core_counters(MetricsRegistry& metrics);
+
+}  // namespace natomedia::core

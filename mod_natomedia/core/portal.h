@@ -1,0 +1,74 @@
+// The request pipeline in plain C++: from a request as httpd received it to the answer, through
+// routing, input validation (CONTRACT section 7), language choice, CSRF checks and the handler.
+// The module translates request_rec to IncomingRequest and Answer back; everything between is
+// here, so it is tested without httpd.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <natomedia/plugin.h>
+
+#include "core/event_bus.h"
+#include "core/router.h"
+
+namespace natomedia::core {
+
+class MetricsRegistry;
+
+// The long-lived services of one configuration generation, shared by all requests.
+struct Services {
+  const Router* router = nullptr;
+  const Extensions* extensions = nullptr;
+  MetricsRegistry* metrics = nullptr;
+  Cache* cache = nullptr;
+  Crypto* crypto = nullptr;
+  const Templates* templates = nullptr;
+  const I18n* i18n = nullptr;
+  Outbox* outbox = nullptr;
+  const Clock* clock = nullptr;
+};
+
+// What differs per virtual host.
+struct Site {
+  SiteConfig config;
+  const Feed* feed = nullptr;  // never null while serving (an empty feed when none is configured)
+};
+
+struct IncomingRequest {
+  std::string method;
+  std::string path;       // decoded by httpd, before the base path is taken off
+  std::string raw_query;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  bool body_too_large = false;
+  std::string client_ip;
+  bool https = false;
+};
+
+class Logger {
+ public:
+  virtual ~Logger() = default;
+  virtual void log(LogLevel level, const std::string& message) = 0;
+};
+
+using SqlFactory = std::function<std::unique_ptr<Sql>()>;
+
+struct Answer {
+  bool declined = false;  // not the portal's: httpd serves it as usual
+  Response response;
+};
+
+// Whether a request for `path` must be read (body) and handled by the portal at all.
+bool portal_owns(const Services& services, const Site& site, const std::string& path);
+
+Answer handle_request(const Services& services, const Site& site, const IncomingRequest& in,
+                      const SqlFactory& sql_factory, Logger& logger);
+
+// Security headers every portal page carries.
+void add_page_headers(Response& response);
+
+}  // namespace natomedia::core

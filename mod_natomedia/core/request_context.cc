@@ -1,0 +1,130 @@
+#include "core/request_context.h"
+
+#include <natomedia/text.h>
+
+#include "core/metrics_registry.h"
+#include "core/sql_dbd.h"
+
+namespace natomedia::core {
+
+static const char* kCsrfCookie = "nm_csrf";
+
+RequestContext::RequestContext(const Services& services, const Site& site, Request request,
+                               const SqlFactory& sql_factory, Logger& logger)
+    : services_(services), site_(site), request_(std::move(request)),
+      sql_factory_(sql_factory), logger_(logger) {
+  if (auto b = cookie(kCsrfCookie)) csrf_binding_ = *b;
+}
+
+Sql& RequestContext::sql() {
+  if (!sql_) {
+    sql_ = sql_factory_ ? sql_factory_() : nullptr;
+    if (!sql_) {
+      services_.metrics->add("natomedia_sql_errors_total");
+      sql_ = std::make_unique<UnavailableSql>("no database connection (see the error log)");
+    }
+  }
+  return *sql_;
+}
+
+Metrics& RequestContext::metrics() { return *services_.metrics; }
+
+std::optional<Account> RequestContext::account() {
+  if (!account_known_) {
+    account_known_ = true;
+    const auto& identity = services_.extensions->identity;
+    if (identity) account_ = identity->resolve(*this);
+  }
+  return account_;
+}
+
+void RequestContext::emit(const AccountEventData& event) {
+  for (const auto& [type, entry] : services_.extensions->listeners) {
+    if (type != event.type) continue;
+    try {
+      entry.second(*this, event);
+    } catch (const std::exception& e) {
+      log(LogLevel::kError, "event listener of plugin " + entry.first + " failed: " + e.what());
+    } catch (...) {
+      log(LogLevel::kError, "event listener of plugin " + entry.first + " failed");
+    }
+  }
+}
+
+std::shared_ptr<void> RequestContext::provider(const std::string& name, int version) const {
+  auto it = services_.extensions->providers.find({name, version});
+  return it == services_.extensions->providers.end() ? nullptr : it->second;
+}
+
+std::string RequestContext::cookie_name(const std::string& name) const {
+  // RFC 6265bis: __Host- cookies are Secure, host-only and Path=/, so no subdomain can plant them.
+  return request_.https ? "__Host-" + name : name;
+}
+
+void RequestContext::set_cookie(const CookieSpec& c) {
+  std::string v = cookie_name(c.name) + "=" + c.value + "; Path=/";
+  if (c.max_age >= 0) v += "; Max-Age=" + std::to_string(c.max_age);
+  if (c.http_only) v += "; HttpOnly";
+  if (!c.same_site.empty()) v += "; SameSite=" + c.same_site;
+  if (request_.https) v += "; Secure";
+  set_cookies_.push_back(std::move(v));
+}
+
+std::optional<std::string> RequestContext::cookie(const std::string& name) const {
+  return request_.cookies.get(cookie_name(name));
+}
+
+std::string RequestContext::csrf_token() {
+  if (csrf_binding_.empty()) rotate_csrf();
+  return services_.crypto->sign("csrf", csrf_binding_);
+}
+
+void RequestContext::rotate_csrf() {
+  csrf_binding_ = services_.crypto->random_token(16);
+  set_cookie({kCsrfCookie, csrf_binding_, -1, true, "Lax"});
+}
+
+bool RequestContext::csrf_valid() const {
+  auto token = request_.form.get("csrf_token");
+  if (!token || csrf_binding_.empty()) return false;
+  return services_.crypto->verify("csrf", csrf_binding_, *token);
+}
+
+Response RequestContext::page(int status, const std::string& tmpl, Vars vars) {
+  const std::string& lang = request_.lang;
+  const std::string other = lang == "fr" ? "en" : "fr";
+  vars["lang"] = lang;
+  vars["base"] = request_.base_path;
+  vars["csrf_token"] = csrf_token();
+  vars["lang_switch_url"] = request_.base_path + request_.path + "?lang=" + other;
+  vars["lang_switch_code"] = other;
+  vars["path"] = request_.path;
+  if (auto a = account()) {
+    vars["signed_in"] = true;
+    vars["account_email"] = a->email;
+  }
+  Response r;
+  r.status = status;
+  auto html = services_.templates->render(tmpl, vars, lang);
+  if (!html.ok()) {
+    log(LogLevel::kError, "template " + tmpl + ": " + html.status().message());
+    r.status = 500;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = "Internal error: a page template is broken. The error log says which.\n";
+    return r;
+  }
+  r.body = std::move(*html);
+  add_page_headers(r);
+  return r;
+}
+
+Response RequestContext::error(int status, const std::string& message_key) {
+  const std::string code = std::to_string(status);
+  Vars vars;
+  vars["status"] = code;
+  vars["title"] = services_.i18n->text(request_.lang, "error." + code + ".title");
+  vars["message"] = services_.i18n->text(request_.lang, message_key);
+  return page(status, "core/error.html", std::move(vars));
+}
+
+}  // namespace natomedia::core

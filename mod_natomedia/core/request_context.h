@@ -1,0 +1,66 @@
+// The Context a handler receives: one per request, used by one thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <natomedia/plugin.h>
+
+#include "core/portal.h"
+
+namespace natomedia::core {
+
+class RequestContext : public Context {
+ public:
+  RequestContext(const Services& services, const Site& site, Request request,
+                 const SqlFactory& sql_factory, Logger& logger);
+
+  const Request& request() const override { return request_; }
+  const SiteConfig& config() const override { return site_.config; }
+  Sql& sql() override;
+  Cache& cache() override { return *services_.cache; }
+  Outbox& outbox() override { return *services_.outbox; }
+  const Templates& templates() const override { return *services_.templates; }
+  const I18n& i18n() const override { return *services_.i18n; }
+  Crypto& crypto() override { return *services_.crypto; }
+  const Feed& feed() const override { return *site_.feed; }
+  Metrics& metrics() override;
+  const Clock& clock() const override { return *services_.clock; }
+
+  std::optional<Account> account() override;
+  void reset_account() override { account_.reset(); account_known_ = false; }
+  void emit(const AccountEventData& event) override;
+  std::shared_ptr<void> provider(const std::string& name, int version) const override;
+
+  void set_cookie(const CookieSpec& cookie) override;
+  std::optional<std::string> cookie(const std::string& name) const override;
+  std::string csrf_token() override;
+  void rotate_csrf() override;
+  void log(LogLevel level, const std::string& message) override { logger_.log(level, message); }
+
+  Response page(int status, const std::string& tmpl, Vars vars) override;
+  Response error(int status, const std::string& message_key) override;
+
+  // Whether the form's csrf_token matches this browser's binding cookie.
+  bool csrf_valid() const;
+  // The Set-Cookie values this request produced, to add to whatever answer it gets.
+  const std::vector<std::string>& set_cookies() const { return set_cookies_; }
+
+ private:
+  std::string cookie_name(const std::string& name) const;
+
+  const Services& services_;
+  const Site& site_;
+  Request request_;
+  const SqlFactory& sql_factory_;
+  Logger& logger_;
+  std::unique_ptr<Sql> sql_;
+  std::optional<Account> account_;
+  bool account_known_ = false;
+  std::string csrf_binding_;
+  std::vector<std::string> set_cookies_;
+};
+
+}  // namespace natomedia::core

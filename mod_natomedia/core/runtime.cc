@@ -1,0 +1,144 @@
+#include "core/runtime.h"
+
+#include <algorithm>
+
+#include "core/crypto_service.h"
+#include "core/feed_loader.h"
+#include "core/feed_service.h"
+#include "core/i18n_catalogue.h"
+#include "core/mail_sender.h"
+#include "core/memcached_cache.h"
+#include "core/secret_keys.h"
+#include "core/template_engine.h"
+
+namespace natomedia::core {
+
+namespace {
+
+class EmptyFeed : public Feed {
+ public:
+  EmptyFeed() : snapshot_(std::make_shared<FeedSnapshot>()) {}
+  std::shared_ptr<const FeedSnapshot> snapshot() const override { return snapshot_; }
+
+ private:
+  std::shared_ptr<const FeedSnapshot> snapshot_;
+};
+
+}  // namespace
+
+Runtime::Runtime() : empty_feed_(std::make_unique<EmptyFeed>()) {}
+Runtime::~Runtime() = default;
+
+Status Runtime::build(const RuntimeSettings& settings, Logger& logger) {
+  settings_ = settings;
+  const SiteConfig& server = settings_.server;
+  registry_ = std::make_unique<PluginRegistry>(server);
+
+  auto keys = SecretKeys::load(settings_.secret_file);
+  if (!keys.ok()) return Status::Invalid("NatoMediaSecretFile: " + keys.status().message());
+  crypto_ = std::make_unique<CryptoService>(*keys);
+
+  for (const auto& ref : settings_.plugins) {
+    auto plugin = load_plugin(ref.name_or_path, settings_.plugin_dir);
+    if (!plugin.ok())
+      return Status::Invalid("NatoMediaPlugin " + ref.name_or_path + " (" + ref.where +
+                             "): " + plugin.status().message());
+    Status s = registry_->setup(*plugin);
+    if (!s.ok())
+      return Status::Invalid("NatoMediaPlugin " + ref.name_or_path + " (" + ref.where +
+                             "): " + s.message());
+  }
+
+  // Look-up order: the site's overrides, then plugins' own folders, then the install's defaults.
+  std::vector<std::string> template_dirs, i18n_dirs;
+  if (!server.templates_dir.empty()) {
+    template_dirs.push_back(server.templates_dir);
+    i18n_dirs.push_back(server.templates_dir + "/i18n");
+  }
+  for (const auto& [plugin, dir] : registry_->resource_dirs()) {
+    template_dirs.push_back(dir + "/templates");
+    i18n_dirs.push_back(dir + "/i18n");
+  }
+  template_dirs.push_back(server.share_dir + "/templates");
+  i18n_dirs.push_back(server.share_dir + "/i18n");
+  auto catalogue = Catalogue::load(i18n_dirs);
+  if (!catalogue.ok()) return Status::Invalid("string catalogues: " + catalogue.status().message());
+  i18n_ = *catalogue;
+  templates_ = std::make_unique<TemplateEngine>(template_dirs, i18n_);
+
+  if (!server.mail_transport.empty()) {
+    auto t = parse_mail_transport(server.mail_transport);
+    if (!t.ok()) return Status::Invalid("NatoMediaMailTransport: " + t.status().message());
+    transport_ = *t;
+  }
+  MailIdentity from{"", "localhost", ""};
+  if (!server.mail_from.empty()) {
+    auto f = parse_mail_from(server.mail_from);
+    if (!f.ok()) return Status::Invalid("NatoMediaMailFrom: " + f.status().message());
+    from = *f;
+  }
+  outbox_ = std::make_unique<SqlOutbox>(from, *crypto_, clock_, registry_->metrics());
+  if (!server.mail_transport.empty())
+    sender_ = std::make_unique<MailSender>(transport_, from.address, registry_->metrics(), clock_);
+
+  init_xml_library();
+  const std::string xsd = server.share_dir + "/schemas/natomedia-feed.xsd";
+  auto schema = FeedSchema::load(xsd);
+  if (!schema.ok()) return Status::Invalid("feed schema " + xsd + ": " + schema.status().message());
+  schema_ = *schema;
+
+  cache_ = std::make_unique<MemcachedCache>(server.memcached);
+  MetricsRegistry* metrics = &registry_->metrics();
+  cache_->on_error = [metrics] { metrics->add("natomedia_memcached_errors_total"); };
+
+  services_.router = &registry_->router();
+  services_.extensions = &registry_->extensions();
+  services_.metrics = metrics;
+  services_.cache = cache_.get();
+  services_.crypto = crypto_.get();
+  services_.templates = templates_.get();
+  services_.i18n = i18n_.get();
+  services_.outbox = outbox_.get();
+  services_.clock = &clock_;
+  (void)logger;
+  return Status::Ok();
+}
+
+const Feed* Runtime::feed_for(const std::string& path, Logger& logger) {
+  if (path.empty()) return empty_feed_.get();
+  auto it = feed_by_path_.find(path);
+  if (it != feed_by_path_.end()) return it->second;
+  MetricsRegistry* metrics = &registry_->metrics();
+  auto log_error = [&logger, metrics, path](const std::string& message) {
+    metrics->add("natomedia_feed_reload_failures_total");
+    logger.log(LogLevel::kError, "feed " + path + " refused, last good feed kept: " + message);
+  };
+  auto service = std::make_unique<FeedService>(path, schema_, log_error,
+                                               [] { return std::time(nullptr); });
+  Status s = service->load_now();
+  if (!s.ok()) logger.log(LogLevel::kError, "feed " + path + " not loaded: " + s.message());
+  const Feed* feed = service.get();
+  feeds_.push_back(std::move(service));
+  feed_by_path_[path] = feed;
+  return feed;
+}
+
+void Runtime::refresh_gauges() {
+  uint64_t items = 0;
+  std::time_t last = 0;
+  for (const auto& feed : feeds_) {
+    auto snap = feed->snapshot();
+    items += snap->items.size();
+    last = std::max(last, snap->loaded_at);
+  }
+  registry_->metrics().set("natomedia_feed_items", items);
+  registry_->metrics().set("natomedia_feed_last_reload_timestamp_seconds",
+                           static_cast<uint64_t>(last));
+}
+
+Status Runtime::start_child() {
+  if (settings_.server.memcached.empty()) return Status::Ok();
+  return cache_->start();
+}
+
+}  // namespace natomedia::core

@@ -1,0 +1,264 @@
+// natomedia-admin: the operator's command-line tool (CONTRACT section 10). It reads the same
+// httpd.conf as the module (--config) or takes --db DRIVER:PARAMS, and works on the same SQL
+// database through the core's services.
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admin_config.h"
+#include "admin_newsletter.h"
+#include "core/feed_loader.h"
+#include "core/migrations.h"
+#include "core/plugin_loader.h"
+#include "core/plugin_registry.h"
+#include "core/sql_dbd.h"
+
+namespace natomedia::admin {
+
+namespace {
+
+// Exit codes, as sysexits(3) has them.
+constexpr int kOk = 0, kFailed = 1, kUsage = 64, kUnavailable = 69, kConfig = 78;
+
+const char* kUsageText =
+    "usage: natomedia-admin [--config HTTPD_CONF | --db DRIVER:PARAMS] COMMAND ...\n"
+    "\n"
+    "Commands:\n"
+    "  db migrate             apply the schema migrations of the core and the plugins\n"
+    "  feed validate FILE     check a content feed (exit 0 valid, 1 invalid, reasons with lines)\n"
+    "  outbox status          count the mail outbox's messages by state\n"
+    "  newsletter send [--dry-run]\n"
+    "                         queue an issue of the feed's items since the last one to every\n"
+    "                         subscriber (--dry-run: show what would go, queue nothing)\n"
+    "  subscribers export     write the subscribers and their consent as CSV to stdout\n"
+    "\n"
+    "Options:\n"
+    "  --config FILE   read DBDriver, DBDParams and the NatoMedia* directives from httpd.conf\n"
+    "                  (Include followed); default /etc/apache2/apache2.conf when it exists\n"
+    "  --db D:P        the database directly, e.g. sqlite3:/var/lib/natomedia/accounts.db or\n"
+    "                  \"pgsql:host=db dbname=natomedia user=natomedia\"\n"
+    "  --plugin-dir D  where bare plugin names are found (default: the install's)\n"
+    "  --share-dir D   the install's share directory (schemas)\n"
+    "  -h, --help      this text\n";
+
+struct Options {
+  std::string config, db, plugin_dir, share_dir;
+  std::vector<std::string> args;
+};
+
+// PREFIX from PREFIX/bin/natomedia-admin.
+std::string install_prefix() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "/usr";
+  std::string p(buf, static_cast<size_t>(n));
+  for (int i = 0; i < 2; ++i) p = p.substr(0, p.rfind('/'));
+  return p.empty() ? "/" : p;
+}
+
+int usage_error(const std::string& message) {
+  std::cerr << "natomedia-admin: " << message << "\n\n" << kUsageText;
+  return kUsage;
+}
+
+class Tool {
+ public:
+  explicit Tool(Options o) : opts_(std::move(o)) {
+    apr_pool_create(&pool_, nullptr);
+    const std::string prefix = install_prefix();
+    if (opts_.plugin_dir.empty()) opts_.plugin_dir = prefix + "/lib/natomedia/plugins";
+    if (opts_.share_dir.empty()) opts_.share_dir = prefix + "/share/natomedia";
+  }
+  ~Tool() {
+    sql_.reset();
+    apr_pool_destroy(pool_);
+  }
+
+  int run() {
+    const auto& a = opts_.args;
+    if (a.size() == 2 && a[0] == "db" && a[1] == "migrate") return db_migrate();
+    if (a.size() == 3 && a[0] == "feed" && a[1] == "validate") return feed_validate(a[2]);
+    if (a.size() == 2 && a[0] == "outbox" && a[1] == "status") return outbox_status();
+    if (a.size() >= 2 && a.size() <= 3 && a[0] == "newsletter" && a[1] == "send" &&
+        (a.size() == 2 || a[2] == "--dry-run"))
+      return newsletter_send(a.size() == 3);
+    if (a.size() == 2 && a[0] == "subscribers" && a[1] == "export") return subscribers_export();
+    std::string words;
+    for (const auto& w : a) words += (words.empty() ? "" : " ") + w;
+    return usage_error(a.empty() ? "no command given" : "unknown command: " + words);
+  }
+
+ private:
+  // Reads --config (or the default httpd.conf) once.
+  Status load_config() {
+    if (config_loaded_) return Status::Ok();
+    config_loaded_ = true;
+    std::string path = opts_.config;
+    if (path.empty() && opts_.db.empty() && access("/etc/apache2/apache2.conf", R_OK) == 0)
+      path = "/etc/apache2/apache2.conf";
+    if (path.empty()) return Status::Ok();
+    auto values = read_httpd_conf(path);
+    if (!values.ok()) return values.status();
+    config_ = *values;
+    auto dir = config_.last.find("natomediaplugindir");
+    if (dir != config_.last.end()) opts_.plugin_dir = dir->second;
+    auto share = config_.last.find("natomediasharedir");
+    if (share != config_.last.end()) opts_.share_dir = share->second;
+    return Status::Ok();
+  }
+
+  Status open_db() {
+    Status s = load_config();
+    if (!s.ok()) return s;
+    std::string driver, params;
+    if (!opts_.db.empty()) {
+      size_t colon = opts_.db.find(':');
+      if (colon == std::string::npos)
+        return Status::Invalid("--db takes DRIVER:PARAMS, e.g. sqlite3:/path/accounts.db");
+      driver = opts_.db.substr(0, colon);
+      params = opts_.db.substr(colon + 1);
+    } else {
+      auto d = config_.last.find("dbdriver");
+      auto p = config_.last.find("dbdparams");
+      if (d == config_.last.end() || p == config_.last.end())
+        return Status::Invalid("no database: give --db DRIVER:PARAMS, or --config with DBDriver "
+                               "and DBDParams");
+      driver = d->second;
+      params = p->second;
+    }
+    auto sql = core::open_dbd(driver, params, pool_);
+    if (!sql.ok()) return sql.status();
+    sql_ = std::move(*sql);
+    return Status::Ok();
+  }
+
+  int report(const Status& s) {
+    std::cerr << "natomedia-admin: " << s.message() << "\n";
+    if (s.code() == Status::Code::kInvalid) return kConfig;
+    if (s.code() == Status::Code::kUnavailable) return kUnavailable;
+    return kFailed;
+  }
+
+  int db_migrate() {
+    Status s = open_db();
+    if (!s.ok()) return report(s);
+    // The plugins named in httpd.conf contribute their own migrations.
+    core::PluginRegistry registry{SiteConfig{}};
+    for (const auto& name : config_.plugins) {
+      auto plugin = core::load_plugin(name, opts_.plugin_dir);
+      if (!plugin.ok()) return report(plugin.status());
+      Status setup = registry.setup(*plugin);
+      if (!setup.ok()) return report(setup);
+    }
+    auto result = core::migrate(*sql_, registry.migrations());
+    if (!result.ok()) return report(result.status());
+    if (result->applied.empty()) std::cout << "schema is up to date\n";
+    for (const auto& line : result->applied) std::cout << "applied " << line << "\n";
+    return kOk;
+  }
+
+  int feed_validate(const std::string& file) {
+    Status s = load_config();
+    if (!s.ok()) return report(s);
+    core::init_xml_library();
+    const std::string xsd = opts_.share_dir + "/schemas/natomedia-feed.xsd";
+    auto schema = core::FeedSchema::load(xsd);
+    if (!schema.ok()) {
+      std::cerr << "natomedia-admin: schema " << xsd << ": " << schema.status().message() << "\n";
+      return kConfig;
+    }
+    Status v = core::validate_feed_file(file, **schema);
+    if (!v.ok()) {
+      std::cerr << v.message() << "\n";
+      return kFailed;
+    }
+    std::cout << file << ": valid\n";
+    return kOk;
+  }
+
+  int outbox_status() {
+    Status s = open_db();
+    if (!s.ok()) return report(s);
+    auto rows = sql_->query(
+        "SELECT status, COUNT(*) AS n, MIN(created_at) AS oldest FROM mail_outbox GROUP BY status "
+        "ORDER BY status",
+        {});
+    if (!rows.ok()) return report(rows.status());
+    if (rows->empty()) std::cout << "the outbox is empty\n";
+    for (size_t i = 0; i < rows->size(); ++i)
+      std::cout << rows->text(i, "status") << "\t" << rows->text(i, "n") << "\n";
+    return kOk;
+  }
+
+  int newsletter_send(bool dry_run) {
+    Status s = open_db();
+    if (s.ok()) {
+      NewsletterSendOptions options;
+      options.dry_run = dry_run;
+      s = send_newsletter(*sql_, config_.last, opts_.share_dir, options, std::cout);
+    }
+    return s.ok() ? kOk : report(s);
+  }
+
+  int subscribers_export() {
+    Status s = open_db();
+    if (s.ok()) s = export_subscribers(*sql_, std::cout);
+    return s.ok() ? kOk : report(s);
+  }
+
+  Options opts_;
+  apr_pool_t* pool_ = nullptr;
+  bool config_loaded_ = false;
+  ConfigValues config_;
+  std::unique_ptr<core::OwnedDbdSql> sql_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const std::string& flag) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)flag;
+      return argv[++i];
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsageText;
+      return kOk;
+    } else if (a == "--config" || a == "--db" || a == "--plugin-dir" || a == "--share-dir") {
+      const char* v = value(a);
+      if (!v) return usage_error(a + " needs a value");
+      (a == "--config" ? o.config : a == "--db" ? o.db : a == "--plugin-dir" ? o.plugin_dir
+                                                                               : o.share_dir) = v;
+    } else if (a == "--dry-run") {  // a sub-command's option (newsletter send)
+      o.args.push_back(a);
+    } else if (a.size() > 1 && a[0] == '-') {
+      return usage_error("unknown option " + a);
+    } else {
+      o.args.push_back(a);
+    }
+  }
+  apr_initialize();
+  int rc;
+  {
+    Tool tool(std::move(o));
+    rc = tool.run();
+  }
+  apr_terminate();
+  return rc;
+}
+
+}  // namespace natomedia::admin
+
+int main(int argc, char** argv) { return natomedia::admin::main(argc, argv); }
