@@ -1,0 +1,263 @@
+#include "core/memcached_cache.h"
+
+#include <libmemcached/memcached.h>
+#include <libmemcachedutil-1.0/pool.h>
+
+#include <cctype>
+#include <ctime>
+#include <vector>
+
+#include <natomedia/text.h>
+
+#include "core/crypto_service.h"
+
+namespace natomedia {
+namespace core {
+namespace {
+
+constexpr char kExample[] =
+    "\"--SERVER=127.0.0.1:11211\" or "
+    "\"--SERVER=10.0.0.1:11211 --SERVER=10.0.0.2:11211\"";
+constexpr uint64_t kTimeoutMs = 500;
+constexpr uint64_t kRetrySeconds = 2;
+constexpr uint64_t kFailureLimit = 2;
+constexpr long kRelativeTtlMax = 30L * 24 * 3600;  // beyond this memcached reads a Unix time
+
+bool mentions(const std::string& config, const std::string& option) {
+  std::string upper = config;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return upper.find("--" + option) != std::string::npos;
+}
+
+time_t expiration(long ttl_seconds) {
+  if (ttl_seconds <= 0) return 0;
+  if (ttl_seconds > kRelativeTtlMax) return std::time(nullptr) + ttl_seconds;
+  return ttl_seconds;
+}
+
+bool storable_byte(char c) { return c > 0x20 && c < 0x7f; }
+
+}  // namespace
+
+Status check_memcached_config(const std::string& raw) {
+  std::string config(text::trim(raw));
+  if (config.empty())
+    return Status::Invalid("the memcached configuration is empty; a right value is " +
+                           std::string(kExample));
+  char error[1024] = {0};
+  if (libmemcached_check_configuration(config.data(), config.size(), error, sizeof error) !=
+      MEMCACHED_SUCCESS) {
+    return Status::Invalid("memcached configuration \"" + config + "\": " + error +
+                           "; a right value is " + kExample);
+  }
+  memcached_st* memc = memcached(config.data(), config.size());
+  uint32_t servers = memc ? memcached_server_count(memc) : 0;
+  if (memc) memcached_free(memc);
+  if (servers == 0) {
+    return Status::Invalid("memcached configuration \"" + config +
+                           "\" names no server; a right value is " + kExample);
+  }
+  return Status::Ok();
+}
+
+// One connection taken from the pool for the length of one call.
+class MemcachedCache::Lease {
+ public:
+  explicit Lease(memcached_pool_st* pool) : pool_(pool) {
+    if (!pool_) return;
+    struct timespec wait = {1, 0};
+    memc_ = memcached_pool_fetch(pool_, &wait, &rc_);
+  }
+  ~Lease() {
+    if (memc_) memcached_pool_release(pool_, memc_);
+  }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+
+  memcached_st* get() const { return memc_; }
+  // Why there is no connection.
+  std::string why() const {
+    if (!pool_) return "not started";
+    return std::string("no connection free in the pool (") + memcached_strerror(nullptr, rc_) + ")";
+  }
+
+ private:
+  memcached_pool_st* pool_;
+  memcached_st* memc_ = nullptr;
+  memcached_return_t rc_ = MEMCACHED_FAILURE;
+};
+
+MemcachedCache::MemcachedCache(std::string config, std::string key_prefix)
+    : config_(text::trim(config)), prefix_(std::move(key_prefix)) {}
+
+MemcachedCache::~MemcachedCache() {
+  if (pool_) memcached_pool_destroy(pool_);
+  if (master_) memcached_free(master_);
+}
+
+Status MemcachedCache::start() {
+  if (pool_) return Status::Ok();
+  Status valid = check_memcached_config(config_);
+  if (!valid.ok()) return valid;
+  master_ = memcached(config_.data(), config_.size());
+  if (!master_) return Status::Internal("memcached: cannot create a client");
+
+  auto set = [this](memcached_behavior_t flag, uint64_t value) {
+    memcached_behavior_set(master_, flag, value);
+  };
+  if (!mentions(config_, "CONNECT-TIMEOUT")) set(MEMCACHED_BEHAVIOR_CONNECT_TIMEOUT, kTimeoutMs);
+  if (!mentions(config_, "POLL-TIMEOUT")) set(MEMCACHED_BEHAVIOR_POLL_TIMEOUT, kTimeoutMs);
+  if (!mentions(config_, "RETRY-TIMEOUT")) set(MEMCACHED_BEHAVIOR_RETRY_TIMEOUT, kRetrySeconds);
+  if (!mentions(config_, "DISTRIBUTION")) set(MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
+  set(MEMCACHED_BEHAVIOR_SUPPORT_CAS, 1);
+  set(MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, kFailureLimit);
+  set(MEMCACHED_BEHAVIOR_REMOVE_FAILED_SERVERS, 1);
+  // Without a dead timeout libmemcached never tries an ejected server again: it would stay
+  // "marked dead" (and, its retry time passed, back in the ring) until the process restarts.
+  if (!mentions(config_, "DEAD-TIMEOUT"))
+    set(MEMCACHED_BEHAVIOR_DEAD_TIMEOUT,
+        memcached_behavior_get(master_, MEMCACHED_BEHAVIOR_RETRY_TIMEOUT));
+
+  pool_ = memcached_pool_create(master_, 1, kPoolMax);
+  if (!pool_) return Status::Internal("memcached: cannot create the connection pool");
+  return Status::Ok();
+}
+
+std::string MemcachedCache::storage_key(const std::string& key) const {
+  bool plain =
+      !key.empty() && prefix_.size() + key.size() <= kMaxKeyBytes && key.compare(0, 2, "h:") != 0;
+  for (char c : key)
+    if (!storable_byte(c)) plain = false;
+  if (plain) return prefix_ + key;
+  return prefix_ + "h:" + text::hex_encode(sha256(key));
+}
+
+Status MemcachedCache::backend_error(memcached_st* memc, int rc, const std::string& op) {
+  auto code = static_cast<memcached_return_t>(rc);
+  const char* detail = memc ? memcached_last_error_message(memc) : nullptr;
+  std::string message =
+      "memcached " + op + ": " + (detail && *detail ? detail : memcached_strerror(memc, code));
+  if (on_error) on_error();
+  return Status::Unavailable(message);
+}
+
+CacheEntry MemcachedCache::get(const std::string& key) {
+  CacheEntry entry;
+  Lease lease(pool_);
+  memcached_st* memc = lease.get();
+  if (!memc) {
+    entry.error = "memcached get: " + lease.why();
+    if (on_error) on_error();
+    return entry;
+  }
+  std::string k = storage_key(key);
+  const char* keys[] = {k.data()};
+  size_t lengths[] = {k.size()};
+  memcached_return_t rc = memcached_mget(memc, keys, lengths, 1);
+  if (memcached_success(rc)) {
+    memcached_result_st* result = memcached_fetch_result(memc, nullptr, &rc);
+    if (result) {
+      entry.outcome = CacheOutcome::kHit;
+      entry.value.assign(memcached_result_value(result), memcached_result_length(result));
+      entry.cas = memcached_result_cas(result);
+      memcached_result_free(result);
+      // Read up to the END line so the connection goes back to the pool clean.
+      while ((result = memcached_fetch_result(memc, nullptr, &rc)) != nullptr)
+        memcached_result_free(result);
+      if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) return entry;
+      entry = CacheEntry();
+    } else if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) {
+      entry.outcome = CacheOutcome::kMiss;
+      return entry;
+    }
+  }
+  entry.outcome = CacheOutcome::kError;
+  entry.error = backend_error(memc, rc, "get").message();
+  return entry;
+}
+
+Status MemcachedCache::store(const std::string& op, const std::string& key,
+                             const std::string& value, long ttl_seconds, uint64_t cas) {
+  Lease lease(pool_);
+  memcached_st* memc = lease.get();
+  if (!memc) {
+    if (on_error) on_error();
+    return Status::Unavailable("memcached " + op + ": " + lease.why());
+  }
+  std::string k = storage_key(key);
+  time_t exp = expiration(ttl_seconds);
+  memcached_return_t rc;
+  if (op == "add") {
+    rc = memcached_add(memc, k.data(), k.size(), value.data(), value.size(), exp, 0);
+  } else if (op == "cas") {
+    rc = memcached_cas(memc, k.data(), k.size(), value.data(), value.size(), exp, 0, cas);
+  } else {
+    rc = memcached_set(memc, k.data(), k.size(), value.data(), value.size(), exp, 0);
+  }
+  if (memcached_success(rc)) return Status::Ok();
+  if (op == "add" && (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS))
+    return Status::Conflict("memcached add: the key exists");
+  if (op == "cas" && rc == MEMCACHED_DATA_EXISTS)
+    return Status::Conflict("memcached cas: the entry changed");
+  if (op == "cas" && rc == MEMCACHED_NOTFOUND)
+    return Status::NotFound("memcached cas: the entry is gone");
+  if (rc == MEMCACHED_E2BIG) return Status::Invalid("memcached " + op + ": the value is too big");
+  return backend_error(memc, rc, op);
+}
+
+Status MemcachedCache::set(const std::string& key, const std::string& value, long ttl_seconds) {
+  return store("set", key, value, ttl_seconds, 0);
+}
+
+Status MemcachedCache::add(const std::string& key, const std::string& value, long ttl_seconds) {
+  return store("add", key, value, ttl_seconds, 0);
+}
+
+Status MemcachedCache::cas(const std::string& key, const std::string& value, long ttl_seconds,
+                           uint64_t cas) {
+  return store("cas", key, value, ttl_seconds, cas);
+}
+
+Status MemcachedCache::remove(const std::string& key) {
+  Lease lease(pool_);
+  memcached_st* memc = lease.get();
+  if (!memc) {
+    if (on_error) on_error();
+    return Status::Unavailable("memcached delete: " + lease.why());
+  }
+  std::string k = storage_key(key);
+  memcached_return_t rc = memcached_delete(memc, k.data(), k.size(), 0);
+  if (memcached_success(rc)) return Status::Ok();
+  if (rc == MEMCACHED_NOTFOUND) return Status::NotFound("memcached delete: no such key");
+  return backend_error(memc, rc, "delete");
+}
+
+Result<uint64_t> MemcachedCache::increment(const std::string& key, uint64_t delta,
+                                           long ttl_seconds) {
+  if (delta > UINT32_MAX) return Status::Invalid("memcached incr: delta above 2^32 - 1");
+  Lease lease(pool_);
+  memcached_st* memc = lease.get();
+  if (!memc) {
+    if (on_error) on_error();
+    return Status::Unavailable("memcached incr: " + lease.why());
+  }
+  std::string k = storage_key(key);
+  std::string initial = std::to_string(delta);
+  // incr never creates; add creates but loses to a racing add, after which incr must succeed.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    uint64_t value = 0;
+    memcached_return_t rc =
+        memcached_increment(memc, k.data(), k.size(), static_cast<uint32_t>(delta), &value);
+    if (memcached_success(rc)) return value;
+    if (rc != MEMCACHED_NOTFOUND) return backend_error(memc, rc, "incr");
+    rc = memcached_add(memc, k.data(), k.size(), initial.data(), initial.size(),
+                       expiration(ttl_seconds), 0);
+    if (memcached_success(rc)) return delta;
+    if (rc != MEMCACHED_NOTSTORED && rc != MEMCACHED_DATA_EXISTS)
+      return backend_error(memc, rc, "add");
+  }
+  return Status::Conflict("memcached incr: the entry kept appearing and vanishing");
+}
+
+}  // namespace core
+}  // namespace natomedia

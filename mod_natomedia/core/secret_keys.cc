@@ -1,0 +1,125 @@
+#include "core/secret_keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <natomedia/text.h>
+
+#include "core/crypto_service.h"
+
+namespace natomedia {
+namespace core {
+namespace {
+
+std::string quoted(const std::string& path) { return "secret file '" + path + "'"; }
+
+std::string how_to_make(const std::string& path) {
+  return "needs at least " + std::to_string(SecretKeys::kMinKeyBytes) +
+         " bytes of random data, e.g. `head -c 64 /dev/urandom > " + path + "`";
+}
+
+bool printable(char c) { return c >= 0x20 && c <= 0x7e; }
+
+// Splits on '\n' (dropping a '\r' before it) into the non-empty lines; false when the content
+// is not text (a byte that is neither printable nor a line end).
+bool text_lines(const std::string& content, std::vector<std::string>& lines) {
+  std::string line;
+  auto flush = [&] {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) lines.push_back(line);
+    line.clear();
+  };
+  for (size_t i = 0; i < content.size(); ++i) {
+    char c = content[i];
+    if (c == '\n') {
+      flush();
+    } else if (printable(c) || (c == '\r' && i + 1 < content.size() && content[i + 1] == '\n')) {
+      line += c;
+    } else {
+      return false;
+    }
+  }
+  flush();
+  return true;
+}
+
+SecretKeys::Key make_key(std::string material) {
+  SecretKeys::Key key;
+  key.id = text::hex_encode(sha256(material)).substr(0, 8);
+  key.material = std::move(material);
+  return key;
+}
+
+}  // namespace
+
+Result<SecretKeys> SecretKeys::parse(const std::string& content, const std::string& path) {
+  SecretKeys out;
+  std::vector<std::string> lines;
+  bool is_text = text_lines(content, lines);
+  bool one_key_a_line = is_text && !lines.empty();
+  for (const auto& line : lines)
+    if (line.size() < kMinKeyBytes) one_key_a_line = false;
+
+  if (one_key_a_line) {
+    for (auto& line : lines) out.keys.push_back(make_key(line));
+    return out;
+  }
+  if (content.size() < kMinKeyBytes) {
+    return Status::Invalid(quoted(path) + " is " + std::to_string(content.size()) + " bytes; " +
+                           how_to_make(path));
+  }
+  if (is_text && lines.size() > 1) {
+    out.warning = quoted(path) + " has a line shorter than " + std::to_string(kMinKeyBytes) +
+                  " characters, so the whole file is used as one key; for key rotation put one "
+                  "key of at least " +
+                  std::to_string(kMinKeyBytes) +
+                  " printable characters on each line, the current key first";
+  }
+  out.keys.push_back(make_key(content));
+  return out;
+}
+
+Result<SecretKeys> SecretKeys::load(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::Invalid(quoted(path) + " cannot be opened (" + std::strerror(errno) +
+                           "); it must exist, be readable by the user that starts httpd, and it " +
+                           how_to_make(path));
+  }
+  struct stat st;
+  std::string content;
+  std::string error;
+  if (fstat(fd, &st) != 0) {
+    error = std::string(" cannot be read (") + std::strerror(errno) + ")";
+  } else if (!S_ISREG(st.st_mode)) {
+    error = " is not a regular file";
+  } else if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
+    error = " is " + std::to_string(st.st_size) + " bytes; a secret file holds at most " +
+            std::to_string(kMaxFileBytes) + " bytes (is it the right file?)";
+  } else {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0 && content.size() <= kMaxFileBytes)
+      content.append(buf, static_cast<size_t>(n));
+    if (n < 0) error = std::string(" cannot be read (") + std::strerror(errno) + ")";
+  }
+  close(fd);
+  if (!error.empty()) return Status::Invalid(quoted(path) + error);
+
+  Result<SecretKeys> keys = parse(content, path);
+  if (keys.ok() && (st.st_mode & S_IROTH)) {
+    std::string mode = std::to_string((st.st_mode >> 6) & 7) +
+                       std::to_string((st.st_mode >> 3) & 7) + std::to_string(st.st_mode & 7);
+    std::string w = quoted(path) + " is readable by every user (mode 0" + mode +
+                    "); make it private to the user that reads it: `chmod 600 " + path + "`";
+    keys->warning = keys->warning.empty() ? w : keys->warning + "; " + w;
+  }
+  return keys;
+}
+
+}  // namespace core
+}  // namespace natomedia

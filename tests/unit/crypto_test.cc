@@ -1,0 +1,330 @@
+// CryptoService: randomness, HMAC known answers, signatures across a key rotation, argon2id
+// passwords and the bound on concurrent hashes.
+#include <cppunit/TestFixture.h>
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <natomedia/text.h>
+
+#include "core/crypto_service.h"
+#include "core/secret_keys.h"
+
+using natomedia::Status;
+using natomedia::core::CryptoService;
+using natomedia::core::dummy_password_hash;
+using natomedia::core::HashSlots;
+using natomedia::core::hmac_sha256;
+using natomedia::core::parse_argon2id_phc;
+using natomedia::core::PasswordParams;
+using natomedia::core::SecretKeys;
+namespace text = natomedia::text;
+
+namespace {
+
+const std::string kKeyA = "key-A-0123456789-0123456789-0123456789";
+const std::string kKeyB = "key-B-abcdefghij-abcdefghij-abcdefghij";
+
+SecretKeys keys_from(const std::string& content) {
+  auto keys = SecretKeys::parse(content, "test");
+  CPPUNIT_ASSERT_MESSAGE(keys.status().message(), keys.ok());
+  return *keys;
+}
+
+// Small argon2 cost for the tests that are not about the cost itself.
+const PasswordParams kCheap{1024, 1, 1};
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+class CryptoTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(CryptoTest);
+  CPPUNIT_TEST(testRandomBytes);
+  CPPUNIT_TEST(testDigitsAllDigitsUniform);
+  CPPUNIT_TEST(testRandomToken);
+  CPPUNIT_TEST(testHmacKnownAnswers);
+  CPPUNIT_TEST(testSha256Hex);
+  CPPUNIT_TEST(testPurposeHmac);
+  CPPUNIT_TEST(testSignVerify);
+  CPPUNIT_TEST(testSignTampering);
+  CPPUNIT_TEST(testSignRotation);
+  CPPUNIT_TEST(testEqual);
+  CPPUNIT_TEST(testPasswordHashFormat);
+  CPPUNIT_TEST(testPasswordVerify);
+  CPPUNIT_TEST(testPasswordMalformed);
+  CPPUNIT_TEST(testNeedsRehash);
+  CPPUNIT_TEST(testDummyHash);
+  CPPUNIT_TEST(testConcurrencyLimit);
+  CPPUNIT_TEST(testSlotFreedInTime);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void testRandomBytes() {
+    CryptoService c(keys_from(kKeyA));
+    std::string a = c.random_bytes(32);
+    std::string b = c.random_bytes(32);
+    CPPUNIT_ASSERT_EQUAL(size_t{32}, a.size());
+    CPPUNIT_ASSERT(a != b);
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, c.random_bytes(0).size());
+  }
+
+  void testDigitsAllDigitsUniform() {
+    CryptoService c(keys_from(kKeyA));
+    CPPUNIT_ASSERT_EQUAL(size_t{6}, c.random_digits(6).size());
+    const size_t n = 200000;
+    std::string digits = c.random_digits(n);
+    CPPUNIT_ASSERT_EQUAL(n, digits.size());
+    std::array<size_t, 10> counts{};
+    for (char d : digits) {
+      CPPUNIT_ASSERT(d >= '0' && d <= '9');
+      ++counts[d - '0'];
+    }
+    // Chi-square with 9 degrees of freedom: above 40 happens with p < 1e-5 for a fair source.
+    // Taking every byte modulo 10 (0-5 more likely) gives about 70 here, so the test can fail.
+    double expected = n / 10.0;
+    double chi2 = 0;
+    for (size_t k : counts) {
+      CPPUNIT_ASSERT(k > 0);
+      chi2 += (k - expected) * (k - expected) / expected;
+    }
+    CPPUNIT_ASSERT_MESSAGE("chi2 = " + std::to_string(chi2), chi2 < 40.0);
+  }
+
+  void testRandomToken() {
+    CryptoService c(keys_from(kKeyA));
+    std::string t = c.random_token(32);
+    CPPUNIT_ASSERT_EQUAL(size_t{43}, t.size());  // 32 bytes, unpadded base64url
+    std::string raw;
+    CPPUNIT_ASSERT(text::base64url_decode(t, raw));
+    CPPUNIT_ASSERT_EQUAL(size_t{32}, raw.size());
+    CPPUNIT_ASSERT(c.random_token(32) != t);
+  }
+
+  void testHmacKnownAnswers() {
+    // RFC 4231 test case 2.
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"),
+        text::hex_encode(hmac_sha256("Jefe", "what do ya want for nothing?")));
+    // RFC 4231 test case 1.
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
+        text::hex_encode(hmac_sha256(std::string(20, '\x0b'), "Hi There")));
+  }
+
+  void testSha256Hex() {
+    CryptoService c(keys_from(kKeyA));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        c.sha256_hex("abc"));
+  }
+
+  void testPurposeHmac() {
+    CryptoService c(keys_from(kKeyA));
+    std::string mac = c.hmac("code", "a@example.org:123456");
+    CPPUNIT_ASSERT_EQUAL(size_t{32}, mac.size());
+    // The documented derivation: HMAC(HMAC(current key, "natomedia:" + purpose), data).
+    CPPUNIT_ASSERT(mac ==
+                   hmac_sha256(hmac_sha256(kKeyA, "natomedia:code"), "a@example.org:123456"));
+    CPPUNIT_ASSERT(mac != c.hmac("session", "a@example.org:123456"));
+    CPPUNIT_ASSERT(mac != c.hmac("code", "a@example.org:123457"));
+    CryptoService other(keys_from(kKeyB));
+    CPPUNIT_ASSERT(mac != other.hmac("code", "a@example.org:123456"));
+  }
+
+  void testSignVerify() {
+    SecretKeys keys = keys_from(kKeyA);
+    CryptoService c(keys);
+    std::string sig = c.sign("download", "613342/hd1080:1700000000");
+    CPPUNIT_ASSERT(starts_with(sig, keys.keys[0].id + "."));
+    CPPUNIT_ASSERT_EQUAL(size_t{8 + 1 + 43}, sig.size());
+    CPPUNIT_ASSERT(c.verify("download", "613342/hd1080:1700000000", sig));
+    CPPUNIT_ASSERT(!c.verify("download", "613342/hd1080:1700000001", sig));
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", "613342/hd1080:1700000000", sig));
+    // A signature is never the hmac() of the same purpose and data.
+    std::string mac = text::base64url_encode(c.hmac("download", "613342/hd1080:1700000000"));
+    CPPUNIT_ASSERT(!c.verify("download", "613342/hd1080:1700000000", keys.keys[0].id + "." + mac));
+  }
+
+  void testSignTampering() {
+    CryptoService c(keys_from(kKeyA));
+    std::string data = "account:42";
+    std::string sig = c.sign("unsubscribe", data);
+    std::string flipped = sig;
+    flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", data, flipped));
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", data, sig.substr(0, sig.size() - 1)));
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", data, sig + "A"));
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", data, "deadbeef" + sig.substr(8)));
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", data, sig.substr(9)));
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", data, ""));
+    CPPUNIT_ASSERT(!c.verify("unsubscribe", data, "."));
+  }
+
+  void testSignRotation() {
+    CryptoService before(keys_from(kKeyA));
+    std::string old_sig = before.sign("download", "item");
+    SecretKeys rotated = keys_from(kKeyB + "\n" + kKeyA + "\n");
+    CryptoService after(rotated);
+    CPPUNIT_ASSERT(after.verify("download", "item", old_sig));
+    std::string new_sig = after.sign("download", "item");
+    CPPUNIT_ASSERT(starts_with(new_sig, rotated.keys[0].id + "."));
+    CPPUNIT_ASSERT(new_sig != old_sig);
+    CPPUNIT_ASSERT(after.verify("download", "item", new_sig));
+    CPPUNIT_ASSERT(!before.verify("download", "item", new_sig));
+    // Once the old key leaves the file its signatures stop working.
+    CryptoService retired(keys_from(kKeyB));
+    CPPUNIT_ASSERT(!retired.verify("download", "item", old_sig));
+    // The key id is only a label: the old id with a signature made by another key fails.
+    std::string forged = old_sig.substr(0, 9) + new_sig.substr(9);
+    CPPUNIT_ASSERT(!after.verify("download", "item", forged));
+  }
+
+  void testEqual() {
+    CryptoService c(keys_from(kKeyA));
+    CPPUNIT_ASSERT(c.equal("", ""));
+    CPPUNIT_ASSERT(c.equal("123456", "123456"));
+    CPPUNIT_ASSERT(!c.equal("123456", "123457"));
+    CPPUNIT_ASSERT(!c.equal("123456", "12345"));
+    CPPUNIT_ASSERT(!c.equal("12345", "123456"));
+    CPPUNIT_ASSERT(!c.equal("", "1"));
+    CPPUNIT_ASSERT(!c.equal(std::string("a\0b", 3), std::string("a\0c", 3)));
+    CPPUNIT_ASSERT(c.equal(std::string("a\0b", 3), std::string("a\0b", 3)));
+  }
+
+  void testPasswordHashFormat() {
+    CryptoService c(keys_from(kKeyA));  // the default, OWASP minimum, parameters
+    auto phc = c.password_hash("Correct-Horse-9");
+    CPPUNIT_ASSERT_MESSAGE(phc.status().message(), phc.ok());
+    CPPUNIT_ASSERT_MESSAGE(*phc, starts_with(*phc, "$argon2id$v=19$m=19456,t=2,p=1$"));
+    auto parsed = parse_argon2id_phc(*phc);
+    CPPUNIT_ASSERT(parsed.ok());
+    CPPUNIT_ASSERT_EQUAL(size_t{16}, parsed->salt_bytes);
+    CPPUNIT_ASSERT_EQUAL(size_t{32}, parsed->hash_bytes);
+    auto again = c.password_hash("Correct-Horse-9");
+    CPPUNIT_ASSERT(again.ok());
+    CPPUNIT_ASSERT(*again != *phc);  // a fresh salt each time
+    auto ok = c.password_verify("Correct-Horse-9", *phc);
+    CPPUNIT_ASSERT(ok.ok() && *ok);
+  }
+
+  void testPasswordVerify() {
+    CryptoService c(keys_from(kKeyA), kCheap);
+    auto phc = c.password_hash("Tr0ub4dor&3-long");
+    CPPUNIT_ASSERT(phc.ok());
+    auto right = c.password_verify("Tr0ub4dor&3-long", *phc);
+    CPPUNIT_ASSERT(right.ok() && *right);
+    auto wrong = c.password_verify("Tr0ub4dor&3-lonG", *phc);
+    CPPUNIT_ASSERT(wrong.ok() && !*wrong);
+    auto prefix = c.password_verify("Tr0ub4dor&3-lon", *phc);
+    CPPUNIT_ASSERT(prefix.ok() && !*prefix);
+    // Bytes after a NUL count: the password is never cut short.
+    std::string with_nul("ab\0cd", 5);
+    auto nul_phc = c.password_hash(with_nul);
+    CPPUNIT_ASSERT(nul_phc.ok());
+    auto cut = c.password_verify("ab", *nul_phc);
+    CPPUNIT_ASSERT(cut.ok() && !*cut);
+  }
+
+  void testPasswordMalformed() {
+    CryptoService c(keys_from(kKeyA), kCheap);
+    auto phc = c.password_hash("password-1A!");
+    CPPUNIT_ASSERT(phc.ok());
+    const std::string good = *phc;
+    const std::string bad[] = {
+        "",
+        "not a hash",
+        "$argon2id$v=19$m=19456,t=2,p=1$",
+        good.substr(0, good.rfind('$')),
+        "$argon2i" + good.substr(9),
+        "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
+        "$argon2id$v=19$m=99999999999,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaA",
+        "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$"
+        "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g",  // 4 GiB: refused, not run
+        "$argon2id$v=19$m=1024,t=1,p=1$c2FsdA*$aGFzaA",
+        good + "$extra",
+    };
+    for (const auto& phc_string : bad) {
+      auto r = c.password_verify("password-1A!", phc_string);
+      CPPUNIT_ASSERT_MESSAGE(phc_string, !r.ok());
+      CPPUNIT_ASSERT_MESSAGE(phc_string, r.status().code() == Status::Code::kInvalid);
+      CPPUNIT_ASSERT(c.password_needs_rehash(phc_string));
+    }
+  }
+
+  void testNeedsRehash() {
+    CryptoService current(keys_from(kKeyA), kCheap);
+    auto phc = current.password_hash("password-1A!");
+    CPPUNIT_ASSERT(phc.ok());
+    CPPUNIT_ASSERT(!current.password_needs_rehash(*phc));
+    CryptoService more_memory(keys_from(kKeyA), PasswordParams{2048, 1, 1});
+    CryptoService more_passes(keys_from(kKeyA), PasswordParams{1024, 2, 1});
+    CryptoService more_lanes(keys_from(kKeyA), PasswordParams{1024, 1, 2});
+    CPPUNIT_ASSERT(more_memory.password_needs_rehash(*phc));
+    CPPUNIT_ASSERT(more_passes.password_needs_rehash(*phc));
+    CPPUNIT_ASSERT(more_lanes.password_needs_rehash(*phc));
+    // The old hash still verifies under the new parameters, so sign-in can re-hash it.
+    auto ok = more_memory.password_verify("password-1A!", *phc);
+    CPPUNIT_ASSERT(ok.ok() && *ok);
+  }
+
+  void testDummyHash() {
+    const std::string& dummy = dummy_password_hash();
+    CPPUNIT_ASSERT(starts_with(dummy, "$argon2id$v=19$m=19456,t=2,p=1$"));
+    CPPUNIT_ASSERT_EQUAL(&dummy, &dummy_password_hash());  // made once
+    CryptoService c(keys_from(kKeyA));
+    CPPUNIT_ASSERT(!c.password_needs_rehash(dummy));
+    auto r = c.password_verify("any password at all", dummy);
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.ok() && !*r);
+  }
+
+  void testConcurrencyLimit() {
+    CryptoService c(keys_from(kKeyA), kCheap, 1);
+    CPPUNIT_ASSERT_EQUAL(1u, c.hash_slots().free_slots());
+    auto phc = c.password_hash("password-1A!");
+    CPPUNIT_ASSERT(phc.ok());
+    {
+      HashSlots::Guard held = c.hash_slots().acquire(std::chrono::milliseconds(0));
+      CPPUNIT_ASSERT(held.held());
+      CPPUNIT_ASSERT_EQUAL(0u, c.hash_slots().free_slots());
+      auto start = std::chrono::steady_clock::now();
+      auto r = c.password_hash("password-1A!");
+      auto waited = std::chrono::steady_clock::now() - start;
+      CPPUNIT_ASSERT(!r.ok());
+      CPPUNIT_ASSERT(r.status().code() == Status::Code::kUnavailable);
+      CPPUNIT_ASSERT(waited >= std::chrono::milliseconds(1900));
+      CPPUNIT_ASSERT(waited < std::chrono::milliseconds(4000));
+      auto v = c.password_verify("password-1A!", *phc);
+      CPPUNIT_ASSERT(v.status().code() == Status::Code::kUnavailable);
+    }
+    CPPUNIT_ASSERT_EQUAL(1u, c.hash_slots().free_slots());
+    auto v = c.password_verify("password-1A!", *phc);
+    CPPUNIT_ASSERT(v.ok() && *v);
+  }
+
+  void testSlotFreedInTime() {
+    CryptoService c(keys_from(kKeyA), kCheap, 2);
+    HashSlots::Guard a = c.hash_slots().acquire(std::chrono::milliseconds(0));
+    std::atomic<bool> holding{false};
+    std::thread holder([&c, &holding] {
+      HashSlots::Guard b = c.hash_slots().acquire(std::chrono::milliseconds(0));
+      holding = b.held();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    });
+    while (!holding && c.hash_slots().free_slots() > 0) std::this_thread::yield();
+    CPPUNIT_ASSERT_EQUAL(0u, c.hash_slots().free_slots());
+    auto r = c.password_hash("password-1A!");  // waits for the holder, then runs
+    holder.join();
+    CPPUNIT_ASSERT(holding);
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.ok());
+    CPPUNIT_ASSERT_EQUAL(1u, c.hash_slots().free_slots());
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(CryptoTest);
