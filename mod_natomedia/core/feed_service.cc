@@ -1,0 +1,71 @@
+#include "core/feed_service.h"
+
+#include <sys/stat.h>
+
+#include <limits>
+#include <utility>
+
+namespace natomedia {
+namespace core {
+
+FeedService::FeedService(std::string path, std::shared_ptr<const FeedSchema> schema,
+                         std::function<void(const std::string& message)> log_error,
+                         std::function<std::time_t()> now, LoadOptions options)
+    : path_(std::move(path)),
+      schema_(std::move(schema)),
+      log_error_(std::move(log_error)),
+      now_(std::move(now)),
+      options_(options),
+      current_(std::make_shared<const FeedSnapshot>()),
+      last_check_(std::numeric_limits<std::time_t>::min()) {}
+
+std::shared_ptr<const FeedSnapshot> FeedService::snapshot() const {
+  check_for_change();
+  return std::atomic_load(&current_);
+}
+
+void FeedService::check_for_change() const {
+  if (path_.empty() || schema_ == nullptr) return;
+  std::time_t now = now_();
+  std::time_t last = last_check_.load(std::memory_order_relaxed);
+  if (last != std::numeric_limits<std::time_t>::min() && now - last < 1 && now >= last) return;
+  // One thread a second wins the right to stat; the others serve what they have.
+  if (!last_check_.compare_exchange_strong(last, now, std::memory_order_relaxed)) return;
+  std::unique_lock<std::mutex> lock(reload_mutex_, std::try_to_lock);
+  if (!lock.owns_lock()) return;
+  struct stat st;
+  if (stat(path_.c_str(), &st) != 0) return;  // a file being replaced: look again later
+  FeedFileInfo seen = feed_file_info(st);
+  if (attempted_ && seen == last_attempt_) return;
+  attempted_ = true;  // each version of the file is tried, and a failure logged, once
+  last_attempt_ = seen;
+  Status status = reload_locked();
+  if (!status.ok() && log_error_) {
+    log_error_("natomedia: feed " + path_ +
+               " not reloaded, the last good one stays: " + status.message());
+  }
+}
+
+Status FeedService::load_now() {
+  if (path_.empty()) return Status::Invalid("no feed file configured");
+  if (schema_ == nullptr) return Status::Internal("no feed schema");
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  last_check_.store(now_(), std::memory_order_relaxed);
+  return reload_locked();
+}
+
+Status FeedService::reload_locked() const {
+  std::string content;
+  FeedFileInfo info;
+  Status status = read_feed_file(path_, options_.max_bytes, &content, &info);
+  if (!status.ok()) return status;
+  attempted_ = true;
+  last_attempt_ = info;
+  auto loaded = load_feed_document(content, path_, info.mtime, now_(), *schema_, options_);
+  if (!loaded.ok()) return loaded.status();
+  std::atomic_store(&current_, loaded.value());
+  return Status::Ok();
+}
+
+}  // namespace core
+}  // namespace natomedia

@@ -1,0 +1,60 @@
+// The live content feed: the last good snapshot of one feed file, reloaded when the file
+// changes. A reload runs on whichever request thread first notices the change (at most one
+// stat a second, one reload at a time); every other thread keeps getting the previous
+// snapshot meanwhile, and a broken file leaves the last good snapshot serving.
+#pragma once
+
+#include <atomic>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/feed_loader.h"
+#include "natomedia/feed.h"
+#include "natomedia/status.h"
+
+namespace natomedia {
+namespace core {
+
+class FeedService : public Feed {
+ public:
+  // `log_error` gets one message per failed reload (the reasons with line numbers); it may be
+  // called from any request thread. `now` is the clock (seconds) used for rate limiting and
+  // FeedSnapshot::loaded_at. An empty `path` means no feed: snapshot() stays empty.
+  FeedService(std::string path, std::shared_ptr<const FeedSchema> schema,
+              std::function<void(const std::string& message)> log_error,
+              std::function<std::time_t()> now, LoadOptions options = LoadOptions());
+
+  // The current snapshot, never null. May first run check_for_change(). Thread-safe.
+  std::shared_ptr<const FeedSnapshot> snapshot() const override;
+
+  // Stats the file at most once a second and reloads it when its inode, size or mtime moved
+  // since the last attempt; a failure is logged once per version of the file. Thread-safe;
+  // returns at once when another thread is already reloading.
+  void check_for_change() const;
+
+  // Loads the file now (start-up). On failure the current snapshot is kept and the reasons
+  // are returned, not logged.
+  Status load_now();
+
+ private:
+  // Reads and loads the file; publishes on success. Caller holds reload_mutex_.
+  Status reload_locked() const;
+
+  const std::string path_;
+  const std::shared_ptr<const FeedSchema> schema_;
+  const std::function<void(const std::string&)> log_error_;
+  const std::function<std::time_t()> now_;
+  const LoadOptions options_;
+
+  mutable std::shared_ptr<const FeedSnapshot> current_;  // std::atomic_load/atomic_store only
+  mutable std::atomic<std::time_t> last_check_;
+  mutable std::mutex reload_mutex_;
+  mutable FeedFileInfo last_attempt_;  // guarded by reload_mutex_
+  mutable bool attempted_ = false;     // guarded by reload_mutex_
+};
+
+}  // namespace core
+}  // namespace natomedia

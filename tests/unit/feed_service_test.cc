@@ -1,0 +1,222 @@
+// FeedService: reload on change without restart, last good feed kept on a broken file.
+#include "core/feed_service.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "feed_fixtures.h"
+
+namespace natomedia {
+namespace core {
+namespace {
+
+using testing::feed_xml;
+using testing::ItemSpec;
+
+const char kSchemaPath[] = NM_SOURCE_DIR "/schemas/natomedia-feed.xsd";
+
+std::string feed_with(const std::vector<std::string>& ids) {
+  std::vector<ItemSpec> items;
+  for (const std::string& id : ids) {
+    ItemSpec s;
+    s.id = id;
+    items.push_back(s);
+  }
+  return feed_xml(items);
+}
+
+class FeedServiceTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(FeedServiceTest);
+  CPPUNIT_TEST(testLoadNow);
+  CPPUNIT_TEST(testReloadOnChange);
+  CPPUNIT_TEST(testAtomicRenameReplacement);
+  CPPUNIT_TEST(testBrokenFileKeepsLastGood);
+  CPPUNIT_TEST(testBrokenAtStartUp);
+  CPPUNIT_TEST(testNoFeedConfigured);
+  CPPUNIT_TEST(testConcurrentReaders);
+  CPPUNIT_TEST_SUITE_END();
+
+ public:
+  void setUp() override {
+    auto schema = FeedSchema::load(kSchemaPath);
+    CPPUNIT_ASSERT(schema.ok());
+    schema_ = schema.value();
+    char dir[] = "/tmp/nm_feed_service_XXXXXX";
+    CPPUNIT_ASSERT(mkdtemp(dir) != nullptr);
+    dir_ = dir;
+    path_ = dir_ + "/feed.xml";
+    now_ = 1000;
+    logs_.clear();
+  }
+
+  void tearDown() override {
+    unlink(path_.c_str());
+    unlink((dir_ + "/new.xml").c_str());
+    rmdir(dir_.c_str());
+  }
+
+  void testLoadNow() {
+    write(feed_with({"a", "b"}));
+    auto service = make();
+    CPPUNIT_ASSERT(service->load_now().ok());
+    auto snap = service->snapshot();
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, snap->items.size());
+    CPPUNIT_ASSERT_EQUAL(std::time_t{1000}, snap->loaded_at);
+    CPPUNIT_ASSERT(snap->modified > 0);
+    CPPUNIT_ASSERT(!snap->version.empty());
+    CPPUNIT_ASSERT(logs_.empty());
+  }
+
+  void testReloadOnChange() {
+    write(feed_with({"a"}));
+    auto service = make();
+    CPPUNIT_ASSERT(service->load_now().ok());
+    auto first = service->snapshot();
+    write(feed_with({"a", "b", "c"}));
+    // Within the same second the file is not looked at again.
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, service->snapshot()->items.size());
+    now_ += 1;
+    auto second = service->snapshot();
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, second->items.size());
+    CPPUNIT_ASSERT_EQUAL(std::time_t{1001}, second->loaded_at);
+    CPPUNIT_ASSERT(first->version != second->version);
+    // The old snapshot a request still holds is untouched.
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, first->items.size());
+    // No change: the same snapshot object is served.
+    now_ += 5;
+    CPPUNIT_ASSERT(second == service->snapshot());
+    CPPUNIT_ASSERT(logs_.empty());
+  }
+
+  void testAtomicRenameReplacement() {
+    write(feed_with({"a"}));
+    auto service = make();
+    CPPUNIT_ASSERT(service->load_now().ok());
+    std::ofstream(dir_ + "/new.xml") << feed_with({"z"});
+    CPPUNIT_ASSERT_EQUAL(0, rename((dir_ + "/new.xml").c_str(), path_.c_str()));
+    now_ += 2;
+    service->check_for_change();
+    auto snap = service->snapshot();
+    CPPUNIT_ASSERT(snap->find("z") != nullptr);
+    CPPUNIT_ASSERT(snap->find("a") == nullptr);
+  }
+
+  void testBrokenFileKeepsLastGood() {
+    write(feed_with({"a", "b"}));
+    auto service = make();
+    CPPUNIT_ASSERT(service->load_now().ok());
+    auto good = service->snapshot();
+
+    std::string broken = feed_with({"a", "b"});
+    broken.replace(broken.find("</itemMeta>"), 11, "</itemMetaX>");  // line 13
+    write(broken);
+    now_ += 1;
+    CPPUNIT_ASSERT(good == service->snapshot());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logs_.size());
+    CPPUNIT_ASSERT_MESSAGE(logs_[0], logs_[0].find(path_ + ":13:") != std::string::npos);
+    CPPUNIT_ASSERT(logs_[0].find("last good") != std::string::npos);
+
+    // The same broken file is not re-parsed nor logged again every second.
+    now_ += 1;
+    CPPUNIT_ASSERT(good == service->snapshot());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logs_.size());
+
+    // Valid XML that breaks a rule of ours: also refused, with its line.
+    write(feed_with({"a", "a"}));
+    now_ += 1;
+    CPPUNIT_ASSERT(good == service->snapshot());
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, logs_.size());
+    CPPUNIT_ASSERT_MESSAGE(
+        logs_[1], logs_[1].find(path_ + ":19: element newsItem: id a") != std::string::npos);
+
+    // A deleted file keeps the last good feed too, silently until it comes back.
+    unlink(path_.c_str());
+    now_ += 1;
+    CPPUNIT_ASSERT(good == service->snapshot());
+    write(feed_with({"c"}));
+    now_ += 1;
+    CPPUNIT_ASSERT(service->snapshot()->find("c") != nullptr);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, logs_.size());
+  }
+
+  void testBrokenAtStartUp() {
+    write("<newsMessage>");
+    auto service = make();
+    Status status = service->load_now();
+    CPPUNIT_ASSERT(!status.ok());
+    CPPUNIT_ASSERT(status.message().find(path_ + ":1:") != std::string::npos);
+    auto snap = service->snapshot();
+    CPPUNIT_ASSERT(snap != nullptr);
+    CPPUNIT_ASSERT(snap->items.empty());
+    write(feed_with({"a"}));
+    now_ += 1;
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, service->snapshot()->items.size());
+  }
+
+  void testNoFeedConfigured() {
+    FeedService service("", schema_, nullptr, [] { return std::time_t{0}; });
+    CPPUNIT_ASSERT(service.snapshot() != nullptr);
+    CPPUNIT_ASSERT(service.snapshot()->items.empty());
+    CPPUNIT_ASSERT(!service.load_now().ok());
+  }
+
+  void testConcurrentReaders() {
+    write(feed_with({"a"}));
+    std::atomic<std::time_t> clock{1000};
+    FeedService service(
+        path_, schema_, [](const std::string&) {}, [&clock] { return clock.load(); });
+    CPPUNIT_ASSERT(service.load_now().ok());
+    std::atomic<bool> stop{false};
+    std::atomic<int> bad{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 4; ++t) {
+      readers.emplace_back([&] {
+        while (!stop) {
+          auto snap = service.snapshot();
+          size_t n = snap->items.size();
+          if (n != 1 && n != 2) ++bad;
+          for (const NewsItem& item : snap->items)
+            if (item.headline.get("en").text == nullptr) ++bad;
+        }
+      });
+    }
+    for (int round = 0; round < 20; ++round) {
+      std::ofstream(dir_ + "/new.xml") << (round % 2 ? feed_with({"a"}) : feed_with({"a", "b"}));
+      rename((dir_ + "/new.xml").c_str(), path_.c_str());
+      clock += 1;
+      usleep(5000);
+    }
+    stop = true;
+    for (auto& t : readers) t.join();
+    CPPUNIT_ASSERT_EQUAL(0, bad.load());
+    clock += 1;
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, service.snapshot()->items.size());  // round 19 wrote {"a"}
+  }
+
+ private:
+  std::unique_ptr<FeedService> make() {
+    return std::make_unique<FeedService>(
+        path_, schema_, [this](const std::string& m) { logs_.push_back(m); },
+        [this] { return now_; });
+  }
+
+  void write(const std::string& content) { std::ofstream(path_, std::ios::trunc) << content; }
+
+  std::shared_ptr<const FeedSchema> schema_;
+  std::string dir_, path_;
+  std::time_t now_ = 0;
+  std::vector<std::string> logs_;
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(FeedServiceTest);
+
+}  // namespace
+}  // namespace core
+}  // namespace natomedia
