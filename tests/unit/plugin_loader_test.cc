@@ -1,0 +1,69 @@
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "core/plugin_loader.h"
+
+namespace natomedia::core {
+namespace {
+
+class PluginLoaderTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(PluginLoaderTest);
+  CPPUNIT_TEST(testBareNamesResolveInTheDirectory);
+  CPPUNIT_TEST(testUnknownNameListsWhatExists);
+  CPPUNIT_TEST(testNotAPluginIsRefused);
+  CPPUNIT_TEST(testBadNames);
+  CPPUNIT_TEST_SUITE_END();
+
+  std::string dir_;
+
+ public:
+  void setUp() override {
+    char tmpl[] = "/tmp/nm-plugins-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    for (const char* f : {"natomedia_alpha.so", "natomedia_beta.so", "other.so"})
+      std::ofstream(dir_ + "/" + f) << "not an ELF file";
+  }
+  void tearDown() override {
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    CPPUNIT_ASSERT_EQUAL(0, std::system(cmd.c_str()));
+  }
+
+  void testBareNamesResolveInTheDirectory() {
+    CPPUNIT_ASSERT_EQUAL(dir_ + "/natomedia_alpha.so", plugin_path("alpha", dir_));
+    CPPUNIT_ASSERT_EQUAL(std::string("/x/y.so"), plugin_path("/x/y.so", dir_));
+    auto names = available_plugins(dir_);
+    CPPUNIT_ASSERT_EQUAL(size_t(2), names.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("alpha"), names[0]);
+    CPPUNIT_ASSERT_EQUAL(std::string("beta"), names[1]);
+  }
+
+  void testUnknownNameListsWhatExists() {
+    auto r = load_plugin("gamma", dir_);
+    CPPUNIT_ASSERT(!r.ok());
+    CPPUNIT_ASSERT(r.status().message().find("plugins found there: alpha, beta") !=
+                   std::string::npos);
+    auto p = load_plugin(dir_ + "/missing.so", dir_);
+    CPPUNIT_ASSERT(p.status().message().find("does not exist") != std::string::npos);
+  }
+
+  void testNotAPluginIsRefused() {
+    auto r = load_plugin("alpha", dir_);
+    CPPUNIT_ASSERT(!r.ok());
+    CPPUNIT_ASSERT(r.status().message().find("cannot load plugin") != std::string::npos);
+  }
+
+  void testBadNames() {
+    CPPUNIT_ASSERT(!load_plugin("Alpha", dir_).ok());
+    CPPUNIT_ASSERT(!load_plugin("", dir_).ok());
+    CPPUNIT_ASSERT(!load_plugin("a..b", dir_).ok());
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PluginLoaderTest);
+
+}  // namespace
+}  // namespace natomedia::core

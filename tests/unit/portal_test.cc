@@ -1,0 +1,225 @@
+// The request pipeline (core/portal.cc) without httpd: routing answers, input checks, CSRF,
+// language choice, exceptions turned into 500, and the base path.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <stdexcept>
+
+#include "core/clock.h"
+#include "core/crypto_service.h"
+#include "core/i18n_catalogue.h"
+#include "core/metrics_registry.h"
+#include "core/plugin_registry.h"
+#include "core/portal.h"
+#include "core/secret_keys.h"
+#include "core/template_engine.h"
+
+namespace natomedia::core {
+namespace {
+
+class NullLogger : public Logger {
+ public:
+  void log(LogLevel, const std::string& m) override { last = m; }
+  std::string last;
+};
+
+std::string header(const Response& r, const std::string& name) {
+  std::string out;
+  for (const auto& [n, v] : r.headers)
+    if (n == name) out += (out.empty() ? "" : "\n") + v;
+  return out;
+}
+
+class PortalTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(PortalTest);
+  CPPUNIT_TEST(testDeclinesWhatIsNotThePortals);
+  CPPUNIT_TEST(testNotFoundAndMethodNotAllowed);
+  CPPUNIT_TEST(testBadQueryAndBadFormAre400);
+  CPPUNIT_TEST(testBodyTooLargeIs413);
+  CPPUNIT_TEST(testPostNeedsCsrfToken);
+  CPPUNIT_TEST(testCrossSiteOriginRefused);
+  CPPUNIT_TEST(testRouteWithoutCsrf);
+  CPPUNIT_TEST(testHandlerExceptionIs500);
+  CPPUNIT_TEST(testLanguageFromQueryIsRemembered);
+  CPPUNIT_TEST(testBasePath);
+  CPPUNIT_TEST_SUITE_END();
+
+  std::unique_ptr<PluginRegistry> registry_;
+  std::unique_ptr<CryptoService> crypto_;
+  std::shared_ptr<Catalogue> i18n_;
+  std::unique_ptr<TemplateEngine> templates_;
+  SystemClock clock_;
+  Services services_;
+  Site site_;
+  NullLogger logger_;
+  SqlFactory no_sql_;
+
+  IncomingRequest get(const std::string& path, const std::string& query = "") {
+    IncomingRequest in;
+    in.method = "GET";
+    in.path = path;
+    in.raw_query = query;
+    in.client_ip = "127.0.0.1";
+    in.headers["host"] = "portal.test";
+    return in;
+  }
+
+  IncomingRequest post(const std::string& path, const std::string& body,
+                       const std::string& cookie = "") {
+    IncomingRequest in = get(path);
+    in.method = "POST";
+    in.body = body;
+    in.headers["content-type"] = "application/x-www-form-urlencoded";
+    if (!cookie.empty()) in.headers["cookie"] = cookie;
+    return in;
+  }
+
+  Answer handle(const IncomingRequest& in) {
+    return handle_request(services_, site_, in, no_sql_, logger_);
+  }
+
+ public:
+  void setUp() override {
+    registry_ = std::make_unique<PluginRegistry>(SiteConfig{});
+    registry_->route("GET", "/t/page", [](Context& ctx) {
+      Response r;
+      r.content_type = "text/plain";
+      r.body = "lang=" + ctx.request().lang + " token=" + ctx.csrf_token();
+      return r;
+    }, {});
+    registry_->route("POST", "/t/form", [](Context& ctx) {
+      Response r;
+      r.content_type = "text/plain";
+      r.body = "got " + ctx.request().form.get_or("x");
+      return r;
+    }, {});
+    registry_->route("POST", "/t/open", [](Context&) {
+      Response r;
+      r.body = "open";
+      return r;
+    }, RouteOptions{false});
+    registry_->route("GET", "/t/throw", [](Context&) -> Response {
+      throw std::runtime_error("boom");
+    }, {});
+    auto keys = SecretKeys::parse(std::string(64, 'k'), "test");
+    crypto_ = std::make_unique<CryptoService>(*keys);
+    i18n_ = *Catalogue::load({std::string(NM_SOURCE_DIR) + "/share/i18n"});
+    templates_ = std::make_unique<TemplateEngine>(
+        std::vector<std::string>{std::string(NM_SOURCE_DIR) + "/share/templates"}, i18n_);
+    services_ = Services();
+    services_.router = &registry_->router();
+    services_.extensions = &registry_->extensions();
+    services_.metrics = &registry_->metrics();
+    services_.crypto = crypto_.get();
+    services_.i18n = i18n_.get();
+    services_.templates = templates_.get();
+    services_.clock = &clock_;
+    site_ = Site();
+    site_.config.enabled = true;
+  }
+
+  void testDeclinesWhatIsNotThePortals() {
+    CPPUNIT_ASSERT(handle(get("/static.txt")).declined);
+    CPPUNIT_ASSERT(handle(get("/")).declined);
+    site_.config.enabled = false;
+    CPPUNIT_ASSERT(handle(get("/t/page")).declined);
+  }
+
+  void testNotFoundAndMethodNotAllowed() {
+    Answer a = handle(get("/t/nothing"));
+    CPPUNIT_ASSERT(!a.declined);
+    CPPUNIT_ASSERT_EQUAL(404, a.response.status);
+    CPPUNIT_ASSERT(a.response.body.find("<html") != std::string::npos);
+    Answer b = handle(post("/t/page", ""));
+    CPPUNIT_ASSERT_EQUAL(405, b.response.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"), header(b.response, "Allow"));
+  }
+
+  void testBadQueryAndBadFormAre400() {
+    CPPUNIT_ASSERT_EQUAL(400, handle(get("/t/page", "a=%ff")).response.status);
+    CPPUNIT_ASSERT_EQUAL(400, handle(get("/t/page", "a=%00")).response.status);
+    CPPUNIT_ASSERT_EQUAL(400, handle(get("/t/page", "a=%zz")).response.status);
+    CPPUNIT_ASSERT_EQUAL(400, handle(post("/t/form", "x=%C3%28")).response.status);
+    IncomingRequest multipart = post("/t/form", "--b\r\n");
+    multipart.headers["content-type"] = "multipart/form-data; boundary=b";
+    CPPUNIT_ASSERT_EQUAL(400, handle(multipart).response.status);
+  }
+
+  void testBodyTooLargeIs413() {
+    IncomingRequest in = post("/t/form", "");
+    in.body_too_large = true;
+    CPPUNIT_ASSERT_EQUAL(413, handle(in).response.status);
+  }
+
+  // A token from a page, with the cookie it is bound to.
+  std::pair<std::string, std::string> token_and_cookie() {
+    Answer page = handle(get("/t/page"));
+    std::string body = page.response.body;
+    std::string token = body.substr(body.find("token=") + 6);
+    std::string set_cookie = header(page.response, "Set-Cookie");
+    CPPUNIT_ASSERT(set_cookie.find("nm_csrf=") == 0);
+    CPPUNIT_ASSERT(set_cookie.find("HttpOnly") != std::string::npos);
+    CPPUNIT_ASSERT(set_cookie.find("SameSite=Lax") != std::string::npos);
+    return {token, set_cookie.substr(0, set_cookie.find(';'))};
+  }
+
+  void testPostNeedsCsrfToken() {
+    auto [token, cookie] = token_and_cookie();
+    CPPUNIT_ASSERT_EQUAL(403, handle(post("/t/form", "x=1")).response.status);
+    CPPUNIT_ASSERT_EQUAL(403, handle(post("/t/form", "x=1&csrf_token=" + token)).response.status);
+    CPPUNIT_ASSERT_EQUAL(403, handle(post("/t/form", "x=1&csrf_token=forged", cookie)).response.status);
+    CPPUNIT_ASSERT_EQUAL(403, handle(post("/t/form", "x=1&csrf_token=" + token,
+                                          "nm_csrf=someone-elses")).response.status);
+    Answer ok = handle(post("/t/form", "x=1&csrf_token=" + token, cookie));
+    CPPUNIT_ASSERT_EQUAL(200, ok.response.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("got 1"), ok.response.body);
+  }
+
+  void testCrossSiteOriginRefused() {
+    auto [token, cookie] = token_and_cookie();
+    IncomingRequest in = post("/t/form", "x=1&csrf_token=" + token, cookie);
+    in.headers["origin"] = "https://evil.example";
+    CPPUNIT_ASSERT_EQUAL(403, handle(in).response.status);
+    in.headers["origin"] = "http://portal.test";
+    CPPUNIT_ASSERT_EQUAL(200, handle(in).response.status);
+    in.headers["sec-fetch-site"] = "cross-site";
+    CPPUNIT_ASSERT_EQUAL(403, handle(in).response.status);
+  }
+
+  void testRouteWithoutCsrf() {
+    CPPUNIT_ASSERT_EQUAL(200, handle(post("/t/open", "List-Unsubscribe=One-Click")).response.status);
+  }
+
+  void testHandlerExceptionIs500() {
+    Answer a = handle(get("/t/throw"));
+    CPPUNIT_ASSERT_EQUAL(500, a.response.status);
+    CPPUNIT_ASSERT(logger_.last.find("boom") != std::string::npos);
+  }
+
+  void testLanguageFromQueryIsRemembered() {
+    Answer a = handle(get("/t/page", "lang=fr"));
+    CPPUNIT_ASSERT(a.response.body.find("lang=fr") == 0);
+    CPPUNIT_ASSERT(header(a.response, "Set-Cookie").find("nm_lang=fr") != std::string::npos);
+    IncomingRequest with_cookie = get("/t/page");
+    with_cookie.headers["cookie"] = "nm_lang=fr";
+    CPPUNIT_ASSERT(handle(with_cookie).response.body.find("lang=fr") == 0);
+    IncomingRequest accept = get("/t/page");
+    accept.headers["accept-language"] = "fr-CH, fr;q=0.9, en;q=0.8";
+    CPPUNIT_ASSERT(handle(accept).response.body.find("lang=fr") == 0);
+    CPPUNIT_ASSERT(handle(get("/t/page")).response.body.find("lang=en") == 0);
+    Answer error_fr = handle(get("/t/nothing", "lang=fr"));
+    CPPUNIT_ASSERT(error_fr.response.body.find("lang=\"fr\"") != std::string::npos);
+  }
+
+  void testBasePath() {
+    site_.config.base_path = "/portal";
+    CPPUNIT_ASSERT(handle(get("/t/page")).declined);
+    CPPUNIT_ASSERT(handle(get("/portalx/t/page")).declined);
+    CPPUNIT_ASSERT_EQUAL(200, handle(get("/portal/t/page")).response.status);
+    CPPUNIT_ASSERT_EQUAL(404, handle(get("/portal/anything")).response.status);
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PortalTest);
+
+}  // namespace
+}  // namespace natomedia::core
