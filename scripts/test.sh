@@ -76,7 +76,7 @@ fi
 if command -v clang-14 >/dev/null 2>&1; then
   if step "fuzz configure" env CC=clang-14 CXX=clang++-14 \
          cmake -S "$ROOT" -B "$FUZZ_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNATOMEDIA_FUZZ=ON &&
-     step "fuzz build" cmake --build "$FUZZ_BUILD" -j"$JOBS"; then
+     step "fuzz build" cmake --build "$FUZZ_BUILD" -j"$JOBS" --target fuzz_targets; then
     step "ctest (fuzz)" run_fuzz_tests
   else
     skip "ctest (fuzz)" "fuzz build failed"
