@@ -25,9 +25,16 @@ std::string join_methods(const std::vector<std::string>& methods) {
   return out;
 }
 
+std::string media_type(const std::string& content_type) {
+  return text::lower_ascii(text::trim(content_type.substr(0, content_type.find(';'))));
+}
+
 bool is_form_content_type(const std::string& content_type) {
-  std::string ct = text::lower_ascii(text::trim(content_type.substr(0, content_type.find(';'))));
-  return ct == "application/x-www-form-urlencoded";
+  return media_type(content_type) == "application/x-www-form-urlencoded";
+}
+
+bool is_multipart(const std::string& content_type) {
+  return media_type(content_type) == "multipart/form-data";
 }
 
 // The origin the browser must be on for a POST to be ours: the public URL's, or this host's.
@@ -115,10 +122,13 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
   Status form_status = Status::Ok();
   if (match.route && is_post && !in.body_too_large) {
     auto ct = req.header("content-type");
-    if (!in.body.empty() && (!ct || !is_form_content_type(*ct)))
+    if (!match.route->options.csrf && ct && is_multipart(*ct)) {
+      // RFC 8058 one-click senders post multipart/form-data; such routes read only the URL.
+    } else if (!in.body.empty() && (!ct || !is_form_content_type(*ct))) {
       form_status = Status::Invalid("the form must be sent as application/x-www-form-urlencoded");
-    else
+    } else {
       form_status = parse_urlencoded(in.body, req.form);
+    }
   }
 
   RequestContext ctx(services, site, std::move(req), sql_factory, logger);

@@ -90,13 +90,23 @@ bool RequestContext::csrf_valid() const {
   return services_.crypto->verify("csrf", csrf_binding_, *token);
 }
 
+// This page in the other language: the same path and query, with lang= replaced.
+std::string RequestContext::lang_switch_url(const std::string& lang) const {
+  std::string query;
+  for (const auto& [name, value] : request_.query.items()) {
+    if (name == "lang") continue;
+    query += text::url_encode(name) + "=" + text::url_encode(value) + "&";
+  }
+  return request_.base_path + request_.path + "?" + query + "lang=" + lang;
+}
+
 Response RequestContext::page(int status, const std::string& tmpl, Vars vars) {
   const std::string& lang = request_.lang;
   const std::string other = lang == "fr" ? "en" : "fr";
   vars["lang"] = lang;
   vars["base"] = request_.base_path;
   vars["csrf_token"] = csrf_token();
-  vars["lang_switch_url"] = request_.base_path + request_.path + "?lang=" + other;
+  vars["lang_switch_url"] = lang_switch_url(other);
   vars["lang_switch_code"] = other;
   vars["path"] = request_.path;
   if (auto a = account()) {

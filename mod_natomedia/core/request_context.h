@@ -50,6 +50,7 @@ class RequestContext : public Context {
 
  private:
   std::string cookie_name(const std::string& name) const;
+  std::string lang_switch_url(const std::string& lang) const;
 
   const Services& services_;
   const Site& site_;

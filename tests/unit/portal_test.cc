@@ -187,6 +187,10 @@ class PortalTest : public CppUnit::TestFixture {
 
   void testRouteWithoutCsrf() {
     CPPUNIT_ASSERT_EQUAL(200, handle(post("/t/open", "List-Unsubscribe=One-Click")).response.status);
+    IncomingRequest multipart = post("/t/open", "--b\r\nContent-Disposition: form-data; "
+                                     "name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b--\r\n");
+    multipart.headers["content-type"] = "multipart/form-data; boundary=b";
+    CPPUNIT_ASSERT_EQUAL(200, handle(multipart).response.status);
   }
 
   void testHandlerExceptionIs500() {
