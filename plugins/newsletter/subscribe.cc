@@ -1,0 +1,53 @@
+#include <natomedia/text.h>
+
+#include "routes.h"
+#include "subscriptions.h"
+
+namespace natomedia::newsletter {
+
+namespace {
+
+// The hidden `source` field says which offer the button belonged to; anything else is "other".
+std::string consent_source(const Request& req) {
+  const std::string source = req.form.get_or("source");
+  return source == "verification" || source == "account" ? source : "other";
+}
+
+Response sign_in_first(Context& ctx) {
+  return Response::Redirect(ctx.url("/account/login?return_to=/account/"));
+}
+
+Response verify_first(Context& ctx, const Account& account) {
+  Vars vars;
+  vars["title"] = ctx.i18n().text(ctx.request().lang, "newsletter.verify_first.title");
+  vars["verify_url"] = ctx.url("/account/verify?email=" + text::url_encode(account.email));
+  return ctx.page(403, "newsletter/verify_first.html", std::move(vars));
+}
+
+}  // namespace
+
+Response subscribe(Context& ctx) {
+  std::optional<Account> account = ctx.account();
+  if (!account) return sign_in_first(ctx);
+  if (account->state != "verified") return verify_first(ctx, *account);
+
+  const Request& req = ctx.request();
+  ConsentRecord consent{req.client_ip, req.user_agent, kConsentTextVersion, req.lang,
+                        consent_source(req)};
+  SubscriptionStore store(ctx.sql(), ctx.clock().now());
+  auto outcome = store.subscribe(*account, consent);
+  if (!outcome.ok()) {
+    ctx.log(LogLevel::kError, "newsletter: subscribing account " + std::to_string(account->id) +
+                                  " failed: " + outcome.status().message());
+    return ctx.error(503, "error.503.message");
+  }
+  if (!outcome->already) ctx.metrics().add(kSubscriptionsCounter);
+
+  Vars vars;
+  vars["title"] = ctx.i18n().text(req.lang, "newsletter.subscribed.title");
+  vars["email"] = account->email;
+  vars["already"] = outcome->already;
+  return ctx.page(200, "newsletter/subscribed.html", std::move(vars));
+}
+
+}  // namespace natomedia::newsletter

@@ -1,0 +1,200 @@
+// SubscriptionStore over a real SQLite database with the plugin's own migrations: subscribing
+// records consent, subscribing twice changes nothing, unsubscribing by token or account is
+// idempotent and recorded, subscribing again reuses the row with a new consent. And the pieces
+// of natomedia-admin's newsletter commands: CSV fields, dates, which items make the next issue.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <apr_general.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <string>
+
+#include "admin_newsletter.h"
+#include "core/migrations.h"
+#include "core/sql_dbd.h"
+#include "schema.h"
+#include "subscriptions.h"
+
+namespace natomedia::newsletter {
+namespace {
+
+class NewsletterStoreTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(NewsletterStoreTest);
+  CPPUNIT_TEST(testSubscribeRecordsConsent);
+  CPPUNIT_TEST(testSubscribeTwiceChangesNothing);
+  CPPUNIT_TEST(testUnsubscribeByTokenNeedsTheRightAddress);
+  CPPUNIT_TEST(testResubscribeReusesRowWithNewConsent);
+  CPPUNIT_TEST(testExportQuotesAndShowsLatestConsent);
+  CPPUNIT_TEST(testCsvField);
+  CPPUNIT_TEST(testIssueItems);
+  CPPUNIT_TEST_SUITE_END();
+
+  apr_pool_t* pool_ = nullptr;
+  std::string dir_;
+  std::unique_ptr<core::OwnedDbdSql> sql_;
+
+  Account account(int64_t id, const std::string& email) {
+    Account a;
+    a.id = id;
+    a.email = email;
+    a.state = "verified";
+    return a;
+  }
+
+  ConsentRecord consent(const std::string& source) {
+    return ConsentRecord{"192.0.2.7", "Agent/1.0", kConsentTextVersion, "fr", source};
+  }
+
+  long long count(const std::string& sql) {
+    auto rows = sql_->query(sql, {});
+    CPPUNIT_ASSERT_MESSAGE(rows.status().message(), rows.ok());
+    return rows->integer(0, "n");
+  }
+
+ public:
+  void setUp() override {
+    apr_initialize();
+    apr_pool_create(&pool_, nullptr);
+    char tmpl[] = "/tmp/nm-newsletter-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto sql = core::open_dbd("sqlite3", dir_ + "/test.db", pool_);
+    CPPUNIT_ASSERT_MESSAGE(sql.status().message(), sql.ok());
+    sql_ = std::move(*sql);
+    std::vector<core::OwnedMigration> all;
+    for (auto& m : migrations()) all.push_back({"newsletter", m});
+    auto report = core::migrate(*sql_, all);
+    CPPUNIT_ASSERT_MESSAGE(report.status().message(), report.ok());
+  }
+
+  void tearDown() override {
+    sql_.reset();
+    apr_pool_destroy(pool_);
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    CPPUNIT_ASSERT_EQUAL(0, std::system(cmd.c_str()));
+  }
+
+  void testSubscribeRecordsConsent() {
+    SubscriptionStore store(*sql_, 1000);
+    auto r = store.subscribe(account(5, "a@example.org"), consent("verification"));
+    CPPUNIT_ASSERT_MESSAGE(r.status().message(), r.ok());
+    CPPUNIT_ASSERT(!r->already);
+    CPPUNIT_ASSERT_EQUAL(std::string("subscribed"), r->subscription.state);
+    CPPUNIT_ASSERT_EQUAL(std::string("fr"), r->subscription.lang);
+    auto rows = sql_->query("SELECT * FROM consents", {});
+    CPPUNIT_ASSERT(rows.ok());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, rows->size());
+    CPPUNIT_ASSERT_EQUAL(std::string("given"), rows->text(0, "action"));
+    CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.7"), rows->text(0, "ip"));
+    CPPUNIT_ASSERT_EQUAL(std::string("Agent/1.0"), rows->text(0, "user_agent"));
+    CPPUNIT_ASSERT_EQUAL(std::string(kConsentTextVersion), rows->text(0, "text_version"));
+    CPPUNIT_ASSERT_EQUAL(std::string("verification"), rows->text(0, "source"));
+    CPPUNIT_ASSERT_EQUAL(1000LL, rows->integer(0, "recorded_at"));
+  }
+
+  void testSubscribeTwiceChangesNothing() {
+    SubscriptionStore(*sql_, 1000).subscribe(account(5, "a@example.org"), consent("a"));
+    auto again =
+        SubscriptionStore(*sql_, 2000).subscribe(account(5, "a@example.org"), consent("b"));
+    CPPUNIT_ASSERT(again.ok());
+    CPPUNIT_ASSERT(again->already);
+    CPPUNIT_ASSERT_EQUAL(std::time_t{1000}, again->subscription.subscribed_at);
+    CPPUNIT_ASSERT_EQUAL(1LL, count("SELECT COUNT(*) AS n FROM consents"));
+  }
+
+  void testUnsubscribeByTokenNeedsTheRightAddress() {
+    SubscriptionStore store(*sql_, 1000);
+    auto s = store.subscribe(account(5, "a@example.org"), consent("a"));
+    const int64_t id = s->subscription.id;
+    auto wrong = store.unsubscribe(id, "b@example.org", consent("link"));
+    CPPUNIT_ASSERT(wrong.ok() && !*wrong);
+    CPPUNIT_ASSERT_EQUAL(std::string("subscribed"), store.find_by_account(5)->state);
+    auto right = store.unsubscribe(id, "a@example.org", consent("link"));
+    CPPUNIT_ASSERT(right.ok() && *right);
+    CPPUNIT_ASSERT_EQUAL(std::string("unsubscribed"), store.find_by_account(5)->state);
+    auto twice = store.unsubscribe(id, "a@example.org", consent("link"));
+    CPPUNIT_ASSERT(twice.ok() && !*twice);
+    auto gone = store.unsubscribe(id + 100, "a@example.org", consent("link"));
+    CPPUNIT_ASSERT(gone.ok() && !*gone);
+    CPPUNIT_ASSERT_EQUAL(1LL, count("SELECT COUNT(*) AS n FROM consents WHERE action = "
+                                    "'withdrawn'"));
+  }
+
+  void testResubscribeReusesRowWithNewConsent() {
+    SubscriptionStore(*sql_, 1000).subscribe(account(5, "a@example.org"), consent("a"));
+    auto off = SubscriptionStore(*sql_, 1500).unsubscribe_account(5, consent("account"));
+    CPPUNIT_ASSERT(off.ok() && *off);
+    auto on =
+        SubscriptionStore(*sql_, 2000).subscribe(account(5, "a@example.org"), consent("account"));
+    CPPUNIT_ASSERT(on.ok() && !on->already);
+    CPPUNIT_ASSERT_EQUAL(std::time_t{2000}, on->subscription.subscribed_at);
+    CPPUNIT_ASSERT_EQUAL(1LL, count("SELECT COUNT(*) AS n FROM subscriptions"));
+    CPPUNIT_ASSERT_EQUAL(2LL, count("SELECT COUNT(*) AS n FROM consents WHERE action = 'given'"));
+    CPPUNIT_ASSERT_EQUAL(0LL, count("SELECT COUNT(*) AS n FROM subscriptions "
+                                    "WHERE unsubscribed_at IS NOT NULL"));
+  }
+
+  void testExportQuotesAndShowsLatestConsent() {
+    ConsentRecord odd{"192.0.2.7", "=HYPERLINK(\"x\"), \"quoted\"", kConsentTextVersion, "en",
+                      "account"};
+    SubscriptionStore(*sql_, 1000).subscribe(account(5, "a@example.org"), consent("first"));
+    SubscriptionStore(*sql_, 1500).unsubscribe_account(5, consent("account"));
+    SubscriptionStore(*sql_, 86400).subscribe(account(5, "a@example.org"), odd);
+    std::ostringstream out;
+    Status s = admin::export_subscribers(*sql_, out);
+    CPPUNIT_ASSERT_MESSAGE(s.message(), s.ok());
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("address,language,subscribed_at,consent_version,state,unsubscribed_at,"
+                    "consent_given_at,consent_ip,consent_user_agent,consent_source\r\n"
+                    "a@example.org,en,1970-01-02T00:00:00Z,newsletter-offer-1,subscribed,,"
+                    "1970-01-02T00:00:00Z,192.0.2.7,\"'=HYPERLINK(\"\"x\"\"), \"\"quoted\"\"\","
+                    "account\r\n"),
+        out.str());
+  }
+
+  void testCsvField() {
+    CPPUNIT_ASSERT_EQUAL(std::string("plain@example.org"), admin::csv_field("plain@example.org"));
+    CPPUNIT_ASSERT_EQUAL(std::string("\"a,b\""), admin::csv_field("a,b"));
+    CPPUNIT_ASSERT_EQUAL(std::string("\"say \"\"hi\"\"\""), admin::csv_field("say \"hi\""));
+    CPPUNIT_ASSERT_EQUAL(std::string("\"line\nbreak\""), admin::csv_field("line\nbreak"));
+    for (const char* f : {"=1+1", "+1", "-1", "@SUM(A1)", "\tx"})
+      CPPUNIT_ASSERT_EQUAL(std::string("'") + f, admin::csv_field(f));
+    CPPUNIT_ASSERT_EQUAL(std::string("\"'\rx\""), admin::csv_field("\rx"));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), admin::csv_field(""));
+    CPPUNIT_ASSERT_EQUAL(std::string("2023-07-06T18:00:00Z"), admin::iso8601_utc(1688666400));
+  }
+
+  void testIssueItems() {
+    FeedSnapshot feed;
+    for (int i = 15; i >= 1; --i) {  // newest first, as a snapshot keeps them
+      NewsItem item;
+      item.id = "n" + std::to_string(i);
+      item.first_created = i * 100;
+      feed.items.push_back(item);
+    }
+    admin::NewsletterSendOptions options;
+    admin::IssueHistory none;
+    auto first = admin::select_issue_items(feed, none, options);
+    CPPUNIT_ASSERT_EQUAL(size_t{10}, first.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("n15"), first.front()->id);
+    CPPUNIT_ASSERT_EQUAL(std::string("n6"), first.back()->id);
+
+    admin::IssueHistory after;
+    after.any = true;
+    after.newest_item_at = 1200;
+    after.sent_ids = {"n14"};  // sent before, then re-dated: never twice
+    auto next = admin::select_issue_items(feed, after, options);
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, next.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("n15"), next[0]->id);
+    CPPUNIT_ASSERT_EQUAL(std::string("n13"), next[1]->id);
+
+    after.newest_item_at = 1500;
+    CPPUNIT_ASSERT(admin::select_issue_items(feed, after, options).empty());
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(NewsletterStoreTest);
+
+}  // namespace
+}  // namespace natomedia::newsletter
