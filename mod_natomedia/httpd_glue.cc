@@ -72,10 +72,16 @@ int collect_header(void* in_v, const char* key, const char* value) {
   return 1;
 }
 
+// As httpd's own default handler sends a static file: sendfile and mmap as the server's
+// EnableSendfile / EnableMMAP say, Range and conditional requests by httpd's filters.
 int send_file(request_rec* r, const FileBody& file) {
+  auto* dir = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+  apr_int32_t flags = APR_READ | APR_BINARY;
+#if APR_HAS_SENDFILE
+  if (dir->enable_sendfile == ENABLE_SENDFILE_ON) flags |= APR_SENDFILE_ENABLED;
+#endif
   apr_file_t* fd = nullptr;
-  apr_status_t rv = apr_file_open(&fd, file.path.c_str(), APR_READ | APR_SENDFILE_ENABLED,
-                                  APR_OS_DEFAULT, r->pool);
+  apr_status_t rv = apr_file_open(&fd, file.path.c_str(), flags, APR_OS_DEFAULT, r->pool);
   if (rv != APR_SUCCESS) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "mod_natomedia: cannot open %s", file.path.c_str());
     return HTTP_NOT_FOUND;
@@ -97,7 +103,12 @@ int send_file(request_rec* r, const FileBody& file) {
   int cond = ap_meets_conditions(r);
   if (cond != OK) return cond;
   apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-  apr_brigade_insert_file(bb, fd, 0, r->finfo.size, r->pool);
+  apr_bucket* e = apr_brigade_insert_file(bb, fd, 0, r->finfo.size, r->pool);
+#if APR_HAS_MMAP
+  if (dir->enable_mmap == ENABLE_MMAP_OFF) apr_bucket_file_enable_mmap(e, 0);
+#else
+  (void)e;
+#endif
   APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(r->connection->bucket_alloc));
   rv = ap_pass_brigade(r->output_filters, bb);
   return rv == APR_SUCCESS || r->connection->aborted ? OK : AP_FILTER_ERROR;

@@ -144,6 +144,8 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     metrics.attach(apr_shm_baseaddr_get(g_metrics_shm));
     rv = ap_global_mutex_create(&g_migrate_mutex, nullptr, kMutexType, nullptr, s, pconf, 0);
     if (rv != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+    for (const auto& problem : g_runtime->startup_problems())
+      ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: %s", problem.c_str());
     g_runtime->refresh_gauges();
     start_mail_sender(pconf, s);
     return OK;
@@ -256,14 +258,18 @@ int portal_handler(request_rec* r) {
 apr_status_t deliver_mail(int state, void* data, apr_pool_t* pool) {
   if (state != AP_WATCHDOG_STATE_RUNNING || !g_runtime || !g_runtime->mail_sender()) return APR_SUCCESS;
   auto* s = static_cast<server_rec*>(data);
+  // A pool per tick, so a sender that runs for months does not grow.
+  apr_pool_t* tick = nullptr;
+  apr_pool_create(&tick, pool);
   try {
-    ap_dbd_t* dbd = g_dbd_open(pool, s);
+    ap_dbd_t* dbd = g_dbd_open(tick, s);
     if (!dbd) {
       g_runtime->metrics().add("natomedia_sql_errors_total");
+      apr_pool_destroy(tick);
       return APR_SUCCESS;
     }
     {
-      core::DbdSql sql(dbd->driver, dbd->handle, dbd->pool, dbd->prepared, pool);
+      core::DbdSql sql(dbd->driver, dbd->handle, dbd->pool, dbd->prepared, tick);
       auto report = g_runtime->mail_sender()->deliver_due(sql, 50);
       if (!report.ok())
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: mail delivery: %s",
@@ -273,6 +279,7 @@ apr_status_t deliver_mail(int state, void* data, apr_pool_t* pool) {
   } catch (const std::exception& e) {
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: mail delivery failed: %s", e.what());
   }
+  apr_pool_destroy(tick);
   return APR_SUCCESS;
 }
 

@@ -116,7 +116,9 @@ const Feed* Runtime::feed_for(const std::string& path, Logger& logger) {
   auto service = std::make_unique<FeedService>(path, schema_, log_error,
                                                [] { return std::time(nullptr); });
   Status s = service->load_now();
-  if (!s.ok()) logger.log(LogLevel::kError, "feed " + path + " not loaded: " + s.message());
+  if (!s.ok())
+    startup_problems_.push_back("feed " + path + " not loaded (the portal serves no news until "
+                                "a valid feed is there): " + s.message());
   const Feed* feed = service.get();
   feeds_.push_back(std::move(service));
   feed_by_path_[path] = feed;

@@ -62,6 +62,9 @@ class Runtime {
   // Null when no NatoMediaMailTransport is configured.
   MailSender* mail_sender() { return sender_.get(); }
   const std::vector<std::unique_ptr<FeedService>>& feeds() const { return feeds_; }
+  // Problems found while building that do not stop start-up (a feed that does not load yet),
+  // for the module to log once the error log is open.
+  const std::vector<std::string>& startup_problems() const { return startup_problems_; }
 
  private:
   RuntimeSettings settings_;
@@ -78,6 +81,7 @@ class Runtime {
   std::unique_ptr<Feed> empty_feed_;
   MailTransport transport_;
   std::unique_ptr<MailSender> sender_;
+  std::vector<std::string> startup_problems_;
   Services services_;
 };
 

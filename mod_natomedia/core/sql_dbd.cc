@@ -133,8 +133,15 @@ Status DbdSql::begin() {
   if (transaction_) return Status::Internal("a transaction is already open on this connection");
   int rv = apr_dbd_transaction_start(driver_, conn_pool_, handle_, &transaction_);
   if (rv != 0) {
+    const std::string why = error_text(rv);
+    // apr-util's drivers attach the transaction to the handle even when BEGIN failed (SQLite
+    // busy); left there, every later statement on this pooled connection fails. End it.
+    if (transaction_) {
+      apr_dbd_transaction_mode_set(driver_, transaction_, APR_DBD_TRANSACTION_ROLLBACK);
+      apr_dbd_transaction_end(driver_, conn_pool_, transaction_);
+    }
     transaction_ = nullptr;
-    return Status::Unavailable("cannot start a transaction: " + error_text(rv));
+    return Status::Unavailable("cannot start a transaction: " + why);
   }
   // A stale SQLite statement must be able to fail once and be retried inside the transaction;
   // our callers decide on failures themselves (transaction() rolls back on any error).
