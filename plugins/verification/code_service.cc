@@ -1,0 +1,120 @@
+#include "code_service.h"
+
+#include <natomedia/text.h>
+
+namespace natomedia::verification {
+
+namespace {
+
+CodeLimits limits_of(const SiteConfig& config) {
+  CodeLimits l;
+  l.lifetime = config.code_lifetime;
+  l.cooldown = config.resend_cooldown;
+  return l;
+}
+
+std::string mail_lang(const std::string& lang) { return lang == "fr" ? "fr" : "en"; }
+
+std::string replace_n(std::string sentence, long n) {
+  const std::string mark = "{n}";
+  size_t at = sentence.find(mark);
+  if (at != std::string::npos) sentence.replace(at, mark.size(), std::to_string(n));
+  return sentence;
+}
+
+// "123 456": easier to read and to copy than six digits in a row.
+std::string spaced(const std::string& code) { return code.substr(0, 3) + " " + code.substr(3); }
+
+Status queue_code_mail(Context& ctx, Sql& sql, CodePurpose purpose, const Account& account,
+                       const std::string& email, const std::string& code) {
+  const std::string lang = mail_lang(account.lang);
+  const std::string name = purpose_name(purpose);
+  const std::string page = purpose == CodePurpose::kResetPassword
+                               ? "/account/password/reset/verify"
+                               : "/account/verify";
+  Vars vars;
+  vars["code"] = spaced(code);
+  vars["email"] = email;
+  vars["expiry"] = expiry_sentence(ctx, lang);
+  vars["link"] = ctx.absolute_url(page + "?email=" + text::url_encode(email));
+  vars[name] = true;  // {{#verify}} / {{#reset}} in the templates
+  auto body = ctx.templates().render_text("verification/mail/code.txt", vars, lang);
+  if (!body.ok()) return body.status();
+  auto html = ctx.templates().render("verification/mail/code.html", vars, lang);
+  if (!html.ok()) return html.status();
+  MailMessage message;
+  message.to = email;
+  message.subject = ctx.i18n().text(lang, "verification.mail." + name + ".subject");
+  message.text = std::move(*body);
+  message.html = std::move(*html);
+  message.lang = lang;
+  return ctx.outbox().queue(sql, message);
+}
+
+}  // namespace
+
+std::string normalize_address(const std::string& typed) {
+  std::string e = text::lower_ascii(text::trim(typed));
+  size_t at = e.find('@');
+  if (e.size() > 254 || at == std::string::npos || at == 0 || at + 1 == e.size() ||
+      e.find('@', at + 1) != std::string::npos ||
+      e.find_first_of(" \t\r\n<>\"") != std::string::npos)
+    return "";
+  return e;
+}
+
+std::string expiry_sentence(Context& ctx, const std::string& lang) {
+  const long s = ctx.config().code_lifetime;
+  if (s < 120 && s % 60 != 0)
+    return replace_n(ctx.i18n().text(lang, "verification.expires.seconds"), s);
+  const long minutes = (s + 59) / 60;
+  if (minutes == 1) return ctx.i18n().text(lang, "verification.expires.minute");
+  return replace_n(ctx.i18n().text(lang, "verification.expires.minutes"), minutes);
+}
+
+CodeIssue CodeServiceImpl::issue(Context& ctx, Sql& sql, CodePurpose purpose,
+                                 const Account& account) {
+  const std::string email = normalize_address(account.email);
+  if (email.empty()) return {CodeIssue::Outcome::kUnavailable, 0};
+  CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
+  const std::time_t now = ctx.clock().now();
+  CodeIssue admitted = store.admit(purpose, email, ctx.request().client_ip, now);
+  if (admitted.outcome != CodeIssue::Outcome::kSent) return admitted;
+  const std::string code = ctx.crypto().random_digits(6);
+  if (code.size() != 6) {
+    ctx.log(LogLevel::kError, "verification: the CSPRNG failed; no code issued");
+    return {CodeIssue::Outcome::kUnavailable, 0};
+  }
+  Status stored = store.store(purpose, email, code, now);
+  if (!stored.ok()) {
+    ctx.log(LogLevel::kWarning, "verification: cannot store a code: " + stored.message());
+    return {CodeIssue::Outcome::kUnavailable, 0};
+  }
+  Status queued = queue_code_mail(ctx, sql, purpose, account, email, code);
+  if (!queued.ok()) {
+    ctx.log(LogLevel::kError, "verification: cannot queue the code mail for account " +
+                                  std::to_string(account.id) + ": " + queued.message());
+    return {CodeIssue::Outcome::kUnavailable, 0};
+  }
+  ctx.metrics().add("natomedia_codes_sent_total");
+  return {CodeIssue::Outcome::kSent, 0};
+}
+
+CodeCheck CodeServiceImpl::check(Context& ctx, CodePurpose purpose, const std::string& email,
+                                 const std::string& typed) {
+  const std::string normal = normalize_address(email);
+  CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
+  CodeCheck result = normal.empty() ? CodeCheck::kDead
+                                    : store.check(purpose, normal, typed, ctx.clock().now());
+  if (result == CodeCheck::kWrong || result == CodeCheck::kDead)
+    ctx.metrics().add("natomedia_code_failures_total");
+  return result;
+}
+
+CodeIssue CodeServiceImpl::admit_only(Context& ctx, CodePurpose purpose,
+                                      const std::string& email) {
+  CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
+  return store.admit(purpose, email, ctx.request().client_ip, ctx.clock().now());
+}
+
+}  // namespace natomedia::verification

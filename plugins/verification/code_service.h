@@ -1,0 +1,29 @@
+// The "natomedia.codes" v1 provider: issues emailed codes (stored by CodeStore, mailed through the
+// outbox in the caller's transaction, in the account's language) and checks them.
+#pragma once
+
+#include <string>
+
+#include <natomedia/providers.h>
+
+#include "code_store.h"
+
+namespace natomedia::verification {
+
+// The address as accounts store it: trimmed, ASCII lower-cased; "" when it cannot be one.
+std::string normalize_address(const std::string& typed);
+
+// "This code will expire in 30 minutes." from NatoMediaCodeLifetime, in `lang`.
+std::string expiry_sentence(Context& ctx, const std::string& lang);
+
+class CodeServiceImpl : public CodeService {
+ public:
+  CodeIssue issue(Context& ctx, Sql& sql, CodePurpose purpose, const Account& account) override;
+  CodeCheck check(Context& ctx, CodePurpose purpose, const std::string& email,
+                  const std::string& typed) override;
+  // The same cooldown and limits as issue() for an address that gets no code (it has no
+  // pending account), so that the answer does not tell whether the account exists.
+  CodeIssue admit_only(Context& ctx, CodePurpose purpose, const std::string& email);
+};
+
+}  // namespace natomedia::verification

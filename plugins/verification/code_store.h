@@ -1,0 +1,73 @@
+// The emailed one-time codes in memcached (CONTRACT section 5). Plain logic over the SDK's Cache
+// and Crypto, so it runs the same against a fake cache in unit tests.
+//
+// Per (purpose, address) there are two entries, both keyed by an HMAC of the address (no address
+// in memcached keys):
+//   codes:c:P:H   "c1 HMAC ISSUED WRONG": the code's HMAC, issue time, wrong entries so far;
+//                 "x" once consumed or killed. TTL: NatoMediaCodeLifetime.
+//   codes:w:P:H   "COUNT WINDOW_START": wrong entries in the current hour, across codes. Made
+//                 when a code is issued and kept (not reset) by the next code. If it has vanished
+//                 (eviction, memcached restart) the live code is refused: losing it must never give
+//                 fresh tries.
+// Rate limits are fixed hourly windows (codes:ra:H:HOUR per address, codes:ri:H:HOUR per client
+// IP) and the resend cooldown is codes:cd:P:H (holding the issue time).
+//
+// Every method is thread-safe as far as the Cache is: races are settled by add and CAS.
+#pragma once
+
+#include <ctime>
+#include <string>
+
+#include <natomedia/providers.h>
+#include <natomedia/services.h>
+
+namespace natomedia::verification {
+
+struct CodeLimits {
+  long lifetime = 1800;           // NatoMediaCodeLifetime
+  long cooldown = 60;             // NatoMediaResendCooldown
+  int wrong_per_code = 5;         // the 5th wrong entry kills the code
+  int wrong_per_hour = 10;        // per account (address), across codes
+  int codes_per_address = 5;      // an hour
+  int codes_per_ip = 20;          // an hour
+};
+
+// "verify" or "reset": the purpose as it appears in keys and HMAC labels.
+std::string purpose_name(CodePurpose purpose);
+
+// The code as typed with spaces and dashes (ASCII and the common Unicode ones) removed.
+std::string clean_typed_code(const std::string& typed);
+
+class CodeStore {
+ public:
+  CodeStore(Cache& cache, const Crypto& crypto, CodeLimits limits)
+      : cache_(cache), crypto_(crypto), limits_(limits) {}
+
+  // The resend cooldown and the hourly limits for one more code to `email` from `client_ip`.
+  // kSent means "allowed" (and counted); nothing is stored for the code itself.
+  CodeIssue admit(CodePurpose purpose, const std::string& email, const std::string& client_ip,
+                  std::time_t now);
+  // Stores `code` as the one live code for (purpose, email), killing any earlier one but keeping
+  // the hourly count of wrong entries. Unavailable when memcached cannot be reached.
+  Status store(CodePurpose purpose, const std::string& email, const std::string& code,
+               std::time_t now);
+  // Checks `typed` and consumes the code when it is right (exactly one caller wins a race).
+  CodeCheck check(CodePurpose purpose, const std::string& email, const std::string& typed,
+                  std::time_t now);
+
+ private:
+  struct Hourly;
+  std::string key(const char* kind, CodePurpose purpose, const std::string& email) const;
+  std::string code_hmac(CodePurpose purpose, const std::string& email,
+                        const std::string& code) const;
+  long counter_ttl() const;
+  CodeIssue hourly_limit(const std::string& key, int limit, std::time_t now);
+  CodeCheck record_wrong(const std::string& code_key, const std::string& wrong_key,
+                         std::time_t now);
+
+  Cache& cache_;
+  const Crypto& crypto_;
+  CodeLimits limits_;
+};
+
+}  // namespace natomedia::verification

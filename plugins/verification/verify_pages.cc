@@ -1,0 +1,152 @@
+// The account-verification pages. Every answer is the same whether or not the address has an
+// account: a code that was never issued is as dead as a used one, and a resend for an unknown
+// or verified address passes through the same cooldown and limits as a real one.
+#include <natomedia/providers.h>
+#include <natomedia/text.h>
+
+#include "routes.h"
+
+namespace natomedia::verification {
+
+namespace {
+
+constexpr long kRetryAfterOutage = 30;
+
+std::string tr(Context& ctx, const std::string& key) {
+  return ctx.i18n().text(ctx.request().lang, key);
+}
+
+Response unavailable(Context& ctx) {
+  Response r = ctx.error(503, "error.503.message");
+  r.header("Retry-After", std::to_string(kRetryAfterOutage));
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+// Catalogue text for element content: escaped, except that an apostrophe is left as it is
+// (harmless between tags), so "Didn't" reads as typed in the page source too.
+Value content_text(Context& ctx, const std::string& key) {
+  std::string html = text::html_escape(tr(ctx, key));
+  for (size_t at; (at = html.find("&#39;")) != std::string::npos;) html.replace(at, 5, "'");
+  return Value::TrustedHtml(std::move(html));
+}
+
+Response verify_form(Context& ctx, const std::string& email, int status, Vars vars = {}) {
+  vars["title"] = tr(ctx, "verification.title");
+  vars["resend_question"] = content_text(ctx, "verification.resend.question");
+  vars["email"] = email;
+  vars["expiry"] = expiry_sentence(ctx, ctx.request().lang);
+  Response r = ctx.page(status, "verification/verify.html", std::move(vars));
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+Response verified_page(Context& ctx) {
+  Vars vars;
+  vars["title"] = tr(ctx, "verification.done.title");
+  Response r = ctx.page(200, "verification/verified.html", std::move(vars));
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+// The right code was typed (and consumed): verify the account and sign it in.
+Response complete(Context& ctx, const std::string& email) {
+  auto accounts =
+      find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);
+  if (!accounts) {
+    ctx.log(LogLevel::kError, "verification needs the natomedia.accounts provider "
+                              "(NatoMediaPlugin authentication)");
+    return unavailable(ctx);
+  }
+  auto account = accounts->find_by_email(ctx, email);
+  if (!account.ok()) {
+    if (account.status().code() == Status::Code::kNotFound)
+      return verify_form(ctx, email, 410, {{"dead", true}});  // deleted since its code was sent
+    ctx.log(LogLevel::kWarning, "verification: " + account.status().message());
+    return unavailable(ctx);
+  }
+  auto verified = accounts->mark_verified(ctx, account->id);
+  if (!verified.ok()) {
+    ctx.log(LogLevel::kError, "verification: marking account " + std::to_string(account->id) +
+                                  " verified: " + verified.status().message());
+    return unavailable(ctx);
+  }
+  Status signed_in = accounts->sign_in(ctx, *verified);
+  if (!signed_in.ok())
+    ctx.log(LogLevel::kWarning, "verification: account " + std::to_string(account->id) +
+                                    " verified but not signed in: " + signed_in.message());
+  ctx.metrics().add("natomedia_verifications_total");
+  return verified_page(ctx);
+}
+
+Response too_soon(Context& ctx, const std::string& email, long retry_after) {
+  Vars vars;
+  vars["resend_error"] = true;
+  vars["retry_after"] = std::to_string(retry_after);
+  Response r = verify_form(ctx, email, 429, std::move(vars));
+  r.header("Retry-After", std::to_string(retry_after));
+  return r;
+}
+
+}  // namespace
+
+Response get_verify(Context& ctx) {
+  // The page is no use while codes cannot be checked: say so now rather than after typing.
+  if (ctx.cache().get("codes:probe").outcome == CacheOutcome::kError) return unavailable(ctx);
+  return verify_form(ctx, ctx.request().query.get_or("email"), 200);
+}
+
+Response post_verify(Context& ctx, CodeServiceImpl& codes) {
+  const Params& form = ctx.request().form;
+  const std::string email = normalize_address(form.get_or("email"));
+  const std::string shown = email.empty() ? form.get_or("email") : email;
+  switch (codes.check(ctx, CodePurpose::kVerifyAccount, email, form.get_or("code"))) {
+    case CodeCheck::kOk:
+      return complete(ctx, email);
+    case CodeCheck::kWrong:
+      return verify_form(ctx, shown, 422, {{"wrong", true}});
+    case CodeCheck::kDead:
+      return verify_form(ctx, shown, 410, {{"dead", true}});
+    case CodeCheck::kUnavailable:
+      break;
+  }
+  return unavailable(ctx);
+}
+
+Response post_resend(Context& ctx, CodeServiceImpl& codes) {
+  const std::string typed = ctx.request().form.get_or("email");
+  const std::string email = normalize_address(typed);
+  if (email.empty()) return verify_form(ctx, typed, 422, {{"email_error", true}});
+  auto accounts =
+      find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);
+  if (!accounts) return unavailable(ctx);
+  auto account = accounts->find_by_email(ctx, email);
+  if (!account.ok() && account.status().code() != Status::Code::kNotFound)
+    return unavailable(ctx);
+
+  CodeIssue issued;
+  if (account.ok() && account->state == "pending") {
+    Sql& sql = ctx.sql();
+    Status s = transaction(sql, [&]() -> Status {
+      issued = codes.issue(ctx, sql, CodePurpose::kVerifyAccount, *account);
+      // Only a code that was stored needs its mail committed; nothing else was written.
+      return issued.outcome == CodeIssue::Outcome::kSent ? Status::Ok()
+                                                         : Status::Conflict("no code");
+    });
+    if (!s.ok() && issued.outcome == CodeIssue::Outcome::kSent) return unavailable(ctx);
+  } else {
+    issued = codes.admit_only(ctx, CodePurpose::kVerifyAccount, email);
+  }
+  switch (issued.outcome) {
+    case CodeIssue::Outcome::kSent:
+      return Response::Redirect(ctx.url("/account/verify?email=" + text::url_encode(email)));
+    case CodeIssue::Outcome::kCooldown:
+    case CodeIssue::Outcome::kRateLimited:
+      return too_soon(ctx, email, issued.retry_after);
+    case CodeIssue::Outcome::kUnavailable:
+      break;
+  }
+  return unavailable(ctx);
+}
+
+}  // namespace natomedia::verification
