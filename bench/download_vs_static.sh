@@ -1,0 +1,85 @@
+#!/bin/sh
+# A 256 MiB rendition through /download/ID/RENDITION (a signed link, so no cookie) vs the same
+# file served statically by the same Apache (issue 7: goal >= 0.9). Also samples the children's
+# resident memory while the gateway serves, to show it stays flat.
+#   bench/download_vs_static.sh [PREFIX]   (PREFIX: an install prefix; default build/stage)
+# Environment: ROUNDS (downloads per side, default 5), SIZE_MIB (256).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
+export NM_SOURCE_DIR="$here/.."
+export ROUNDS="${ROUNDS:-5}" SIZE_MIB="${SIZE_MIB:-256}"
+cd "$here/../tests/integration"
+exec /usr/bin/python3 - <<'PY'
+import hashlib, os, re, shutil, subprocess, threading, time
+import harness, test_news as feeds, test_downloads as dl
+
+def curl_rate(url):
+    """Bytes/s of one download with curl to /dev/null."""
+    out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{speed_download}",
+                          url], capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "200", out
+    return float(out[1])
+
+def child_rss_kib(parent_pid):
+    total = []
+    for pid in harness.children_of(parent_pid):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                total.append(int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)))
+        except (OSError, AttributeError):
+            pass
+    return max(total) if total else 0
+
+work = harness.make_work_dir("bench-download")
+mc = apache = None
+try:
+    size = int(os.environ["SIZE_MIB"]) << 20
+    media = harness.make_dir(os.path.join(work, "media"))
+    clip = harness.make_dir(os.path.join(media, "big"))
+    path = os.path.join(clip, "master.mp4")
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+    os.chmod(path, 0o644)
+    rendition = feeds.rendition_of(path, "master", "big/master.mp4")
+    feed = os.path.join(work, "feed.xml")
+    feeds.write_feed(feed, feeds.feed_xml([feeds.news_item("big", feeds.BASE_TIME, "Big video",
+                                                           video=True, renditions=[rendition])]))
+    mc = harness.Memcached(work_dir=work).start()
+    apache = harness.Apache(os.environ["NM_PREFIX"], os.path.join(work, "apache"), memcached=mc,
+                            feed=feed, media_root=media, plugins=["media_gateway"],
+                            directives=os.environ.get("EXTRA_DIRECTIVES", ""))
+    os.link(path, os.path.join(apache.htdocs, "master.mp4"))
+    apache.start()
+    link = dl.sign_link(apache.secret_file, "/download/big/master", int(time.time()) + 3600, 1)
+    gateway_url, static_url = apache.url(link), apache.url("/master.mp4")
+    curl_rate(gateway_url), curl_rate(static_url)  # warm the page cache
+    rss, stop = [], threading.Event()
+    def sample():
+        while not stop.is_set():
+            rss.append(child_rss_kib(apache.pid))
+            time.sleep(0.05)
+    gateway, static = [], []
+    for _ in range(int(os.environ["ROUNDS"])):
+        static.append(curl_rate(static_url))
+        gateway.append(curl_rate(gateway_url))
+    # Memory, in a round of its own so that sampling /proc does not slow the timed ones.
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    curl_rate(gateway_url)
+    stop.set()
+    sampler.join()
+    g, s = sorted(gateway)[len(gateway) // 2], sorted(static)[len(static) // 2]
+    print("file: %d MiB; %s rounds each, median of curl's speed" % (size >> 20, len(gateway)))
+    print("gateway  %8.0f MB/s" % (g / 1e6))
+    print("static   %8.0f MB/s" % (s / 1e6))
+    print("ratio    %8.2f (goal >= 0.90)" % (g / s))
+    print("largest child RSS while the gateway served: %d KiB (min %d KiB)"
+          % (max(rss), min(x for x in rss if x) if any(rss) else 0))
+finally:
+    if apache:
+        apache.stop()
+    if mc:
+        mc.stop()
+    shutil.rmtree(work, ignore_errors=True)
+PY

@@ -1,0 +1,125 @@
+#include "download_log.h"
+
+#include <algorithm>
+
+namespace natomedia::media_gateway {
+
+namespace {
+
+constexpr const char* kTableColumns =
+    "account_id BIGINT NOT NULL, item_id VARCHAR(255) NOT NULL, rendition VARCHAR(64) NOT NULL, "
+    "bucket BIGINT NOT NULL, bytes BIGINT NOT NULL, requests INTEGER NOT NULL, "
+    "status INTEGER NOT NULL, started_at BIGINT NOT NULL, last_at BIGINT NOT NULL, "
+    "UNIQUE (account_id, item_id, rendition, bucket))";
+
+constexpr size_t kMaxRecent = 50;
+
+}  // namespace
+
+Migration DownloadLog::migration() {
+  const std::string index =
+      "CREATE INDEX media_downloads_account ON media_downloads (account_id, last_at)";
+  return {1, "media_gateway download log",
+          {std::string("CREATE TABLE media_downloads (id INTEGER PRIMARY KEY AUTOINCREMENT, ") +
+               kTableColumns,
+           index},
+          {std::string("CREATE TABLE media_downloads (id BIGSERIAL PRIMARY KEY, ") + kTableColumns,
+           index}};
+}
+
+Result<bool> DownloadLog::record(Sql& sql, const DownloadKey& key, uint64_t bytes, int status,
+                                 std::time_t now) {
+  const std::string account = std::to_string(key.account_id);
+  const std::string n = std::to_string(bytes);
+  const std::string st = std::to_string(status);
+  const std::string t = std::to_string(now);
+  // A request continuing an open download adds to it, wherever the hour boundaries fall.
+  auto updated = sql.exec(
+      "UPDATE media_downloads SET bytes = bytes + %s, requests = requests + 1, status = %s, "
+      "last_at = %s WHERE id = (SELECT id FROM media_downloads WHERE account_id = %s AND "
+      "item_id = %s AND rendition = %s AND last_at >= %s ORDER BY last_at DESC LIMIT 1)",
+      {n, st, t, account, key.item_id, key.rendition, std::to_string(now - kSessionWindow)});
+  if (!updated.ok()) return updated.status();
+  if (*updated > 0) return false;
+  // Otherwise one row per hour bucket: requests racing to start the same download meet on the
+  // unique key and add up instead of making two downloads.
+  const std::string bucket = std::to_string(now / kSessionWindow);
+  auto upserted = sql.exec(
+      "INSERT INTO media_downloads (account_id, item_id, rendition, bucket, bytes, requests, "
+      "status, started_at, last_at) VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s) "
+      "ON CONFLICT (account_id, item_id, rendition, bucket) DO UPDATE SET "
+      "bytes = media_downloads.bytes + excluded.bytes, "
+      "requests = media_downloads.requests + 1, status = excluded.status, "
+      "last_at = excluded.last_at",
+      {account, key.item_id, key.rendition, bucket, n, st, t, t});
+  if (!upserted.ok()) return upserted.status();
+  auto rows = sql.query(
+      "SELECT requests FROM media_downloads WHERE account_id = %s AND item_id = %s AND "
+      "rendition = %s AND bucket = %s",
+      {account, key.item_id, key.rendition, bucket});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty() && rows->integer(0, "requests") == 1;
+}
+
+Result<bool> DownloadLog::open(Sql& sql, const DownloadKey& key, std::time_t now) {
+  auto rows = sql.query(
+      "SELECT id FROM media_downloads WHERE account_id = %s AND item_id = %s AND "
+      "rendition = %s AND last_at >= %s",
+      {std::to_string(key.account_id), key.item_id, key.rendition,
+       std::to_string(now - kSessionWindow)});
+  if (!rows.ok()) return rows.status();
+  return !rows->empty();
+}
+
+Result<uint64_t> DownloadLog::bytes_today(Sql& sql, int64_t account_id, std::time_t now) {
+  auto rows = sql.query(
+      "SELECT COALESCE(SUM(bytes), 0) AS total FROM media_downloads WHERE account_id = %s AND "
+      "last_at >= %s",
+      {std::to_string(account_id), std::to_string(now - now % 86400)});
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return uint64_t{0};
+  long long total = rows->integer(0, "total");
+  return static_cast<uint64_t>(total < 0 ? 0 : total);
+}
+
+Result<std::vector<DownloadLog::Row>> DownloadLog::recent(Sql& sql, int64_t account_id,
+                                                          size_t limit) {
+  // A fixed LIMIT keeps one prepared statement; the caller's limit is applied below.
+  auto rows = sql.query(
+      "SELECT item_id, rendition, bytes, started_at FROM media_downloads WHERE account_id = %s "
+      "ORDER BY last_at DESC, id DESC LIMIT 50",
+      {std::to_string(account_id)});
+  if (!rows.ok()) return rows.status();
+  std::vector<Row> out;
+  for (size_t i = 0; i < rows->size() && out.size() < std::min(limit, kMaxRecent); ++i) {
+    Row r;
+    r.item_id = rows->text(i, "item_id");
+    r.rendition = rows->text(i, "rendition");
+    r.bytes = static_cast<uint64_t>(std::max(0LL, rows->integer(i, "bytes")));
+    r.started_at = static_cast<std::time_t>(rows->integer(i, "started_at"));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<DownloadRecord>> DownloadServiceImpl::recent(Context& ctx, int64_t account_id,
+                                                                size_t limit) {
+  auto rows = DownloadLog::recent(ctx.sql(), account_id, limit);
+  if (!rows.ok()) return rows.status();
+  auto snapshot = ctx.feed().snapshot();
+  std::vector<DownloadRecord> out;
+  for (const auto& row : *rows) {
+    DownloadRecord rec;
+    rec.item_id = row.item_id;
+    rec.rendition = row.rendition;
+    rec.bytes = row.bytes;
+    rec.at = row.started_at;
+    const NewsItem* item = snapshot->find(row.item_id);
+    auto headline = item ? item->headline.get(ctx.request().lang) : LocalizedText::Pick{};
+    rec.title = headline.text ? *headline.text : row.item_id;
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+}  // namespace natomedia::media_gateway

@@ -1,0 +1,145 @@
+#include "download_route.h"
+
+#include <natomedia/text.h>
+
+#include "content_disposition.h"
+#include "download_log.h"
+#include "item_view.h"
+#include "media_paths.h"
+#include "signed_links.h"
+
+namespace natomedia::media_gateway {
+
+namespace {
+
+// Who asks for the file, or the answer that refuses it.
+struct Downloader {
+  int64_t account_id = 0;
+  std::optional<Response> refusal;
+};
+
+Downloader identify(Context& ctx, const NewsItem& item, const std::string& path) {
+  Downloader d;
+  const LinkCheck link = check_link(ctx.crypto(), ctx.request().query, path, ctx.clock().now());
+  switch (link.outcome) {
+    case LinkCheck::Outcome::kBad:
+      ctx.log(LogLevel::kInfo, "refused a download link with a bad signature for " + path);
+      d.refusal = ctx.error(403, "media.download.bad_link");
+      return d;
+    case LinkCheck::Outcome::kExpired:
+      d.refusal = ctx.error(410, "media.download.expired_link");
+      return d;
+    case LinkCheck::Outcome::kOk:
+      d.account_id = link.account_id;
+      return d;
+    case LinkCheck::Outcome::kAbsent:
+      break;
+  }
+  auto account = ctx.account();
+  if (!account) {
+    d.refusal = Response::Redirect(ctx.url("/account/login") + "?return_to=" +
+                                   text::url_encode(ctx.url(video_path(item))));
+  } else if (account->state != "verified") {
+    d.refusal = ctx.error(403, "media.download.unverified");
+  } else {
+    d.account_id = account->id;
+  }
+  return d;
+}
+
+// NatoMediaDownloadQuota: a download that would take the account past its bytes for the day is
+// refused, unless it continues one already under way (range requests, a resumed transfer).
+std::optional<Response> over_quota(Context& ctx, const DownloadKey& key, uint64_t size) {
+  const uint64_t quota = ctx.config().download_quota;
+  if (quota == 0) return std::nullopt;
+  const std::time_t now = ctx.clock().now();
+  auto open = DownloadLog::open(ctx.sql(), key, now);
+  auto used = DownloadLog::bytes_today(ctx.sql(), key.account_id, now);
+  if (!open.ok() || !used.ok()) {
+    Response r = ctx.error(503, "error.503.message");
+    r.header("Retry-After", "60");
+    return r;
+  }
+  if (*open || *used + size <= quota) return std::nullopt;
+  Vars vars;
+  vars["title"] = ctx.i18n().text(ctx.request().lang, "media.quota.title");
+  Response r = ctx.page(429, "media_gateway/quota.html", std::move(vars));
+  r.header("Retry-After", std::to_string(86400 - now % 86400));
+  return r;
+}
+
+bool plain_media_type(const std::string& t) {
+  if (t.empty() || t.size() > 100 || t.find('/') == std::string::npos) return false;
+  for (char c : t)
+    if (static_cast<unsigned char>(c) < 0x21 || c == 0x7F || c == ';' || c == ',') return false;
+  return true;
+}
+
+std::string file_extension(const std::string& href) {
+  size_t slash = href.rfind('/');
+  size_t dot = href.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
+  return href.substr(dot);
+}
+
+std::string download_name(const NewsItem& item, const Rendition& rendition) {
+  if (!rendition.filename.empty()) return rendition.filename;
+  auto headline = item.headline.get("en");
+  std::string name = headline.text ? *headline.text : item.id;
+  return name + " " + rendition.id + file_extension(rendition.href);
+}
+
+// Records the answer once it has gone out: only bodies of the file (200, 206) count.
+std::function<void(Sql&, uint64_t, int)> logger(Context& ctx, DownloadKey key) {
+  Metrics* metrics = &ctx.metrics();
+  const Clock* clock = &ctx.clock();
+  return [metrics, clock, key](Sql& sql, uint64_t bytes, int status) {
+    if (status != 200 && status != 206) return;
+    metrics->add(kDownloadBytesCounter, bytes);
+    auto started = DownloadLog::record(sql, key, bytes, status, clock->now());
+    if (started.ok() && *started) metrics->add(kDownloadsCounter);
+  };
+}
+
+}  // namespace
+
+std::string download_etag(const Crypto& crypto, const NewsItem& item, const Rendition& rendition,
+                          uint64_t size, std::time_t mtime) {
+  const std::string data = item.guid + "\n" + item.version + "\n" + rendition.id + "\n" +
+                           std::to_string(size) + "\n" + std::to_string(mtime);
+  return "\"" + crypto.sha256_hex(data).substr(0, 32) + "\"";
+}
+
+Response download(Context& ctx) {
+  auto snapshot = ctx.feed().snapshot();
+  const NewsItem* item = snapshot->find(ctx.request().route.get_or("id"));
+  const Rendition* rendition =
+      item ? item->rendition(ctx.request().route.get_or("rendition")) : nullptr;
+  if (!rendition) return ctx.error(404, "error.404.message");
+  const std::string path = download_path(*item, *rendition);
+
+  Downloader who = identify(ctx, *item, path);
+  if (who.refusal) return std::move(*who.refusal);
+
+  auto file = resolve_under(ctx.config().media_root, rendition->href);
+  if (!file.ok()) {
+    ctx.log(file.status().code() == Status::Code::kInvalid ? LogLevel::kWarning : LogLevel::kError,
+            "download " + path + " refused: " + file.status().message());
+    return ctx.error(404, "error.404.message");
+  }
+  const DownloadKey key{who.account_id, item->id, rendition->id};
+  if (auto refusal = over_quota(ctx, key, file->size)) return std::move(*refusal);
+
+  Response r;
+  r.file = FileBody{file->path,
+                    plain_media_type(rendition->content_type) ? rendition->content_type
+                                                              : "application/octet-stream",
+                    download_etag(ctx.crypto(), *item, *rendition, file->size, file->mtime),
+                    attachment_disposition(download_name(*item, *rendition))};
+  r.header("Cache-Control", "private, no-transform");
+  r.header("X-Content-Type-Options", "nosniff");
+  if (ctx.request().method == "GET") r.after_sent = logger(ctx, key);
+  return r;
+}
+
+}  // namespace natomedia::media_gateway

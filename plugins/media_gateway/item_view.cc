@@ -1,0 +1,158 @@
+#include "item_view.h"
+
+#include <natomedia/text.h>
+
+#include "formatting.h"
+#include "signed_links.h"
+
+namespace natomedia::media_gateway {
+
+namespace {
+
+// One piece of localized text: the value, and whether English stood in for the language asked.
+struct Localized {
+  std::string text;
+  bool fallback = false;
+};
+
+Localized pick(const LocalizedText& t, const std::string& lang) {
+  auto p = t.get(lang);
+  if (!p.text) return {};
+  return {*p.text, p.fallback};
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t nl = s.find('\n', start);
+    if (nl == std::string::npos) nl = s.size();
+    std::string line(text::trim(std::string_view(s).substr(start, nl - start)));
+    if (!line.empty()) out.push_back(std::move(line));
+    start = nl + 1;
+  }
+  return out;
+}
+
+Value::List strings(const std::vector<std::string>& v) {
+  Value::List out;
+  for (const auto& s : v) out.emplace_back(s);
+  return out;
+}
+
+Value::List subjects(const NewsItem& item, const std::string& lang) {
+  Value::List out;
+  for (const auto& s : item.subjects) {
+    Localized name = pick(s.name, lang);
+    if (!name.text.empty()) out.emplace_back(name.text);
+  }
+  return out;
+}
+
+Value::List keywords(const NewsItem& item, const std::string& lang, bool* fallback) {
+  auto it = item.keywords.find(lang);
+  if (it == item.keywords.end()) {
+    it = item.keywords.find("en");
+    if (it != item.keywords.end() && lang != "en") *fallback = true;
+  }
+  return it == item.keywords.end() ? Value::List{} : strings(it->second);
+}
+
+Value::List renditions(Context& ctx, const NewsItem& item, int64_t signer) {
+  const std::string& lang = ctx.request().lang;
+  const std::time_t expires = link_expiry(ctx.clock().now());
+  Value::List out;
+  for (const auto& r : item.renditions) {
+    Value::Map row;
+    const std::string path = download_path(item, r);
+    row["id"] = r.id;
+    row["format"] = format_name(r.content_type);
+    if (r.width > 0 && r.height > 0)
+      row["resolution"] = std::to_string(r.width) + " × " + std::to_string(r.height);
+    row["duration"] = r.duration_seconds > 0 ? clock_duration(r.duration_seconds) : "";
+    row["size"] = r.size > 0 ? human_size(r.size, lang) : "";
+    row["bytes"] = std::to_string(r.size);
+    row["download_url"] = ctx.url(path);
+    if (signer != 0) {
+      const std::string query = signed_query(ctx.crypto(), path, signer, expires);
+      const std::string base = ctx.config().public_url.empty() ? ctx.url(path)
+                                                               : ctx.absolute_url(path);
+      row["signed_url"] = base + "?" + query;
+    }
+    out.emplace_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string news_path(const NewsItem& item) { return "/news/" + text::url_encode(item.id); }
+std::string video_path(const NewsItem& item) { return "/videos/" + text::url_encode(item.id); }
+std::string thumbnail_path(const NewsItem& item) { return video_path(item) + "/thumbnail"; }
+std::string download_path(const NewsItem& item, const Rendition& rendition) {
+  return "/download/" + text::url_encode(item.id) + "/" + text::url_encode(rendition.id);
+}
+
+Value::Map item_card(const Context& ctx, const NewsItem& item, bool link_to_video_page) {
+  const std::string& lang = ctx.request().lang;
+  Localized headline = pick(item.headline, lang);
+  Localized summary = pick(item.summary, lang);
+  Value::Map card;
+  card["id"] = item.id;
+  card["url"] = ctx.url(link_to_video_page ? video_path(item) : news_path(item));
+  card["headline"] = headline.text;
+  card["summary"] = summary.text;
+  card["date"] = ctx.i18n().long_date(item.first_created, lang);
+  card["datetime"] = rfc3339(item.first_created);
+  card["is_video"] = item.is_video;
+  if (!item.icon_href.empty()) card["thumbnail"] = ctx.url(thumbnail_path(item));
+  const bool fallback = headline.fallback || (!summary.text.empty() && summary.fallback);
+  card["fallback"] = fallback;
+  card["text_lang"] = fallback ? "en" : lang;
+  return card;
+}
+
+Vars item_page(Context& ctx, const NewsItem& item, int64_t signer) {
+  const std::string& lang = ctx.request().lang;
+  Localized headline = pick(item.headline, lang);
+  Localized dateline = pick(item.dateline, lang);
+  Localized summary = pick(item.summary, lang);
+  Localized body = pick(item.body_html, lang);
+  Localized shotlist = pick(item.shotlist, lang);
+  bool keyword_fallback = false;
+  Vars v;
+  v["title"] = headline.text;
+  v["id"] = item.id;
+  v["headline"] = headline.text;
+  v["headline_lang"] = headline.fallback ? "en" : lang;
+  v["dateline"] = dateline.text;
+  v["date"] = ctx.i18n().long_date(item.first_created, lang);
+  v["datetime"] = rfc3339(item.first_created);
+  v["located"] = item.located;
+  v["summary"] = summary.text;
+  // The feed loader has reduced the body to the allow-list of CONTRACT section 7.
+  v["body"] = Value::TrustedHtml(body.text);
+  v["subjects"] = subjects(item, lang);
+  v["keywords"] = keywords(item, lang, &keyword_fallback);
+  v["creditline"] = item.creditline;
+  v["is_video"] = item.is_video;
+  v["shotlist"] = strings(split_lines(shotlist.text));
+  v["has_shotlist"] = v["shotlist"].truthy();
+  v["has_subjects"] = v["subjects"].truthy();
+  v["has_keywords"] = v["keywords"].truthy();
+  v["renditions"] = renditions(ctx, item, signer);
+  v["signed_links"] = signer != 0;
+  if (signer != 0)
+    v["links_valid_until"] = ctx.i18n().long_date(link_expiry(ctx.clock().now()), lang) + ", " +
+                             rfc3339(link_expiry(ctx.clock().now())).substr(11, 5) + " UTC";
+  if (!item.icon_href.empty()) v["thumbnail"] = ctx.url(thumbnail_path(item));
+  v["news_url"] = ctx.url(news_path(item));
+  v["video_url"] = ctx.url(video_path(item));
+  v["fallback"] = headline.fallback || (!dateline.text.empty() && dateline.fallback) ||
+                  (!summary.text.empty() && summary.fallback) ||
+                  (!body.text.empty() && body.fallback) ||
+                  (!shotlist.text.empty() && shotlist.fallback) || keyword_fallback;
+  return v;
+}
+
+}  // namespace natomedia::media_gateway

@@ -1,0 +1,24 @@
+// What pages show of a feed item, as template values: a card for the lists, the whole item for
+// /news/ID and /videos/ID. Text in the visitor's language, English marked where it stands in.
+#pragma once
+
+#include <string>
+
+#include <natomedia/plugin.h>
+
+namespace natomedia::media_gateway {
+
+// Link paths (below the base path, segments percent-encoded).
+std::string news_path(const NewsItem& item);
+std::string video_path(const NewsItem& item);
+std::string thumbnail_path(const NewsItem& item);
+std::string download_path(const NewsItem& item, const Rendition& rendition);
+
+// A list entry: url, headline, summary, date, is_video, thumbnail, fallback, text_lang.
+Value::Map item_card(const Context& ctx, const NewsItem& item, bool link_to_video_page);
+
+// The whole item for its page. `signer` is the account the page hands signed download links
+// to (0: none).
+Vars item_page(Context& ctx, const NewsItem& item, int64_t signer);
+
+}  // namespace natomedia::media_gateway

@@ -1,0 +1,25 @@
+// Turns a path written in the feed into a file that may be served: the one way a path reaches
+// FileBody. Pure functions over the file system; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+#include <string>
+
+#include <natomedia/status.h>
+
+namespace natomedia::media_gateway {
+
+struct MediaFile {
+  std::string path;     // canonical (realpath), inside the root
+  uint64_t size = 0;
+  std::time_t mtime = 0;
+};
+
+// Resolves `relative` (an href from the feed) under `root` (NatoMediaMediaRoot) with realpath, so
+// "..", symlinks and absolute paths are judged by where they really lead. Invalid when the href is
+// absolute, empty or holds a NUL, or when the file lies outside the root (the caller logs these);
+// NotFound when there is no such regular file.
+Result<MediaFile> resolve_under(const std::string& root, const std::string& relative);
+
+}  // namespace natomedia::media_gateway

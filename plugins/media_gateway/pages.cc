@@ -1,0 +1,162 @@
+#include "pages.h"
+
+#include <algorithm>
+#include <functional>
+
+#include <natomedia/text.h>
+
+#include "conditional.h"
+#include "formatting.h"
+#include "item_view.h"
+#include "media_paths.h"
+#include "page_cache.h"
+
+namespace natomedia::media_gateway {
+
+namespace {
+
+// Who a page is rendered for: it shows the account in its header (and signed links).
+std::string audience(Context& ctx) {
+  auto account = ctx.account();
+  return account ? "a" + std::to_string(account->id) : "anon";
+}
+
+Validators page_validators(Context& ctx, const FeedSnapshot& snapshot, const std::string& kind) {
+  Validators v;
+  v.etag = weak_etag(kind + "-" + snapshot.version + "-" + ctx.request().lang + "-" +
+                     audience(ctx));
+  v.modified = snapshot.modified;
+  v.cache_control = "private, no-cache";
+  return v;
+}
+
+Response with_validators(Response r, const Validators& v) {
+  if (r.status == 200) add_validators(r, v);
+  return r;
+}
+
+// The page for this URL, feed version and language: from the cache for anonymous visitors,
+// else rendered by `render` (and kept when anonymous).
+Response cached_page(Context& ctx, const FeedSnapshot& snapshot, const Validators& v,
+                     const std::function<Response()>& render) {
+  if (ctx.account()) return with_validators(render(), v);
+  const Request& req = ctx.request();
+  const std::string key = snapshot.version + "|" + req.lang + "|" + req.base_path + req.path +
+                          "?" + req.query.get_or("page");
+  if (auto hit = page_cache().get(key)) return *hit;
+  Response r = with_validators(render(), v);
+  page_cache().put(key, r);
+  return r;
+}
+
+// ?page=N: 1 when absent, 0 when malformed.
+size_t page_number(const Request& request) {
+  auto p = request.query.get("page");
+  if (!p) return 1;
+  return all_digits(*p, 6) ? static_cast<size_t>(std::stoul(*p)) : 0;
+}
+
+Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, size_t page,
+                     size_t pages, bool videos_only);
+
+Response list_page(Context& ctx, bool videos_only) {
+  auto snapshot = ctx.feed().snapshot();
+  const size_t page = page_number(ctx.request());
+  if (page == 0) return ctx.error(400, "error.400.message");
+  const auto items = listed_items(*snapshot, videos_only);
+  const size_t pages = std::max<size_t>(1, (items.size() + kPageSize - 1) / kPageSize);
+  if (page > pages) return ctx.error(404, "error.404.message");
+  const std::string kind = std::string(videos_only ? "videos" : "news") + "-p" +
+                           std::to_string(page);
+  const Validators v = page_validators(ctx, *snapshot, kind);
+  if (client_copy_current(ctx.request(), v)) return not_modified(v);
+  return cached_page(ctx, *snapshot, v, [&] { return render_list(ctx, items, page, pages,
+                                                                 videos_only); });
+}
+
+Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, size_t page,
+                     size_t pages, bool videos_only) {
+  Value::List cards;
+  for (size_t i = (page - 1) * kPageSize; i < items.size() && i < page * kPageSize; ++i)
+    cards.emplace_back(item_card(ctx, *items[i], videos_only));
+  const std::string list_url = ctx.url(videos_only ? "/videos/" : "/news/");
+  Vars vars;
+  const std::string title_key = videos_only ? "media.videos.title" : "media.news.title";
+  vars["title"] = ctx.i18n().text(ctx.request().lang, title_key);
+  vars["videos_only"] = videos_only;
+  vars["items"] = std::move(cards);
+  vars["page"] = std::to_string(page);
+  vars["pages"] = std::to_string(pages);
+  vars["paginated"] = pages > 1;
+  if (page > 1) vars["newer_url"] = page == 2 ? list_url : list_url + "?page=" +
+                                                                std::to_string(page - 1);
+  if (page < pages) vars["older_url"] = list_url + "?page=" + std::to_string(page + 1);
+  if (!videos_only) vars["atom_url"] = ctx.url("/news/feed.atom");
+  if (!videos_only) vars["rss_url"] = ctx.url("/news/feed.rss");
+  return ctx.page(200, "media_gateway/list.html", std::move(vars));
+}
+
+Response item_page_answer(Context& ctx, bool video_page) {
+  auto snapshot = ctx.feed().snapshot();
+  const NewsItem* item = snapshot->find(ctx.request().route.get_or("id"));
+  if (!item || (video_page && !item->is_video)) return ctx.error(404, "error.404.message");
+  auto account = ctx.account();
+  const bool verified = account && account->state == "verified";
+  const int64_t signer = item->is_video && verified ? account->id : 0;
+  // Signed links change every hour: so does the page of an account that gets them.
+  std::string kind = std::string(video_page ? "video-" : "item-") + item->id;
+  if (signer != 0) kind += "-h" + std::to_string(ctx.clock().now() / 3600);
+  const Validators v = page_validators(ctx, *snapshot, kind);
+  if (client_copy_current(ctx.request(), v)) return not_modified(v);
+  return cached_page(ctx, *snapshot, v, [&] {
+    Vars vars = item_page(ctx, *item, signer);
+    vars["video_page"] = video_page;
+    vars["anonymous"] = !account.has_value();
+    vars["unverified"] = account.has_value() && !verified;
+    vars["login_url"] = ctx.url("/account/login") + "?return_to=" +
+                        text::url_encode(ctx.url(video_path(*item)));
+    return ctx.page(200, "media_gateway/item.html", std::move(vars));
+  });
+}
+
+bool image_type(const std::string& t) {
+  if (t.rfind("image/", 0) != 0 || t.size() > 100) return false;
+  for (char c : t)
+    if (static_cast<unsigned char>(c) < 0x21 || c == 0x7F) return false;
+  return true;
+}
+
+}  // namespace
+
+std::vector<const NewsItem*> listed_items(const FeedSnapshot& snapshot, bool videos_only) {
+  std::vector<const NewsItem*> out;
+  for (const auto& item : snapshot.items)  // the snapshot keeps them newest first
+    if (!videos_only || item.is_video) out.push_back(&item);
+  return out;
+}
+
+Response news_list(Context& ctx) { return list_page(ctx, false); }
+Response video_list(Context& ctx) { return list_page(ctx, true); }
+Response news_item(Context& ctx) { return item_page_answer(ctx, false); }
+Response video_item(Context& ctx) { return item_page_answer(ctx, true); }
+
+Response video_thumbnail(Context& ctx) {
+  auto snapshot = ctx.feed().snapshot();
+  const NewsItem* item = snapshot->find(ctx.request().route.get_or("id"));
+  if (!item || item->icon_href.empty()) return ctx.error(404, "error.404.message");
+  auto file = resolve_under(ctx.config().media_root, item->icon_href);
+  if (!file.ok()) {
+    ctx.log(file.status().code() == Status::Code::kInvalid ? LogLevel::kWarning : LogLevel::kInfo,
+            "thumbnail of item " + item->id + " refused: " + file.status().message());
+    return ctx.error(404, "error.404.message");
+  }
+  Response r;
+  r.file = FileBody{file->path,
+                    image_type(item->icon_content_type) ? item->icon_content_type : "image/jpeg",
+                    "", ""};
+  r.header("Cache-Control", "public, max-age=86400");
+  r.header("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+}  // namespace natomedia::media_gateway

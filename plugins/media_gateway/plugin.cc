@@ -1,0 +1,44 @@
+// The media gateway: the feed's news and videos as pages, Atom and RSS, and the downloads of
+// video renditions for verified accounts (CONTRACT section 4, "News and videos").
+#include <natomedia/plugin.h>
+#include <natomedia/providers.h>
+
+#include "download_log.h"
+#include "download_route.h"
+#include "pages.h"
+#include "syndication.h"
+
+namespace {
+
+using natomedia::Context;
+using natomedia::Response;
+
+// /news and /videos without the slash lead to the lists.
+natomedia::Handler redirect_to(std::string path) {
+  return [path](Context& ctx) { return Response::Redirect(ctx.url(path), 301); };
+}
+
+void setup(natomedia::PluginHost* host) {
+  namespace mg = natomedia::media_gateway;
+  host->migration(mg::DownloadLog::migration());
+  host->counter(mg::kDownloadsCounter, "Logical downloads of video renditions started");
+  host->counter(mg::kDownloadBytesCounter, "Bytes of video renditions sent");
+  host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,
+                std::make_shared<mg::DownloadServiceImpl>());
+
+  host->route("GET", "/news", redirect_to("/news/"));
+  host->route("GET", "/news/", mg::news_list);
+  // Before /news/{id}: the first matching route wins.
+  host->route("GET", "/news/feed.atom", mg::atom_feed);
+  host->route("GET", "/news/feed.rss", mg::rss_feed);
+  host->route("GET", "/news/{id}", mg::news_item);
+  host->route("GET", "/videos", redirect_to("/videos/"));
+  host->route("GET", "/videos/", mg::video_list);
+  host->route("GET", "/videos/{id}", mg::video_item);
+  host->route("GET", "/videos/{id}/thumbnail", mg::video_thumbnail);
+  host->route("GET", "/download/{id}/{rendition}", mg::download);
+}
+
+}  // namespace
+
+NATOMEDIA_PLUGIN("media_gateway", "1.0", setup)

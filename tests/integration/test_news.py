@@ -1,0 +1,324 @@
+"""News and videos from the content feed (issue 6): pages, pagination, languages, escaping,
+live reload, Atom/RSS, ETags. Real httpd with the media_gateway plugin.
+
+The feed builder here (news_item, video_item, feed_xml, write_feed) is reused by
+test_downloads.py.
+"""
+
+import hashlib
+import html
+import os
+import re
+import shutil
+import subprocess
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+import harness
+from harness import IntegrationTest
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+MEDIA = "{http://search.yahoo.com/mrss/}"
+
+# --------------------------------------------------------------------------------------------
+# Feed builder (CONTRACT section 8)
+
+
+def _x(s):
+    return html.escape(s, quote=True)
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def news_item(ident, first_created, headline, headline_fr=None, body=None, status="usable",
+              summary=None, icon=None, video=False, renditions=(), shotlist=None):
+    """One newsItem element as text. `body` is raw XHTML put inside <body>."""
+    meta = ['<icon rendition="rnd:thumbnail" href="%s" contenttype="image/jpeg"/>' % _x(icon)
+            if icon else "",
+            "<contentCreated>%s</contentCreated>" % iso(first_created),
+            '<headline xml:lang="en">%s</headline>' % _x(headline)]
+    if headline_fr:
+        meta.append('<headline xml:lang="fr">%s</headline>' % _x(headline_fr))
+    if summary:
+        meta.append('<description role="descrole:summary" xml:lang="en">%s</description>'
+                    % _x(summary))
+    if shotlist:
+        meta.append('<description role="descrole:shotlist" xml:lang="en">%s</description>'
+                    % _x(shotlist))
+    content = []
+    if body is not None:
+        content.append('<inlineXML contenttype="application/xhtml+xml" xml:lang="en">'
+                       '<html xmlns="http://www.w3.org/1999/xhtml"><body>%s</body></html>'
+                       '</inlineXML>' % body)
+    for r in renditions:
+        content.append(
+            '<remoteContent rendition="rnd:%s" href="%s" contenttype="video/mp4" size="%d" '
+            'width="%d" height="%d" duration="%d" durationunit="timeunit:seconds" '
+            'videoframerate="25" nm:sha256="%s" nm:filename="%s"/>'
+            % (r["id"], _x(r["href"]), r["size"], r.get("width", 1280), r.get("height", 720),
+               r.get("duration", 4), r["sha256"], _x(r.get("filename", r["id"] + ".mp4"))))
+    return """
+    <newsItem guid="urn:natomedia:%s" version="1" standard="NewsML-G2" standardversion="2.36"
+              xml:lang="en">
+      <itemMeta>
+        <itemClass qcode="ninat:%s"/>
+        <provider literal="NATO"/>
+        <versionCreated>%s</versionCreated>
+        <firstCreated>%s</firstCreated>
+        <pubStatus qcode="stat:%s"/>
+      </itemMeta>
+      <contentMeta>%s</contentMeta>
+      <contentSet>%s</contentSet>
+    </newsItem>""" % (ident, "video" if video else "text", iso(first_created),
+                      iso(first_created), status, "".join(meta), "".join(content))
+
+
+def feed_xml(items):
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<newsMessage xmlns="http://iptc.org/std/nar/2006-10-01/" '
+            'xmlns:nm="urn:natomedia:feed:1">\n'
+            '  <header><sent>2023-07-06T18:00:00Z</sent></header>\n'
+            '  <itemSet>%s\n  </itemSet>\n</newsMessage>\n' % "".join(items))
+
+
+def write_feed(path, text):
+    """Replaces the feed file atomically (a new inode), readable by httpd's children."""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+
+
+def rendition_of(path, rid, href, **kw):
+    with open(path, "rb") as f:
+        data = f.read()
+    r = {"id": rid, "href": href, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    r.update(kw)
+    return r
+
+
+def make_sample_media(source_dir, label):
+    """scripts/make-sample-media.sh into a fresh dir readable by www-data; returns the dir."""
+    media = harness.make_work_dir(label)
+    subprocess.run(["sh", os.path.join(source_dir, "scripts/make-sample-media.sh"), media],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["chmod", "-R", "a+rX", media], check=True)
+    return media
+
+
+BASE_TIME = 1688664600  # Thu, 06 Jul 2023 17:30:00 GMT
+
+
+def listed_ids(page_html):
+    return re.findall(r'<li class="item" data-id="([^"]+)"', page_html)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class NewsTest(IntegrationTest):
+    def start(self, items, **kw):
+        self.feed_path = os.path.join(self.work_dir, "feed.xml")
+        write_feed(self.feed_path, feed_xml(items))
+        kw.setdefault("plugins", ["media_gateway"])
+        self.apache = self.make_apache(feed=self.feed_path, **kw)
+        return self.apache.client()
+
+    def test_pages_of_twenty_newest_first_without_withheld(self):
+        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline %d" % i) for i in range(25)]
+        items.append(news_item("held", BASE_TIME + 9999, "Withheld", status="withheld"))
+        items.append(news_item("gone", BASE_TIME + 9998, "Canceled", status="canceled"))
+        c = self.start(items)
+        first = c.get("/news/")
+        self.assertEqual(first.status, 200, first.body[:500])
+        self.assertEqual(listed_ids(first.body), ["n%02d" % i for i in range(24, 4, -1)])
+        self.assertIn('href="/news/?page=2"', first.body)
+        second = c.get("/news/?page=2")
+        self.assertEqual(second.status, 200)
+        self.assertEqual(listed_ids(second.body), ["n04", "n03", "n02", "n01", "n00"])
+        self.assertIn('href="/news/"', second.body)
+        self.assertNotIn("?page=3", second.body)
+        for body in (first.body, second.body):
+            self.assertNotIn("Withheld", body)
+            self.assertNotIn("Canceled", body)
+        self.assertEqual(c.get("/news/?page=3").status, 404)
+        self.assertEqual(c.get("/news/?page=x").status, 400)
+        self.assertEqual(c.get("/news/held").status, 404)
+        self.assertEqual(c.get("/news/n07").status, 200)
+        self.assertEqual(c.get("/news/nope").status, 404)
+        self.assertEqual(c.get("/videos/").status, 200)
+        self.assertEqual(listed_ids(c.get("/videos/").body), [])
+        self.assertEqual(c.get("/news").status, 301)
+
+    def test_languages_dates_and_fallback(self):
+        items = [news_item("both", BASE_TIME, "English headline", headline_fr="Titre français",
+                           body="<p>Body</p>"),
+                 news_item("only-en", BASE_TIME - 86400, "Only in English")]
+        c = self.start(items)
+        en = c.get("/news/")
+        self.assertIn("English headline", en.body)
+        self.assertIn("Thursday (6 July 2023)", en.body)
+        self.assertNotIn('class="fallback"', en.body)
+        fr = c.get("/news/?lang=fr")
+        self.assertEqual(fr.status, 200)
+        self.assertIn("Titre français", fr.body)
+        self.assertIn("jeudi 6 juillet 2023", fr.body)
+        self.assertIn("mercredi 5 juillet 2023", fr.body)
+        # The English-only item is marked as such, once.
+        self.assertEqual(fr.body.count("Affiché en anglais"), 1)
+        self.assertIn('lang="en"><a href="/news/only-en">Only in English', fr.body)
+        page = c.get("/news/only-en")  # the lang cookie keeps French
+        self.assertIn("Affiché en anglais", page.body)
+        self.assertIn('lang="en">Only in English</h1>', page.body)
+
+    def test_markup_in_headline_and_body_is_not_live(self):
+        evil = ('<p>ok</p><script>alert(1)</script><p onclick="alert(2)">x</p>'
+                '<a href="javascript:alert(3)">js</a><img src="x" onerror="alert(4)"/>'
+                '<a href="https://example.org/">fine</a>')
+        items = [news_item("evil", BASE_TIME, '<script>alert("h")</script><img src=x onerror=y>',
+                           body=evil, summary='<b onmouseover="z">s</b>')]
+        c = self.start(items)
+        for path in ("/news/", "/news/evil"):
+            r = c.get(path)
+            self.assertEqual(r.status, 200, path)
+            low = r.body.lower()
+            self.assertNotIn("<script", low, path)
+            self.assertNotIn("<img src=x", low, path)
+            self.assertIsNone(re.search(r"<[^>]*\son\w+\s*=", low), path)
+            self.assertNotIn('href="javascript:', low, path)
+            self.assertIn("&lt;script&gt;", r.body, path)
+        item = c.get("/news/evil").body
+        self.assertIn('<a href="https://example.org/">fine</a>', item)
+        for path in ("/news/feed.atom", "/news/feed.rss"):
+            ET.fromstring(c.get(path).raw)  # still well-formed XML
+
+    def test_new_feed_is_served_without_restart_and_broken_one_is_refused(self):
+        c = self.start([news_item("first", BASE_TIME, "First item")])
+        etag = c.get("/news/").header("ETag")
+        self.assertEqual(c.get("/news/second").status, 404)
+        write_feed(self.feed_path, feed_xml([news_item("first", BASE_TIME, "First item"),
+                                             news_item("second", BASE_TIME + 60, "Second")]))
+        started = time.monotonic()
+        ok = harness.wait_until(lambda: c.get("/news/second").status == 200, 5.0, 0.1)
+        self.assertTrue(ok, "the new item was not served within 5 s")
+        self.assertLess(time.monotonic() - started, 3.0)
+        page = c.get("/news/")
+        self.assertEqual(listed_ids(page.body), ["second", "first"])
+        self.assertNotEqual(page.header("ETag"), etag)
+        # A broken file: the last good feed keeps serving; the reason is in the error log.
+        write_feed(self.feed_path, "<newsMessage><itemSet><newsItem>")
+        logged = harness.wait_until(
+            lambda: c.get("/news/") and re.search(r"feed.*(line|error)",
+                                                  self.apache.error_log(), re.I), 5.0, 0.2)
+        self.assertTrue(logged, "no reason in the error log:\n" + self.apache.error_log()[-2000:])
+        self.assertEqual(listed_ids(c.get("/news/").body), ["second", "first"])
+        self.assertEqual(c.get("/news/second").status, 200)
+
+    def test_atom_and_rss_list_the_same_items_as_the_news_page(self):
+        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
+                           summary="Summary %d" % i) for i in range(23)]
+        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
+                               icon="vid/thumb.jpg",
+                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
+                                            "size": 10, "sha256": "0" * 64}]))
+        c = self.start(items)
+        public = self.apache.public_url
+        page_ids = listed_ids(c.get("/news/").body)
+        self.assertEqual(len(page_ids), 20)
+
+        atom = c.get("/news/feed.atom")
+        self.assertEqual(atom.status, 200)
+        self.assertTrue(atom.header("Content-Type").startswith("application/atom+xml"))
+        root = ET.fromstring(atom.raw)
+        self.assertEqual(root.tag, ATOM + "feed")
+        links = [e.find(ATOM + "link").get("href") for e in root.findall(ATOM + "entry")]
+        self.assertTrue(all(h.startswith(public + "/news/") for h in links), links[:3])
+        self.assertEqual([h.rsplit("/", 1)[1] for h in links], page_ids)
+        self.assertEqual(root.find(ATOM + "entry/" + ATOM + "title").text, "A video")
+        self.assertIsNotNone(root.find(ATOM + "updated"))
+
+        rss = c.get("/news/feed.rss")
+        self.assertEqual(rss.status, 200)
+        channel = ET.fromstring(rss.raw).find("channel")
+        rss_items = channel.findall("item")
+        self.assertEqual([i.findtext("link").rsplit("/", 1)[1] for i in rss_items], page_ids)
+        self.assertEqual(rss_items[1].findtext("title"), "Headline & 22")
+        video = rss_items[0]
+        content = video.find(MEDIA + "content")
+        self.assertIsNotNone(content)
+        self.assertEqual(content.get("url"), public + "/videos/vid")
+        self.assertEqual(content.find(MEDIA + "thumbnail").get("url"),
+                         public + "/videos/vid/thumbnail")
+        self.assertIsNone(rss_items[1].find(MEDIA + "content"))
+
+    def test_etags_give_304(self):
+        c = self.start([news_item("a", BASE_TIME, "A")])
+        for path in ("/news/", "/news/a", "/news/feed.atom", "/news/feed.rss", "/videos/"):
+            r = c.get(path)
+            etag = r.header("ETag")
+            self.assertTrue(etag, path)
+            self.assertTrue(r.header("Last-Modified"), path)
+            again = c.get(path, headers={"If-None-Match": etag})
+            self.assertEqual(again.status, 304, path)
+            self.assertEqual(again.raw, b"", path)
+            self.assertEqual(again.header("ETag"), etag, path)
+            self.assertEqual(c.get(path, headers={"If-None-Match": '"other"'}).status, 200)
+        en = c.get("/news/").header("ETag")
+        fr = c.get("/news/?lang=fr").header("ETag")
+        self.assertNotEqual(en, fr)
+        head = c.head("/news/")
+        self.assertEqual(head.status, 200)
+        self.assertEqual(head.raw, b"")
+
+
+class VideoPagesTest(IntegrationTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.media = make_sample_media(
+            os.environ.get("NM_SOURCE_DIR") or os.path.dirname(os.path.dirname(harness.HERE)),
+            "news-media")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.media, ignore_errors=True)
+
+    def test_sample_feed_video_pages_and_thumbnail(self):
+        feed = os.path.join(self.media, "sample-feed.xml")
+        apache = self.make_apache(feed=feed, media_root=self.media, plugins=["media_gateway"])
+        c = apache.client()
+        vid = "2023-07-06-sweden-membership-video"
+        text_id = "2023-07-06-sweden-membership"
+        news = c.get("/news/")
+        self.assertEqual(listed_ids(news.body), [vid, text_id])
+        videos = c.get("/videos/")
+        self.assertEqual(listed_ids(videos.body), [vid])
+        page = c.get("/videos/" + vid)
+        self.assertEqual(page.status, 200)
+        size = os.path.getsize(os.path.join(self.media, "sweden-membership/hd720.mp4"))
+        for expected in ("hd720", "sd360", "1280 × 720", "640 × 360", "0:04", "MP4",
+                         'data-bytes="%d"' % size, 'href="/download/%s/hd720"' % vid,
+                         "Exterior, NATO Headquarters", "Thursday (6 July 2023)"):
+            self.assertIn(expected, page.body)
+        self.assertNotIn("expires=", page.body)  # no signed links for anonymous visitors
+        fr = c.get("/videos/%s?lang=fr" % vid)
+        self.assertIn("Extérieur, siège de l’OTAN", fr.body)
+        self.assertIn("jeudi 6 juillet 2023", fr.body)
+        self.assertIn("Télécharger", fr.body)
+        self.assertEqual(c.get("/videos/" + text_id).status, 404)
+        self.assertIn("Sweden’s membership", c.get("/news/%s?lang=en" % text_id).body)
+        thumb = c.get("/videos/%s/thumbnail" % vid)
+        self.assertEqual(thumb.status, 200)
+        self.assertEqual(thumb.header("Content-Type"), "image/jpeg")
+        self.assertIn("public", thumb.header("Cache-Control"))
+        with open(os.path.join(self.media, "sweden-membership/thumb.jpg"), "rb") as f:
+            self.assertEqual(thumb.raw, f.read())
+        self.assertEqual(c.get("/videos/%s/thumbnail" % text_id).status, 404)
+        self.assertEqual(c.get("/videos/nope/thumbnail").status, 404)
+
+
+if __name__ == "__main__":
+    unittest.main()
