@@ -1,0 +1,83 @@
+// GET /account/: the signed-in visitor's address, newsletter state and recent downloads. The
+// newsletter and download parts come from other plugins' providers and are left out (with a
+// note) when those plugins are not loaded or cannot answer.
+#include <cstdio>
+
+#include <natomedia/providers.h>
+
+#include "page_helpers.h"
+#include "routes.h"
+
+namespace natomedia::auth {
+
+namespace {
+
+constexpr size_t kRecentDownloads = 10;
+
+std::string human_bytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KB", "MB", "GB", "TB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1000 && unit + 1 < sizeof kUnits / sizeof kUnits[0]) {
+    value /= 1000;
+    ++unit;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
+  return buf;
+}
+
+void add_newsletter(Context& ctx, const Account& account, Vars& vars) {
+  auto newsletter =
+      find_provider<NewsletterService>(ctx, kNewsletterServiceName, kNewsletterServiceVersion);
+  if (!newsletter) return;
+  auto subscribed = newsletter->subscribed(ctx, account.id);
+  if (!subscribed.ok()) {
+    vars["newsletter_unknown"] = true;
+    return;
+  }
+  vars["newsletter"] = true;
+  vars[*subscribed ? "subscribed" : "not_subscribed"] = true;
+}
+
+void add_downloads(Context& ctx, const Account& account, Vars& vars) {
+  auto downloads =
+      find_provider<DownloadService>(ctx, kDownloadServiceName, kDownloadServiceVersion);
+  if (!downloads) return;
+  auto recent = downloads->recent(ctx, account.id, kRecentDownloads);
+  if (!recent.ok()) {
+    vars["downloads_unknown"] = true;
+    return;
+  }
+  Value::List rows;
+  for (const DownloadRecord& d : *recent) {
+    Vars row;
+    row["title"] = d.title.empty() ? d.item_id : d.title;
+    row["video_path"] = "/videos/" + d.item_id;
+    row["rendition"] = d.rendition;
+    row["size"] = human_bytes(d.bytes);
+    row["date"] = ctx.i18n().long_date(d.at, ctx.request().lang);
+    rows.emplace_back(std::move(row));
+  }
+  vars["downloads_shown"] = true;
+  vars["downloads_any"] = !rows.empty();
+  vars["downloads"] = Value(std::move(rows));
+}
+
+}  // namespace
+
+Response get_account(Context& ctx) {
+  auto account = ctx.account();
+  if (!account) return redirect(ctx, with_query("/account/login", {{"return_to", "/account/"}}));
+  Vars vars = page_vars(ctx, "auth.account.title");
+  vars["email"] = account->email;
+  vars["reset_path"] = with_query("/account/password/reset",
+                                  {{"email", account->email}, {"return_to", "/account/"}});
+  add_newsletter(ctx, *account, vars);
+  add_downloads(ctx, *account, vars);
+  Response r = ctx.page(200, "authentication/account.html", std::move(vars));
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace natomedia::auth

@@ -1,0 +1,42 @@
+#include "account_service.h"
+
+#include "account_store.h"
+#include "email_address.h"
+#include "sessions.h"
+
+namespace natomedia::auth {
+
+std::optional<Account> SessionIdentity::resolve(Context& ctx) { return resolve_session(ctx); }
+
+Result<Account> AccountServiceImpl::find_by_email(Context& ctx, const std::string& email) {
+  auto normal = normalize_email(email);
+  if (!normal) return Status::NotFound("not an address");
+  auto stored = find_account_by_email(ctx.sql(), *normal);
+  if (!stored.ok()) return stored.status();
+  return stored->account;
+}
+
+Result<Account> AccountServiceImpl::mark_verified(Context& ctx, int64_t account_id) {
+  auto changed = mark_account_verified(ctx.sql(), account_id, ctx.clock().now());
+  if (!changed.ok()) return changed.status();
+  auto stored = find_account_by_id(ctx.sql(), account_id);
+  if (!stored.ok()) return stored.status();
+  if (stored->account.state != "verified") return Status::Invalid("the account is disabled");
+  if (*changed) {
+    ctx.metrics().add("natomedia_accounts_verified_total");
+    ctx.emit({AccountEvent::kVerified, stored->account});
+  }
+  return stored->account;
+}
+
+Status AccountServiceImpl::sign_in(Context& ctx, const Account& account) {
+  auto stored = find_account_by_id(ctx.sql(), account.id);
+  if (!stored.ok()) return stored.status();
+  Status s = start_session(ctx, stored->account);
+  if (!s.ok()) return s;
+  ctx.metrics().add("natomedia_signins_ok_total");
+  ctx.emit({AccountEvent::kSignedIn, stored->account});
+  return Status::Ok();
+}
+
+}  // namespace natomedia::auth

@@ -1,0 +1,67 @@
+#include "account_store.h"
+
+namespace natomedia::auth {
+
+namespace {
+
+constexpr const char* kColumns = "SELECT id, email, password_hash, state, lang FROM accounts ";
+
+Result<StoredAccount> first_account(Result<SqlRows> rows) {
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return Status::NotFound("no such account");
+  StoredAccount a;
+  a.account.id = rows->integer(0, "id");
+  a.account.email = rows->text(0, "email");
+  a.account.state = rows->text(0, "state");
+  a.account.lang = rows->text(0, "lang");
+  a.password_hash = rows->text(0, "password_hash");
+  return a;
+}
+
+}  // namespace
+
+Result<StoredAccount> find_account_by_email(Sql& sql, const std::string& email) {
+  return first_account(sql.query(std::string(kColumns) + "WHERE email = %s", {email}));
+}
+
+Result<StoredAccount> find_account_by_id(Sql& sql, int64_t id) {
+  return first_account(sql.query(std::string(kColumns) + "WHERE id = %s", {std::to_string(id)}));
+}
+
+Result<Account> insert_account(Sql& sql, const std::string& email, const std::string& phc,
+                               const std::string& lang, std::time_t now) {
+  auto inserted = sql.exec(
+      "INSERT INTO accounts (email, password_hash, state, created_at, lang) "
+      "VALUES (%s, %s, 'pending', %s, %s)",
+      {email, phc, std::to_string(now), lang});
+  if (!inserted.ok()) return inserted.status();
+  // The new id, read back by the unique address (no RETURNING: the same on both databases).
+  auto stored = find_account_by_email(sql, email);
+  if (!stored.ok()) return stored.status();
+  return stored->account;
+}
+
+Status set_password(Sql& sql, int64_t id, const std::string& phc, std::time_t now) {
+  auto changed =
+      sql.exec("UPDATE accounts SET password_hash = %s, password_changed_at = %s WHERE id = %s",
+               {phc, std::to_string(now), std::to_string(id)});
+  if (!changed.ok()) return changed.status();
+  return *changed == 1 ? Status::Ok() : Status::NotFound("no such account");
+}
+
+Status replace_password_hash(Sql& sql, int64_t id, const std::string& phc) {
+  auto changed =
+      sql.exec("UPDATE accounts SET password_hash = %s WHERE id = %s", {phc, std::to_string(id)});
+  return changed.ok() ? Status::Ok() : changed.status();
+}
+
+Result<bool> mark_account_verified(Sql& sql, int64_t id, std::time_t now) {
+  auto changed = sql.exec(
+      "UPDATE accounts SET state = 'verified', verified_at = %s "
+      "WHERE id = %s AND state = 'pending'",
+      {std::to_string(now), std::to_string(id)});
+  if (!changed.ok()) return changed.status();
+  return *changed == 1;
+}
+
+}  // namespace natomedia::auth

@@ -1,0 +1,75 @@
+#include "page_helpers.h"
+
+#include <natomedia/text.h>
+
+namespace natomedia::auth {
+
+std::string tr(Context& ctx, const std::string& key) {
+  return ctx.i18n().text(ctx.request().lang, key);
+}
+
+Vars page_vars(Context& ctx, const std::string& title_key) {
+  Vars vars;
+  vars["title"] = tr(ctx, title_key);
+  return vars;
+}
+
+std::string with_query(const std::string& path,
+                       std::initializer_list<std::pair<const char*, std::string>> params) {
+  std::string out = path;
+  char sep = '?';
+  for (const auto& [name, value] : params) {
+    if (value.empty()) continue;
+    out += sep;
+    out += name;
+    out += '=';
+    out += text::url_encode(value);
+    sep = '&';
+  }
+  return out;
+}
+
+Response redirect(Context& ctx, const std::string& path) {
+  return Response::Redirect(ctx.url(path));
+}
+
+Response unavailable(Context& ctx, long retry_after) {
+  Response r = ctx.error(503, "error.503.message");
+  r.header("Retry-After", std::to_string(retry_after));
+  return r;
+}
+
+void add_password_errors(Context& ctx, const std::vector<PasswordRule>& rules, Vars& vars) {
+  Value::List list;
+  for (PasswordRule rule : rules) list.emplace_back(tr(ctx, rule_message_key(rule)));
+  vars["password_invalid"] = !list.empty();
+  vars["password_errors"] = Value(std::move(list));
+}
+
+std::string code_expiry_text(Context& ctx) {
+  std::string sentence = tr(ctx, "auth.code.expires");
+  const std::string mark = "{minutes}";
+  size_t at = sentence.find(mark);
+  long minutes = (ctx.config().code_lifetime + 59) / 60;
+  if (at != std::string::npos) sentence.replace(at, mark.size(), std::to_string(minutes));
+  return sentence;
+}
+
+Status queue_mail(Context& ctx, Sql& sql, const std::string& to, const std::string& lang,
+                  const std::string& name, Vars vars) {
+  vars["lang"] = lang;
+  const std::string base = "authentication/mail/" + name;
+  auto body = ctx.templates().render_text(base + ".txt", vars, lang);
+  if (!body.ok()) return body.status();
+  auto html = ctx.templates().render(base + ".html", vars, lang);
+  if (!html.ok()) return html.status();
+  MailMessage message;
+  message.to = to;
+  message.subject = ctx.i18n().text(lang, "auth.mail." + name + ".subject");
+  message.text = std::move(*body);
+  message.html = std::move(*html);
+  message.lang = lang;
+  return ctx.outbox().queue(sql, message);
+}
+
+}  // namespace natomedia::auth

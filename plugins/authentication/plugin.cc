@@ -1,0 +1,63 @@
+// The authentication plugin: accounts, passwords, sessions and the password reset journey
+// (CONTRACT sections 4 and 5). Registers its tables, counters, routes, the identity provider and
+// the "natomedia.accounts" provider; uses the verification plugin's "natomedia.codes".
+#include <memory>
+#include <stdexcept>
+
+#include <natomedia/plugin.h>
+#include <natomedia/providers.h>
+
+#include "account_service.h"
+#include "plugin_state.h"
+#include "routes.h"
+#include "schema.h"
+
+namespace natomedia::auth {
+namespace {
+
+void declare_counters(PluginHost* host) {
+  host->counter("natomedia_registrations_total", "Accounts created");
+  host->counter("natomedia_accounts_verified_total", "Accounts that verified their address");
+  host->counter("natomedia_signins_ok_total", "Successful sign-ins");
+  host->counter("natomedia_signins_failed_total", "Refused sign-ins (wrong address or password)");
+  host->counter("natomedia_signins_throttled_total", "Sign-ins refused by the throttle (429)");
+  host->counter("natomedia_password_changes_total", "Passwords changed through a reset");
+}
+
+void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
+  auto with_state = [state](Response (*fn)(Context&, PluginState&)) {
+    return [state, fn](Context& ctx) { return fn(ctx, *state); };
+  };
+  host->route("GET", "/account/register", get_register);
+  host->route("POST", "/account/register", with_state(post_register));
+  host->route("GET", "/account/login", get_login);
+  host->route("POST", "/account/login", with_state(post_login));
+  host->route("POST", "/account/logout", post_logout);
+  host->route("GET", "/account/", get_account);
+  host->route("GET", "/account/password/reset", get_reset);
+  host->route("POST", "/account/password/reset", post_reset);
+  host->route("GET", "/account/password/reset/verify", get_reset_verify);
+  host->route("POST", "/account/password/reset/verify", post_reset_verify);
+  host->route("GET", "/account/password/new", get_new_password);
+  host->route("POST", "/account/password/new", with_state(post_new_password));
+}
+
+void setup(PluginHost* host) {
+  auto state = std::make_shared<PluginState>();
+  auto deny = load_deny_list(host->server_config().password_deny_list);
+  if (!deny.ok()) throw std::runtime_error(deny.status().message());  // stops start-up, named
+  state->deny_list = *deny;
+
+  for (auto& m : schema_migrations()) host->migration(std::move(m));
+  declare_counters(host);
+  add_routes(host, state);
+  host->identity_provider(std::make_shared<SessionIdentity>());
+  // Through the interface type: find_provider casts the void pointer back to AccountService.
+  std::shared_ptr<AccountService> accounts = std::make_shared<AccountServiceImpl>();
+  host->provide(kAccountServiceName, kAccountServiceVersion, accounts);
+}
+
+}  // namespace
+}  // namespace natomedia::auth
+
+NATOMEDIA_PLUGIN("authentication", "1.0", natomedia::auth::setup)

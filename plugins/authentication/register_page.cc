@@ -1,0 +1,109 @@
+// GET/POST /account/register. Whether or not the address already has an account, the answer is
+// the same 303 after the same work (a password hash and one transaction): a new address gets a
+// pending account and a code, a known one gets a notice mail instead (CONTRACT section 5).
+#include <optional>
+
+#include <natomedia/providers.h>
+#include <natomedia/text.h>
+
+#include "account_store.h"
+#include "email_address.h"
+#include "page_helpers.h"
+#include "routes.h"
+
+namespace natomedia::auth {
+
+namespace {
+
+// A notice to one address at most this often, so the form cannot be used to flood a mailbox.
+constexpr long kNoticeInterval = 3600;
+
+Response register_form(Context& ctx, Vars vars, int status) {
+  vars["title"] = tr(ctx, "auth.register.title");
+  return ctx.page(status, "authentication/register.html", std::move(vars));
+}
+
+// Someone tried to register an address that has an account: tell its owner, not the visitor.
+Status notify_owner(Context& ctx, Sql& sql, const std::string& email) {
+  const std::string key =
+      "auth:notice:" + text::hex_encode(ctx.crypto().hmac("auth.notice", email)).substr(0, 32);
+  if (ctx.cache().add(key, "1", kNoticeInterval).code() == Status::Code::kConflict)
+    return Status::Ok();
+  auto owner = find_account_by_email(sql, email);
+  if (!owner.ok()) return owner.status();
+  Vars vars;
+  vars["email"] = email;
+  vars["login_url"] = ctx.absolute_url("/account/login");
+  vars["reset_url"] = ctx.absolute_url("/account/password/reset");
+  return transaction(sql, [&] {
+    return queue_mail(ctx, sql, email, owner->account.lang, "register_attempt", std::move(vars));
+  });
+}
+
+// The form's own checks; the 422 page names every failed rule.
+bool check_form(Context& ctx, const std::optional<std::string>& email, const DenyList& deny,
+                Vars& vars) {
+  const Params& form = ctx.request().form;
+  const std::string password = form.get_or("password");
+  bool ok = true;
+  if (!email) {
+    vars["email_error"] = tr(ctx, "auth.email.invalid");
+    ok = false;
+  }
+  auto broken = check_password(password, email.value_or(""), deny);
+  if (!broken.empty()) {
+    add_password_errors(ctx, broken, vars);
+    ok = false;
+  } else if (password != form.get_or("password_confirm")) {
+    vars["confirm_error"] = tr(ctx, "auth.password.mismatch");
+    ok = false;
+  }
+  return ok;
+}
+
+}  // namespace
+
+Response get_register(Context& ctx) { return register_form(ctx, {}, 200); }
+
+Response post_register(Context& ctx, PluginState& state) {
+  const Params& form = ctx.request().form;
+  Vars vars;
+  vars["email"] = form.get_or("email");
+  const auto email = normalize_email(form.get_or("email"));
+  if (!check_form(ctx, email, *state.deny_list, vars)) return register_form(ctx, vars, 422);
+
+  auto codes = find_provider<CodeService>(ctx, kCodeServiceName, kCodeServiceVersion);
+  if (!codes) {
+    ctx.log(LogLevel::kError,
+            "registration needs the natomedia.codes provider "
+            "(NatoMediaPlugin verification)");
+    return unavailable(ctx, 60);
+  }
+  auto phc = ctx.crypto().password_hash(form.get_or("password"));
+  if (!phc.ok()) return unavailable(ctx, kHashBusyRetryAfter);
+
+  Sql& sql = ctx.sql();
+  std::optional<Account> created;
+  Status s = transaction(sql, [&]() -> Status {
+    auto account = insert_account(sql, *email, *phc, ctx.request().lang, ctx.clock().now());
+    if (!account.ok()) return account.status();
+    CodeIssue issue = codes->issue(ctx, sql, CodePurpose::kVerifyAccount, *account);
+    // Cooldown and rate limits keep the account: the verify page's "Send new code" says when.
+    if (issue.outcome == CodeIssue::Outcome::kUnavailable)
+      return Status::Unavailable("no verification code could be issued");
+    created = *account;
+    return Status::Ok();
+  });
+  if (s.code() == Status::Code::kConflict) s = notify_owner(ctx, sql, *email);
+  if (!s.ok()) {
+    ctx.log(LogLevel::kWarning, "registration failed: " + s.message());
+    return unavailable(ctx, 30);
+  }
+  if (created) {
+    ctx.metrics().add("natomedia_registrations_total");
+    ctx.emit({AccountEvent::kCreated, *created});
+  }
+  return redirect(ctx, with_query("/account/verify", {{"email", *email}}));
+}
+
+}  // namespace natomedia::auth

@@ -1,0 +1,37 @@
+// The right to set a new password, earned by a correct reset code (CONTRACT section 4): single
+// use, short-lived, bound to the browser that typed the code. The browser holds a random grant
+// id in the nm_reset cookie; the database holds only its SHA-256, the account and the return_to.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <natomedia/plugin.h>
+
+namespace natomedia::auth {
+
+inline constexpr const char* kGrantCookie = "nm_reset";
+inline constexpr long kGrantLifetime = 600;  // seconds
+
+struct ResetGrant {
+  std::string hash;  // what identifies the row
+  int64_t account_id = 0;
+  std::string return_to;
+};
+
+// Stores a new grant for the account (earlier grants of the account are dropped) and sets the
+// cookie on this answer.
+Status issue_grant(Context& ctx, int64_t account_id, const std::string& return_to);
+
+// This browser's live grant, or nullopt (none, unknown, expired). Does not consume it.
+std::optional<ResetGrant> find_grant(Context& ctx);
+
+// Consumes the grant with `sql` (call inside the transaction that uses it): Ok for exactly one
+// caller even when two race, NotFound for the others or when it has expired meanwhile.
+Status consume_grant(Context& ctx, Sql& sql, const ResetGrant& grant);
+
+// Clears the grant cookie on this answer.
+void forget_grant_cookie(Context& ctx);
+
+}  // namespace natomedia::auth

@@ -1,0 +1,42 @@
+#include "schema.h"
+
+namespace natomedia::auth {
+
+std::vector<Migration> schema_migrations() {
+  const char* accounts_tail =
+      " email VARCHAR(254) NOT NULL UNIQUE,"
+      " password_hash VARCHAR(255) NOT NULL,"
+      " state VARCHAR(16) NOT NULL DEFAULT 'pending'"
+      "   CHECK (state IN ('pending', 'verified', 'disabled')),"
+      " created_at BIGINT NOT NULL,"
+      " verified_at BIGINT,"
+      " password_changed_at BIGINT,"
+      " lang VARCHAR(8) NOT NULL DEFAULT 'en')";
+  const char* sessions =
+      "CREATE TABLE account_sessions ("
+      " id_hash CHAR(64) PRIMARY KEY,"
+      " account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+      " created_at BIGINT NOT NULL,"
+      " last_seen BIGINT NOT NULL)";
+  const char* grants =
+      "CREATE TABLE password_reset_grants ("
+      " grant_hash CHAR(64) PRIMARY KEY,"
+      " account_id BIGINT NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+      " expires_at BIGINT NOT NULL,"
+      " return_to VARCHAR(2048) NOT NULL DEFAULT '/')";
+  const char* sessions_index =
+      "CREATE INDEX account_sessions_account ON account_sessions (account_id)";
+  const char* grants_index =
+      "CREATE INDEX password_reset_grants_account ON password_reset_grants (account_id)";
+  Migration m;
+  m.version = 1;
+  m.description = "accounts, sessions and password reset grants";
+  m.sqlite = {
+      std::string("CREATE TABLE accounts (id INTEGER PRIMARY KEY AUTOINCREMENT,") + accounts_tail,
+      sessions, sessions_index, grants, grants_index};
+  m.pgsql = {std::string("CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY,") + accounts_tail,
+             sessions, sessions_index, grants, grants_index};
+  return {m};
+}
+
+}  // namespace natomedia::auth

@@ -1,0 +1,102 @@
+#include "sessions.h"
+
+#include <string>
+
+#include <natomedia/text.h>
+
+namespace natomedia::auth {
+
+namespace {
+
+constexpr size_t kSessionIdBytes = 16;     // 128 bits
+constexpr size_t kSessionTokenChars = 22;  // base64url of 16 bytes, unpadded
+
+// The stored form of a cookie value, or "" when the value cannot be one of our ids.
+std::string session_hash(Context& ctx, const std::string& token) {
+  std::string raw;
+  if (token.size() != kSessionTokenChars || !text::base64url_decode(token, raw) ||
+      raw.size() != kSessionIdBytes)
+    return "";
+  return ctx.crypto().sha256_hex(token);
+}
+
+std::string current_hash(Context& ctx) {
+  auto token = ctx.cookie(kSessionCookie);
+  return token ? session_hash(ctx, *token) : std::string();
+}
+
+void delete_session(Context& ctx, const std::string& hash) {
+  auto deleted = ctx.sql().exec("DELETE FROM account_sessions WHERE id_hash = %s", {hash});
+  if (!deleted.ok())
+    ctx.log(LogLevel::kWarning, "could not delete a session: " + deleted.status().message());
+}
+
+void clear_cookie(Context& ctx) { ctx.set_cookie({kSessionCookie, "", 0, true, "Lax"}); }
+
+}  // namespace
+
+Status start_session(Context& ctx, const Account& account) {
+  if (account.state != "verified") return Status::Invalid("only a verified account signs in");
+  std::string old = current_hash(ctx);
+  if (!old.empty()) delete_session(ctx, old);
+  std::string token = ctx.crypto().random_token(kSessionIdBytes);
+  if (token.size() != kSessionTokenChars) return Status::Unavailable("the CSPRNG failed");
+  const std::string now = std::to_string(ctx.clock().now());
+  auto inserted = ctx.sql().exec(
+      "INSERT INTO account_sessions (id_hash, account_id, created_at, last_seen) "
+      "VALUES (%s, %s, %s, %s)",
+      {ctx.crypto().sha256_hex(token), std::to_string(account.id), now, now});
+  if (!inserted.ok()) return inserted.status();
+  ctx.set_cookie({kSessionCookie, token, -1, true, "Lax"});
+  ctx.rotate_csrf();
+  ctx.reset_account();
+  return Status::Ok();
+}
+
+std::optional<Account> resolve_session(Context& ctx) {
+  const std::string hash = current_hash(ctx);
+  if (hash.empty()) return std::nullopt;
+  auto rows = ctx.sql().query(
+      "SELECT s.created_at, s.last_seen, a.id, a.email, a.state, a.lang "
+      "FROM account_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = %s",
+      {hash});
+  if (!rows.ok()) {
+    ctx.log(LogLevel::kWarning, "session lookup failed: " + rows.status().message());
+    return std::nullopt;
+  }
+  if (rows->empty()) return std::nullopt;
+  const long long now = ctx.clock().now();
+  const long long created = rows->integer(0, "created_at");
+  const long long last_seen = rows->integer(0, "last_seen");
+  const SiteConfig& config = ctx.config();
+  if (now - created >= config.session_max || now - last_seen >= config.session_idle ||
+      rows->text(0, "state") != "verified") {
+    delete_session(ctx, hash);
+    return std::nullopt;
+  }
+  if (now - last_seen >= kLastSeenGranularity)
+    ctx.sql().exec("UPDATE account_sessions SET last_seen = %s WHERE id_hash = %s",
+                   {std::to_string(now), hash});
+  Account a;
+  a.id = rows->integer(0, "id");
+  a.email = rows->text(0, "email");
+  a.state = rows->text(0, "state");
+  a.lang = rows->text(0, "lang");
+  return a;
+}
+
+void end_session(Context& ctx) {
+  std::string hash = current_hash(ctx);
+  if (!hash.empty()) delete_session(ctx, hash);
+  if (ctx.cookie(kSessionCookie)) clear_cookie(ctx);
+  ctx.rotate_csrf();
+  ctx.reset_account();
+}
+
+Status end_all_sessions(Sql& sql, int64_t account_id) {
+  auto deleted =
+      sql.exec("DELETE FROM account_sessions WHERE account_id = %s", {std::to_string(account_id)});
+  return deleted.ok() ? Status::Ok() : deleted.status();
+}
+
+}  // namespace natomedia::auth

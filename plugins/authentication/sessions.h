@@ -1,0 +1,32 @@
+// Server-side sessions (CONTRACT section 5). The browser holds a 128-bit random id in the
+// nm_session cookie (HttpOnly, SameSite=Lax, Path=/; the core adds Secure and __Host- on HTTPS);
+// the database holds only its SHA-256, so a leaked table signs nobody in. Sessions live in SQL:
+// they survive httpd and memcached restarts and are valid on every node sharing the database.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <natomedia/plugin.h>
+
+namespace natomedia::auth {
+
+inline constexpr const char* kSessionCookie = "nm_session";
+// Seconds between two writes of last_seen: idle time is tracked to this precision.
+inline constexpr long kLastSeenGranularity = 60;
+
+// Signs `account` in on this browser: a new id (the old session of this browser, if any, is
+// deleted), the cookie, a new CSRF binding. The account must be verified.
+Status start_session(Context& ctx, const Account& account);
+
+// The verified account of this browser's live session, or nullopt. Expired sessions (idle
+// longer than session_idle, or older than session_max) are deleted on sight.
+std::optional<Account> resolve_session(Context& ctx);
+
+// Signs this browser out: its session row is deleted and the cookie cleared.
+void end_session(Context& ctx);
+
+// Ends every session of the account, on every browser (password change).
+Status end_all_sessions(Sql& sql, int64_t account_id);
+
+}  // namespace natomedia::auth
