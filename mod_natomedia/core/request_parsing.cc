@@ -10,9 +10,6 @@ namespace core {
 namespace {
 
 constexpr size_t kMaxCookies = 256;
-constexpr size_t kMaxReturnTo = 2048;
-// Enough rounds to undo any encoding a real link carries; more means an attack.
-constexpr int kMaxDecodeRounds = 4;
 
 // Splits `in` on `sep`, calling `fn` with each piece (empty pieces included).
 template <typename Fn>
@@ -110,24 +107,8 @@ std::string from_accept_language(std::string_view header) {
 
 // The checks a return_to must pass both as sent and after each round of percent-decoding.
 // Browsers drop tab/CR/LF inside URLs and read '\\' as '/': "/\t/evil" and "/\\evil" are "//evil".
-bool looks_local(std::string_view path) {
-  if (path.empty() || path[0] != '/') return false;
-  if (path.size() > 1 && (path[1] == '/' || path[1] == '\\')) return false;
-  for (char c : path) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F || c == '\\') return false;
-  }
-  return true;
-}
 
 // What a Location header may carry as it is: printable ASCII without spaces.
-bool printable_ascii(std::string_view s) {
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u >= 0x7F) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -189,19 +170,6 @@ std::string pick_language(const std::optional<std::string>& query_lang,
   return lang.empty() ? std::string(kLanguages[0]) : lang;
 }
 
-std::string safe_return_to(std::string_view candidate) {
-  if (candidate.size() > kMaxReturnTo || !printable_ascii(candidate) || !looks_local(candidate))
-    return "/";
-  std::string current(candidate);
-  std::string decoded;
-  for (int round = 0; current.find('%') != std::string::npos; ++round) {
-    if (round == kMaxDecodeRounds) return "/";
-    if (!text::url_decode(current, decoded, /*plus_is_space=*/false)) return "/";
-    if (!looks_local(decoded)) return "/";
-    current.swap(decoded);
-  }
-  return std::string(candidate);
-}
 
 }  // namespace core
 }  // namespace natomedia

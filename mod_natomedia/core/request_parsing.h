@@ -48,10 +48,5 @@ std::string pick_language(const std::optional<std::string>& query_lang,
                           const std::optional<std::string>& cookie_lang,
                           std::string_view accept_language);
 
-// `candidate` when it is a local absolute path (one leading '/', not "//", no backslash, only
-// printable ASCII, and still all that after percent-decoding, repeatedly), else "/". The result
-// is safe to put in a Location header: it can never send the browser to another origin.
-std::string safe_return_to(std::string_view candidate);
-
 }  // namespace core
 }  // namespace natomedia

@@ -9,7 +9,7 @@
 #include "email_address.h"
 #include "page_helpers.h"
 #include "reset_grant.h"
-#include "return_to.h"
+#include <natomedia/return_to.h>
 #include "routes.h"
 #include "sessions.h"
 

@@ -7,7 +7,7 @@
 #include "account_store.h"
 #include "email_address.h"
 #include "page_helpers.h"
-#include "return_to.h"
+#include <natomedia/return_to.h>
 #include "routes.h"
 #include "sessions.h"
 

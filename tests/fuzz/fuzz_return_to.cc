@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "core/request_parsing.h"
+#include <natomedia/return_to.h>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::string out = natomedia::core::safe_return_to(input);
+  std::string out = natomedia::safe_return_to(input);
   if (out == "/") return 0;
   if (out.empty() || out[0] != '/') std::abort();
   if (out.compare(0, 2, "//") == 0) std::abort();
@@ -21,6 +21,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (out != input) std::abort();
   // Idempotent: what it accepted, it accepts again.
-  if (natomedia::core::safe_return_to(out) != out) std::abort();
+  if (natomedia::safe_return_to(out) != out) std::abort();
   return 0;
 }

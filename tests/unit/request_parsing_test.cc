@@ -1,5 +1,6 @@
 // Tests of core/request_parsing: forms, cookies, language choice, return_to.
 #include "core/request_parsing.h"
+#include <natomedia/return_to.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -11,7 +12,7 @@ using natomedia::core::parse_cookies;
 using natomedia::core::parse_urlencoded;
 using natomedia::core::ParseLimits;
 using natomedia::core::pick_language;
-using natomedia::core::safe_return_to;
+using natomedia::safe_return_to;
 
 class RequestParsingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(RequestParsingTest);
