@@ -36,8 +36,10 @@ void add_newsletter(Context& ctx, const Account& account, Vars& vars) {
     vars["newsletter_unknown"] = true;
     return;
   }
+  // The block itself is the newsletter plugin's partial (newsletter/account.html): one consent
+  // text, one place to subscribe and to withdraw.
   vars["newsletter"] = true;
-  vars[*subscribed ? "subscribed" : "not_subscribed"] = true;
+  vars["subscribed"] = *subscribed;
 }
 
 void add_downloads(Context& ctx, const Account& account, Vars& vars) {

@@ -44,6 +44,10 @@ Response verify_form(Context& ctx, const std::string& email, int status, Vars va
 Response verified_page(Context& ctx) {
   Vars vars;
   vars["title"] = tr(ctx, "verification.done.title");
+  // The offer is the newsletter plugin's partial, shown when that plugin is loaded.
+  vars["newsletter_offer"] =
+      find_provider<NewsletterService>(ctx, kNewsletterServiceName, kNewsletterServiceVersion) !=
+      nullptr;
   Response r = ctx.page(200, "verification/verified.html", std::move(vars));
   r.header("Cache-Control", "no-store");
   return r;
