@@ -157,6 +157,26 @@ class I18n {
   virtual std::string long_date(std::time_t t, const std::string& lang) const = 0;
 };
 
+// A mail made from the templates BASE.txt (the text part, unescaped) and BASE.html (the HTML
+// part), rendered in `lang` with `vars` (plus `lang`), to `to`, with `subject` as given. Queue it
+// with Outbox::queue.
+inline Result<MailMessage> compose_mail(const Templates& templates, const std::string& to,
+                                        const std::string& lang, const std::string& base,
+                                        std::string subject, Vars vars) {
+  vars["lang"] = lang;
+  auto text = templates.render_text(base + ".txt", vars, lang);
+  if (!text.ok()) return text.status();
+  auto html = templates.render(base + ".html", vars, lang);
+  if (!html.ok()) return html.status();
+  MailMessage m;
+  m.to = to;
+  m.lang = lang;
+  m.subject = std::move(subject);
+  m.text = std::move(*text);
+  m.html = std::move(*html);
+  return m;
+}
+
 // ---- Secrets and cryptography ------------------------------------------------------------------
 
 class Crypto {

@@ -78,38 +78,30 @@ Result<MigrationReport> migrate(Sql& sql, const std::vector<OwnedMigration>& mig
   return report;
 }
 
+// The outbox table; only the self-numbering id column differs between the two databases.
+static std::vector<std::string> outbox_statements(const std::string& id_column) {
+  return {
+      "CREATE TABLE mail_outbox ("
+      " id " + id_column + ","
+      " recipient VARCHAR(320) NOT NULL,"
+      " subject VARCHAR(998) NOT NULL,"
+      " message TEXT NOT NULL,"
+      " status VARCHAR(16) NOT NULL DEFAULT 'queued',"
+      " attempts INTEGER NOT NULL DEFAULT 0,"
+      " created_at BIGINT NOT NULL,"
+      " next_attempt_at BIGINT NOT NULL,"
+      " sent_at BIGINT,"
+      " last_error VARCHAR(1000))",
+      "CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at, id)",
+  };
+}
+
 std::vector<Migration> core_migrations() {
   Migration outbox;
   outbox.version = 1;
   outbox.description = "mail outbox";
-  outbox.sqlite = {
-      "CREATE TABLE mail_outbox ("
-      " id INTEGER PRIMARY KEY AUTOINCREMENT,"
-      " recipient VARCHAR(320) NOT NULL,"
-      " subject VARCHAR(998) NOT NULL,"
-      " message TEXT NOT NULL,"
-      " status VARCHAR(16) NOT NULL DEFAULT 'queued',"
-      " attempts INTEGER NOT NULL DEFAULT 0,"
-      " created_at BIGINT NOT NULL,"
-      " next_attempt_at BIGINT NOT NULL,"
-      " sent_at BIGINT,"
-      " last_error VARCHAR(1000))",
-      "CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at, id)",
-  };
-  outbox.pgsql = {
-      "CREATE TABLE mail_outbox ("
-      " id BIGSERIAL PRIMARY KEY,"
-      " recipient VARCHAR(320) NOT NULL,"
-      " subject VARCHAR(998) NOT NULL,"
-      " message TEXT NOT NULL,"
-      " status VARCHAR(16) NOT NULL DEFAULT 'queued',"
-      " attempts INTEGER NOT NULL DEFAULT 0,"
-      " created_at BIGINT NOT NULL,"
-      " next_attempt_at BIGINT NOT NULL,"
-      " sent_at BIGINT,"
-      " last_error VARCHAR(1000))",
-      "CREATE INDEX mail_outbox_due ON mail_outbox (status, next_attempt_at, id)",
-  };
+  outbox.sqlite = outbox_statements("INTEGER PRIMARY KEY AUTOINCREMENT");
+  outbox.pgsql = outbox_statements("BIGSERIAL PRIMARY KEY");
   // Claims let several servers sharing one database deliver the outbox without sending a
   // message twice (see MailSender).
   Migration claims;

@@ -1,7 +1,7 @@
 #include "account_service.h"
 
 #include "account_store.h"
-#include "email_address.h"
+#include <natomedia/email.h>
 #include "sessions.h"
 
 namespace natomedia::auth {

@@ -57,19 +57,11 @@ std::string code_expiry_text(Context& ctx) {
 
 Status queue_mail(Context& ctx, Sql& sql, const std::string& to, const std::string& lang,
                   const std::string& name, Vars vars) {
-  vars["lang"] = lang;
-  const std::string base = "authentication/mail/" + name;
-  auto body = ctx.templates().render_text(base + ".txt", vars, lang);
-  if (!body.ok()) return body.status();
-  auto html = ctx.templates().render(base + ".html", vars, lang);
-  if (!html.ok()) return html.status();
-  MailMessage message;
-  message.to = to;
-  message.subject = ctx.i18n().text(lang, "auth.mail." + name + ".subject");
-  message.text = std::move(*body);
-  message.html = std::move(*html);
-  message.lang = lang;
-  return ctx.outbox().queue(sql, message);
+  auto message =
+      compose_mail(ctx.templates(), to, lang, "authentication/mail/" + name,
+                   ctx.i18n().text(lang, "auth.mail." + name + ".subject"), std::move(vars));
+  if (!message.ok()) return message.status();
+  return ctx.outbox().queue(sql, *message);
 }
 
 }  // namespace natomedia::auth

@@ -6,7 +6,7 @@
 #include <natomedia/providers.h>
 
 #include "account_store.h"
-#include "email_address.h"
+#include <natomedia/email.h>
 #include "page_helpers.h"
 #include "reset_grant.h"
 #include <natomedia/return_to.h>

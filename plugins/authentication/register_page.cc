@@ -7,7 +7,7 @@
 #include <natomedia/text.h>
 
 #include "account_store.h"
-#include "email_address.h"
+#include <natomedia/email.h>
 #include "page_helpers.h"
 #include "routes.h"
 

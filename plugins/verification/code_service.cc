@@ -1,5 +1,6 @@
 #include "code_service.h"
 
+#include <natomedia/email.h>
 #include <natomedia/text.h>
 
 namespace natomedia::verification {
@@ -38,30 +39,14 @@ Status queue_code_mail(Context& ctx, Sql& sql, CodePurpose purpose, const Accoun
   vars["expiry"] = expiry_sentence(ctx, lang);
   vars["link"] = ctx.absolute_url(page + "?email=" + text::url_encode(email));
   vars[name] = true;  // {{#verify}} / {{#reset}} in the templates
-  auto body = ctx.templates().render_text("verification/mail/code.txt", vars, lang);
-  if (!body.ok()) return body.status();
-  auto html = ctx.templates().render("verification/mail/code.html", vars, lang);
-  if (!html.ok()) return html.status();
-  MailMessage message;
-  message.to = email;
-  message.subject = ctx.i18n().text(lang, "verification.mail." + name + ".subject");
-  message.text = std::move(*body);
-  message.html = std::move(*html);
-  message.lang = lang;
-  return ctx.outbox().queue(sql, message);
+  auto message = compose_mail(ctx.templates(), email, lang, "verification/mail/code",
+                              ctx.i18n().text(lang, "verification.mail." + name + ".subject"),
+                              std::move(vars));
+  if (!message.ok()) return message.status();
+  return ctx.outbox().queue(sql, *message);
 }
 
 }  // namespace
-
-std::string normalize_address(const std::string& typed) {
-  std::string e = text::lower_ascii(text::trim(typed));
-  size_t at = e.find('@');
-  if (e.size() > 254 || at == std::string::npos || at == 0 || at + 1 == e.size() ||
-      e.find('@', at + 1) != std::string::npos ||
-      e.find_first_of(" \t\r\n<>\"") != std::string::npos)
-    return "";
-  return e;
-}
 
 std::string expiry_sentence(Context& ctx, const std::string& lang) {
   const long s = ctx.config().code_lifetime;
@@ -74,7 +59,7 @@ std::string expiry_sentence(Context& ctx, const std::string& lang) {
 
 CodeIssue CodeServiceImpl::issue(Context& ctx, Sql& sql, CodePurpose purpose,
                                  const Account& account) {
-  const std::string email = normalize_address(account.email);
+  const std::string email = normalize_email(account.email).value_or("");
   if (email.empty()) return {CodeIssue::Outcome::kUnavailable, 0};
   CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
   const std::time_t now = ctx.clock().now();
@@ -102,7 +87,7 @@ CodeIssue CodeServiceImpl::issue(Context& ctx, Sql& sql, CodePurpose purpose,
 
 CodeCheck CodeServiceImpl::check(Context& ctx, CodePurpose purpose, const std::string& email,
                                  const std::string& typed) {
-  const std::string normal = normalize_address(email);
+  const std::string normal = normalize_email(email).value_or("");
   CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
   CodeCheck result = normal.empty() ? CodeCheck::kDead
                                     : store.check(purpose, normal, typed, ctx.clock().now());

@@ -4,14 +4,12 @@
 
 #include <string>
 
+#include <natomedia/email.h>
 #include <natomedia/providers.h>
 
 #include "code_store.h"
 
 namespace natomedia::verification {
-
-// The address as accounts store it: trimmed, ASCII lower-cased; "" when it cannot be one.
-std::string normalize_address(const std::string& typed);
 
 // "This code will expire in 30 minutes." from NatoMediaCodeLifetime, in `lang`.
 std::string expiry_sentence(Context& ctx, const std::string& lang);

@@ -1,6 +1,7 @@
 // The account-verification pages. Every answer is the same whether or not the address has an
 // account: a code that was never issued is as dead as a used one, and a resend for an unknown
 // or verified address passes through the same cooldown and limits as a real one.
+#include <natomedia/email.h>
 #include <natomedia/providers.h>
 #include <natomedia/text.h>
 
@@ -102,7 +103,7 @@ Response get_verify(Context& ctx) {
 
 Response post_verify(Context& ctx, CodeServiceImpl& codes) {
   const Params& form = ctx.request().form;
-  const std::string email = normalize_address(form.get_or("email"));
+  const std::string email = normalize_email(form.get_or("email")).value_or("");
   const std::string shown = email.empty() ? form.get_or("email") : email;
   switch (codes.check(ctx, CodePurpose::kVerifyAccount, email, form.get_or("code"))) {
     case CodeCheck::kOk:
@@ -119,7 +120,7 @@ Response post_verify(Context& ctx, CodeServiceImpl& codes) {
 
 Response post_resend(Context& ctx, CodeServiceImpl& codes) {
   const std::string typed = ctx.request().form.get_or("email");
-  const std::string email = normalize_address(typed);
+  const std::string email = normalize_email(typed).value_or("");
   if (email.empty()) return verify_form(ctx, typed, 422, {{"email_error", true}});
   auto accounts =
       find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);

@@ -1,18 +1,28 @@
-#include "email_address.h"
+// E-mail addresses as the portal knows them: one normal form, so that "Ann@Example.ORG " and
+// "ann@example.org" are the same account, the same code entry and the same subscriber in every
+// plugin. Header-only, pure, thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include <natomedia/text.h>
 
-namespace natomedia::auth {
+namespace natomedia {
 
-namespace {
+// The longest address SMTP can carry (RFC 5321: 64 + 1 + 255, limited by the 256-octet path).
+inline constexpr size_t kMaxEmailBytes = 254;
 
-bool is_atext(char c) {
+namespace detail {
+
+inline bool is_atext(char c) {
   if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
   static constexpr std::string_view kSymbols = "!#$%&'*+-/=?^_`{|}~";
   return kSymbols.find(c) != std::string_view::npos;
 }
 
-bool valid_local_part(std::string_view local) {
+inline bool valid_local_part(std::string_view local) {
   if (local.empty() || local.size() > 64) return false;
   if (local.front() == '.' || local.back() == '.') return false;
   for (size_t i = 0; i < local.size(); ++i) {
@@ -25,7 +35,7 @@ bool valid_local_part(std::string_view local) {
   return true;
 }
 
-bool valid_label(std::string_view label) {
+inline bool valid_label(std::string_view label) {
   if (label.empty() || label.size() > 63) return false;
   if (label.front() == '-' || label.back() == '-') return false;
   for (char c : label)
@@ -33,7 +43,7 @@ bool valid_label(std::string_view label) {
   return true;
 }
 
-bool valid_domain(std::string_view domain) {
+inline bool valid_domain(std::string_view domain) {
   if (domain.empty() || domain.size() > 253) return false;
   size_t labels = 0;
   size_t start = 0;
@@ -49,22 +59,27 @@ bool valid_domain(std::string_view domain) {
   return labels >= 2;
 }
 
-}  // namespace
+}  // namespace detail
 
-std::optional<std::string> normalize_email(std::string_view typed) {
+// The normal form of `typed`: trimmed and lower-cased (local part and domain alike), or nullopt
+// when it is not a plausible address: one '@', a dot-atom local part of at most 64 characters
+// (RFC 5322 atext and single inner dots), a domain of at least two LDH labels (letters, digits,
+// inner hyphens; at most 63 characters each), at most kMaxEmailBytes in all. ASCII only.
+inline std::optional<std::string> normalize_email(std::string_view typed) {
   std::string email = text::lower_ascii(text::trim(typed));
   if (email.size() > kMaxEmailBytes) return std::nullopt;
   size_t at = email.find('@');
   if (at == std::string::npos || email.find('@', at + 1) != std::string::npos) return std::nullopt;
   std::string_view view(email);
-  if (!valid_local_part(view.substr(0, at)) || !valid_domain(view.substr(at + 1)))
+  if (!detail::valid_local_part(view.substr(0, at)) || !detail::valid_domain(view.substr(at + 1)))
     return std::nullopt;
   return email;
 }
 
-std::string email_local_part(std::string_view email) {
+// The part before the last '@' ("" when there is none).
+inline std::string email_local_part(std::string_view email) {
   size_t at = email.rfind('@');
   return at == std::string_view::npos ? std::string() : std::string(email.substr(0, at));
 }
 
-}  // namespace natomedia::auth
+}  // namespace natomedia

@@ -3,10 +3,10 @@
 
 #include <string>
 
-#include "email_address.h"
+#include <natomedia/email.h>
 
-using natomedia::auth::email_local_part;
-using natomedia::auth::normalize_email;
+using natomedia::email_local_part;
+using natomedia::normalize_email;
 
 class EmailAddressTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(EmailAddressTest);
