@@ -189,24 +189,16 @@ class IssueComposer {
     const std::string unsubscribe =
         newsletter::unsubscribe_url(settings_.public_url, settings_.base_path, token);
     Vars vars;
-    vars["lang"] = lang;
     vars["date"] = catalogue_->long_date(now, lang);
     vars["items"] = item_vars(items, lang);
     vars["news_url"] = site_url("/news/");
     vars["unsubscribe_url"] = unsubscribe;
-    auto text = templates_.render_text("newsletter/mail/issue.txt", vars, lang);
-    if (!text.ok()) return text.status();
-    auto html = templates_.render("newsletter/mail/issue.html", vars, lang);
-    if (!html.ok()) return html.status();
-    MailMessage m;
-    m.to = to.email;
-    m.lang = lang;
-    m.subject = subject(items, lang);
-    m.text = std::move(*text);
-    m.html = std::move(*html);
-    m.headers = {{"List-Id", list_id_},
-                 {"List-Unsubscribe", "<" + unsubscribe + ">"},
-                 {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+    auto m = compose_mail(templates_, to.email, lang, "newsletter/mail/issue",
+                          subject(items, lang), std::move(vars));
+    if (!m.ok()) return m.status();
+    m->headers = {{"List-Id", list_id_},
+                  {"List-Unsubscribe", "<" + unsubscribe + ">"},
+                  {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
     return m;
   }
 
