@@ -62,6 +62,8 @@ std::string RequestContext::cookie_name(const std::string& name) const {
 }
 
 void RequestContext::set_cookie(const CookieSpec& c) {
+  // Later calls to cookie() in this request see the new value (a sign-in, then the page).
+  set_values_[c.name] = c.max_age == 0 ? std::nullopt : std::optional<std::string>(c.value);
   std::string v = cookie_name(c.name) + "=" + c.value + "; Path=/";
   if (c.max_age >= 0) v += "; Max-Age=" + std::to_string(c.max_age);
   if (c.http_only) v += "; HttpOnly";
@@ -71,6 +73,8 @@ void RequestContext::set_cookie(const CookieSpec& c) {
 }
 
 std::optional<std::string> RequestContext::cookie(const std::string& name) const {
+  auto set = set_values_.find(name);
+  if (set != set_values_.end()) return set->second;
   return request_.cookies.get(cookie_name(name));
 }
 

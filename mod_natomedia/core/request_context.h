@@ -1,6 +1,7 @@
 // The Context a handler receives: one per request, used by one thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,7 @@ class RequestContext : public Context {
   bool account_known_ = false;
   std::string csrf_binding_;
   std::vector<std::string> set_cookies_;
+  std::map<std::string, std::optional<std::string>> set_values_;  // nullopt: deleted
 };
 
 }  // namespace natomedia::core
