@@ -1,0 +1,118 @@
+// Debian's headless chromium driven by playwright-core (never a browser Playwright downloads),
+// one fresh profile per visitor, plus the per-page checks every step makes: the page's language,
+// a screenshot kept as an artefact, and an axe-core accessibility run.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+
+export const CHROMIUM = process.env.NM_CHROMIUM || '/usr/bin/chromium';
+export const VIEWPORT = { width: 1000, height: 800 };
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+              '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'];
+// axe impacts that fail the test; "moderate" and "minor" ones are reported only.
+export const FAILING_IMPACTS = new Set(['serious', 'critical']);
+
+/**
+ * A browser for one visitor: a persistent context on a fresh --user-data-dir (so nothing is
+ * shared between visitors), downloads accepted into downloadsDir. close() removes the profile.
+ */
+export async function openBrowser({ locale = 'en-GB', downloadsDir } = {}) {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'nm-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: VIEWPORT,
+    locale,
+    acceptDownloads: true,
+    downloadsPath: downloadsDir,
+    timeout: 60000,
+  });
+  context.setDefaultTimeout(30000);
+  context.setDefaultNavigationTimeout(30000);
+  const page = context.pages()[0] || await context.newPage();
+  return {
+    context,
+    page,
+    async close() {
+      await context.close().catch(() => {});
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Records what each page looked like and what axe found on it.
+ * check(page, name) saves ARTIFACTS/LANG-NN-name.png (full page), runs axe on the page, and
+ * returns the serious/critical violations (also kept in this.failures for the final assert).
+ */
+export class PageRecorder {
+  constructor({ artifactsDir, lang, docsDir = null, docsPages = [] }) {
+    this.dir = artifactsDir;
+    this.lang = lang;
+    this.n = 0;
+    this.pages = [];      // [{step, url, title, screenshot, violations}]
+    this.failures = [];   // serious/critical violations, flattened
+    this.docsDir = docsDir;
+    this.docsPages = new Set(docsPages);
+    fs.mkdirSync(this.dir, { recursive: true });
+  }
+
+  async check(page, step) {
+    this.n += 1;
+    const file = path.join(this.dir, `${this.lang}-${String(this.n).padStart(2, '0')}-${step}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    if (this.docsDir && this.docsPages.has(step)) {
+      // The README's pictures: the viewport only, so they stay small.
+      fs.mkdirSync(this.docsDir, { recursive: true });
+      await page.screenshot({ path: path.join(this.docsDir, `${step}.png`), fullPage: false });
+    }
+    const results = await new AxeBuilder({ page }).analyze();
+    const violations = results.violations.map((v) => ({
+      lang: this.lang,
+      step,
+      url: page.url(),
+      rule: v.id,
+      impact: v.impact,
+      help: v.help,
+      helpUrl: v.helpUrl,
+      nodes: v.nodes.map((n) => ({
+        target: n.target.join(' '), html: n.html, summary: n.failureSummary,
+      })),
+    }));
+    const failing = violations.filter((v) => FAILING_IMPACTS.has(v.impact));
+    this.failures.push(...failing);
+    const title = await page.title();
+    this.pages.push({ step, url: page.url(), title, screenshot: file, violations });
+    return failing;
+  }
+
+  /** A screenshot only (e.g. a mail rendered in a tab, which is not a page of the portal). */
+  async snapshot(page, step) {
+    this.n += 1;
+    const file = path.join(this.dir, `${this.lang}-${String(this.n).padStart(2, '0')}-${step}.png`);
+    await page.screenshot({ path: file, fullPage: true });
+    return file;
+  }
+
+  writeReport() {
+    const file = path.join(this.dir, `${this.lang}-axe-report.json`);
+    fs.writeFileSync(file, JSON.stringify(this.pages, null, 2));
+    return file;
+  }
+
+  /** One readable line per failing violation and element. */
+  describeFailures() {
+    const lines = [];
+    for (const v of this.failures) {
+      for (const n of v.nodes) {
+        const summary = String(n.summary).replace(/\n/g, ' ');
+        lines.push(`[${v.lang}] page ${v.step} (${v.url}): ${v.rule} (${v.impact}) ${v.help}\n` +
+                   `    element ${n.target}: ${n.html}\n    ${summary}`);
+      }
+    }
+    return lines.join('\n');
+  }
+}
