@@ -14,8 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "admin_accounts.h"
 #include "admin_config.h"
+#include "admin_help.h"
 #include "admin_newsletter.h"
+#include "admin_outbox.h"
 #include "core/feed_loader.h"
 #include "core/migrations.h"
 #include "core/plugin_loader.h"
@@ -35,7 +38,10 @@ const char* kUsageText =
     "Commands:\n"
     "  db migrate             apply the schema migrations of the core and the plugins\n"
     "  feed validate FILE     check a content feed (exit 0 valid, 1 invalid, reasons with lines)\n"
+    "  accounts list [--state S] | show EMAIL | disable EMAIL | enable EMAIL | delete EMAIL\n"
+    "                         list, inspect, disable/enable, or erase (GDPR) accounts\n"
     "  outbox status          count the mail outbox's messages by state\n"
+    "  outbox retry           queue the failed messages again\n"
     "  newsletter send [--dry-run]\n"
     "                         queue an issue of the feed's items since the last one to every\n"
     "                         subscriber (--dry-run: show what would go, queue nothing)\n"
@@ -48,7 +54,10 @@ const char* kUsageText =
     "                  \"pgsql:host=db dbname=natomedia user=natomedia\"\n"
     "  --plugin-dir D  where bare plugin names are found (default: the install's)\n"
     "  --share-dir D   the install's share directory (schemas)\n"
-    "  -h, --help      this text\n";
+    "  -h, --help      this text; COMMAND --help: that command's\n"
+    "\n"
+    "Exit status: 0 done, 1 failed or not found, 64 wrong usage, 69 database unavailable,\n"
+    "78 configuration error.\n";
 
 struct Options {
   std::string config, db, plugin_dir, share_dir;
@@ -88,6 +97,8 @@ class Tool {
     if (a.size() == 2 && a[0] == "db" && a[1] == "migrate") return db_migrate();
     if (a.size() == 3 && a[0] == "feed" && a[1] == "validate") return feed_validate(a[2]);
     if (a.size() == 2 && a[0] == "outbox" && a[1] == "status") return outbox_status();
+    if (a.size() == 2 && a[0] == "outbox" && a[1] == "retry") return outbox_retry();
+    if (!a.empty() && a[0] == "accounts") return accounts(a);
     if (a.size() >= 2 && a.size() <= 3 && a[0] == "newsletter" && a[1] == "send" &&
         (a.size() == 2 || a[2] == "--dry-run"))
       return newsletter_send(a.size() == 3);
@@ -209,6 +220,24 @@ class Tool {
     return s.ok() ? kOk : report(s);
   }
 
+  int accounts(const std::vector<std::string>& args) {
+    auto command = parse_accounts_command(args);
+    if (!command.ok()) {
+      std::cerr << "natomedia-admin: " << command.status().message() << "\n\n"
+                << command_help("accounts");
+      return kUsage;
+    }
+    Status s = open_db();
+    if (s.ok()) s = run_accounts_command(*sql_, *command, std::cout);
+    return s.ok() ? kOk : report(s);
+  }
+
+  int outbox_retry() {
+    Status s = open_db();
+    if (s.ok()) s = retry_failed_mail(*sql_, std::cout);
+    return s.ok() ? kOk : report(s);
+  }
+
   int subscribers_export() {
     Status s = open_db();
     if (s.ok()) s = export_subscribers(*sql_, std::cout);
@@ -234,14 +263,16 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "-h" || a == "--help") {
-      std::cout << kUsageText;
+      const std::string help = o.args.empty() ? "" : command_help(o.args[0]);
+      if (!o.args.empty() && help.empty()) return usage_error("unknown command: " + o.args[0]);
+      std::cout << (help.empty() ? kUsageText : help);
       return kOk;
     } else if (a == "--config" || a == "--db" || a == "--plugin-dir" || a == "--share-dir") {
       const char* v = value(a);
       if (!v) return usage_error(a + " needs a value");
       (a == "--config" ? o.config : a == "--db" ? o.db : a == "--plugin-dir" ? o.plugin_dir
                                                                                : o.share_dir) = v;
-    } else if (a == "--dry-run") {  // a sub-command's option (newsletter send)
+    } else if (!o.args.empty() && a.size() > 1 && a[0] == '-') {  // a sub-command's option
       o.args.push_back(a);
     } else if (a.size() > 1 && a[0] == '-') {
       return usage_error("unknown option " + a);

@@ -1,0 +1,48 @@
+// natomedia-admin's account commands (CONTRACT section 10): `accounts list|show|disable|enable|
+// delete`. They work on the authentication plugin's tables (plugins/authentication/schema.cc) and,
+// where those plugins are installed, on the newsletter's (subscriptions, consents, deliveries),
+// the media gateway's download log and the core's mail outbox. A table that does not exist is a
+// plugin that is not installed, never an error.
+#pragma once
+
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <natomedia/services.h>
+
+namespace natomedia::admin {
+
+struct AccountsCommand {
+  enum class Verb { kList, kShow, kDisable, kEnable, kDelete };
+  Verb verb = Verb::kList;
+  std::string email;        // normalised (trimmed, ASCII lower-case); empty for list
+  std::string state;        // list --state: pending, verified or disabled ("" for all)
+  bool assume_yes = false;  // delete --yes: never ask, even on a terminal
+};
+
+// Parses `accounts VERB [ARGS]` (args[0] == "accounts"). Invalid, with a message for the shell
+// user, when the words are wrong: the caller answers with exit code 64.
+Result<AccountsCommand> parse_accounts_command(const std::vector<std::string>& args);
+
+// Runs the command; what it did goes to `out`. NotFound when the account does not exist,
+// Unavailable/Internal for database trouble, Invalid when the authentication plugin's tables
+// are missing (the schema was never migrated).
+//
+// delete is a GDPR erasure, in one transaction: the account, its sessions and password-reset
+// grants, its subscription and that subscription's deliveries, and every mail to its address in
+// the outbox are deleted; its consent records are kept but anonymised (address, account,
+// subscription, IP and user agent removed; the time, action, text version, language and source
+// stay, as the record that consent was collected the way the law asks); its download-log rows
+// stay for the statistics, each under a pseudonym of its own (the negated row id) that no
+// account can have and that does not link the rows to one another.
+Status run_accounts_command(Sql& sql, const AccountsCommand& command, std::ostream& out);
+
+// The tables of the connected database (lower-case names).
+Result<std::set<std::string>> existing_tables(Sql& sql);
+
+// "Ann@Example.ORG " -> "ann@example.org", as the authentication plugin keeps addresses.
+std::string normalise_address(const std::string& typed);
+
+}  // namespace natomedia::admin

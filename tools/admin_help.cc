@@ -1,0 +1,84 @@
+#include "admin_help.h"
+
+#include <map>
+
+namespace natomedia::admin {
+
+namespace {
+
+const char* kExitCodes =
+    "\n"
+    "Exit status: 0 done, 1 failed or not found, 64 wrong usage, 69 database unavailable,\n"
+    "78 configuration error.\n";
+
+const std::map<std::string, std::string>& texts() {
+  static const std::map<std::string, std::string> t = {
+      {"accounts",
+       "usage: natomedia-admin [--config FILE | --db D:P] accounts list [--state STATE]\n"
+       "       natomedia-admin [--config FILE | --db D:P] accounts show EMAIL\n"
+       "       natomedia-admin [--config FILE | --db D:P] accounts disable EMAIL\n"
+       "       natomedia-admin [--config FILE | --db D:P] accounts enable EMAIL\n"
+       "       natomedia-admin [--config FILE | --db D:P] accounts delete [--yes] EMAIL\n"
+       "\n"
+       "  list     one account a line, tab-separated: id, address, state, created, verified\n"
+       "           (times in UTC, ISO 8601; '-' for never). --state pending|verified|disabled\n"
+       "           shows only that state.\n"
+       "  show     everything known about one account: state, language, times, sessions,\n"
+       "           newsletter subscription, consent records, downloads, mails in the outbox.\n"
+       "  disable  refuse sign-in and end every session of the account at once.\n"
+       "  enable   undo disable: the account is verified again (pending if it never verified).\n"
+       "  delete   GDPR erasure, in one transaction: the account, its sessions, reset grants,\n"
+       "           newsletter subscription and deliveries, and its mails in the outbox are\n"
+       "           deleted; consent records are kept anonymised (no address, account, IP or\n"
+       "           user agent); download records are kept for the statistics under an\n"
+       "           unlinkable pseudonym. Asks for confirmation on a terminal unless --yes.\n"
+       "\n"
+       "EMAIL is matched as the portal stores it: trimmed and lower-cased. Tables of plugins\n"
+       "that are not installed are skipped.\n"},
+      {"outbox",
+       "usage: natomedia-admin [--config FILE | --db D:P] outbox status\n"
+       "       natomedia-admin [--config FILE | --db D:P] outbox retry\n"
+       "\n"
+       "  status  the number of messages in the mail outbox by state (queued, sent, failed),\n"
+       "          tab-separated.\n"
+       "  retry   queue every failed message again (the sender gave up after 24 hours of\n"
+       "          retries): due now, with a fresh 24-hour retry window.\n"},
+      {"feed",
+       "usage: natomedia-admin feed validate FILE\n"
+       "\n"
+       "  validate  parse FILE as the portal does (no network, no DTD, no entities) and check\n"
+       "            it against share/natomedia/schemas/natomedia-feed.xsd. Exit 0 when valid;\n"
+       "            1 when not, with one reason a line on standard error, each with its line\n"
+       "            number.\n"},
+      {"db",
+       "usage: natomedia-admin [--config FILE | --db D:P] db migrate\n"
+       "\n"
+       "  migrate  apply the schema migrations of the core and of every plugin named by\n"
+       "           NatoMediaPlugin in the configuration, once each, in order. Safe to run\n"
+       "           while httpd serves, and from several machines at once (PostgreSQL).\n"},
+      {"newsletter",
+       "usage: natomedia-admin [--config FILE] newsletter send [--dry-run]\n"
+       "\n"
+       "  send  queue an issue made of the feed's items since the last issue to every\n"
+       "        subscriber, in the subscriber's language, each with its own List-Unsubscribe\n"
+       "        link. An interrupted run is finished by the next; nobody gets an issue twice.\n"
+       "        --dry-run shows the items and recipients and queues nothing. Needs --config\n"
+       "        (NatoMediaFeed, NatoMediaPublicURL, NatoMediaSecretFile, NatoMediaMailFrom).\n"},
+      {"subscribers",
+       "usage: natomedia-admin [--config FILE | --db D:P] subscribers export\n"
+       "\n"
+       "  export  every subscription as CSV (RFC 4180) on standard output: address, language,\n"
+       "          subscribed_at, consent_version, state, unsubscribed_at and the latest\n"
+       "          consent's time, IP, user agent and source.\n"},
+  };
+  return t;
+}
+
+}  // namespace
+
+std::string command_help(const std::string& command) {
+  auto it = texts().find(command);
+  return it == texts().end() ? std::string() : it->second + kExitCodes;
+}
+
+}  // namespace natomedia::admin
