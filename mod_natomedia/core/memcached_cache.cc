@@ -3,6 +3,7 @@
 #include <libmemcached/memcached.h>
 #include <libmemcachedutil-1.0/pool.h>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <vector>
@@ -36,6 +37,54 @@ time_t expiration(long ttl_seconds) {
 }
 
 bool storable_byte(char c) { return c > 0x20 && c < 0x7f; }
+
+// Whether `rc` says a server could not be reached, as opposed to an answer from one.
+bool unreachable(memcached_return_t rc) {
+  switch (rc) {
+    case MEMCACHED_CONNECTION_FAILURE:
+    case MEMCACHED_CONNECTION_SOCKET_CREATE_FAILURE:
+    case MEMCACHED_HOST_LOOKUP_FAILURE:
+    case MEMCACHED_SERVER_MARKED_DEAD:
+    case MEMCACHED_SERVER_TEMPORARILY_DISABLED:
+    case MEMCACHED_SOME_ERRORS:
+    case MEMCACHED_ERRNO:
+    case MEMCACHED_TIMEOUT:
+    case MEMCACHED_READ_FAILURE:
+    case MEMCACHED_WRITE_FAILURE:
+    case MEMCACHED_UNKNOWN_READ_FAILURE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr unsigned kMaxFallbacks = 16;
+
+// Runs op(group_key) on the server of `key` and, while a server cannot be reached, on the next
+// server of the key's fallback chain (group keys key, key#1, key#2 ... hashed on the one fixed
+// ring). Every connection of every node computes the same chain, so a key written while its
+// server is down is read back from the same stand-in; a live server's miss is never passed on.
+// `on_failover` is called for each failure that is followed by another try.
+template <typename Op>
+memcached_return_t on_key_server(memcached_st* memc, const std::string& key, Op&& op,
+                                 const std::function<void()>& on_failover) {
+  const uint32_t servers = memcached_server_count(memc);
+  std::vector<const memcached_instance_st*> failed;
+  memcached_return_t rc = MEMCACHED_FAILURE;
+  for (unsigned i = 0; i <= kMaxFallbacks; ++i) {
+    const std::string group = i == 0 ? key : key + "#" + std::to_string(i);
+    memcached_return_t lookup;
+    const memcached_instance_st* server =
+        memcached_server_by_key(memc, group.data(), group.size(), &lookup);
+    if (std::find(failed.begin(), failed.end(), server) != failed.end()) continue;
+    rc = op(group);
+    if (!unreachable(rc) || servers < 2) return rc;
+    failed.push_back(server);
+    if (failed.size() >= servers) return rc;
+    if (on_failover) on_failover();
+  }
+  return rc;
+}
 
 }  // namespace
 
@@ -111,7 +160,10 @@ Status MemcachedCache::start() {
   if (!mentions(config_, "DISTRIBUTION")) set(MEMCACHED_BEHAVIOR_KETAMA_WEIGHTED, 1);
   set(MEMCACHED_BEHAVIOR_SUPPORT_CAS, 1);
   set(MEMCACHED_BEHAVIOR_SERVER_FAILURE_LIMIT, kFailureLimit);
-  set(MEMCACHED_BEHAVIOR_REMOVE_FAILED_SERVERS, 1);
+  // The ring stays whole (no ejection), the same on every connection of every node: a failed
+  // server answers "temporarily disabled" at once until its retry time, and on_key_server()
+  // moves its keys along their fallback chain meanwhile.
+  set(MEMCACHED_BEHAVIOR_REMOVE_FAILED_SERVERS, 0);
   // Without a dead timeout libmemcached never tries an ejected server again: it would stay
   // "marked dead" (and, its retry time passed, back in the ring) until the process restarts.
   if (!mentions(config_, "DEAD-TIMEOUT"))
@@ -153,8 +205,11 @@ CacheEntry MemcachedCache::get(const std::string& key) {
   std::string k = storage_key(key);
   const char* keys[] = {k.data()};
   size_t lengths[] = {k.size()};
-  memcached_return_t rc = memcached_mget(memc, keys, lengths, 1);
-  if (memcached_success(rc)) {
+  auto get_once = [&](const std::string& group) {
+    entry = CacheEntry();
+    memcached_return_t rc =
+        memcached_mget_by_key(memc, group.data(), group.size(), keys, lengths, 1);
+    if (!memcached_success(rc)) return rc;
     memcached_result_st* result = memcached_fetch_result(memc, nullptr, &rc);
     if (result) {
       entry.outcome = CacheOutcome::kHit;
@@ -164,13 +219,17 @@ CacheEntry MemcachedCache::get(const std::string& key) {
       // Read up to the END line so the connection goes back to the pool clean.
       while ((result = memcached_fetch_result(memc, nullptr, &rc)) != nullptr)
         memcached_result_free(result);
-      if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) return entry;
+      if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) return MEMCACHED_SUCCESS;
       entry = CacheEntry();
-    } else if (rc == MEMCACHED_END || rc == MEMCACHED_NOTFOUND) {
-      entry.outcome = CacheOutcome::kMiss;
-      return entry;
+      return rc;
     }
-  }
+    if (rc != MEMCACHED_END && rc != MEMCACHED_NOTFOUND) return rc;
+    entry.outcome = CacheOutcome::kMiss;
+    return MEMCACHED_SUCCESS;
+  };
+  memcached_return_t rc = on_key_server(memc, k, get_once, on_error);
+  if (memcached_success(rc)) return entry;
+  entry = CacheEntry();
   entry.outcome = CacheOutcome::kError;
   entry.error = backend_error(memc, rc, "get").message();
   return entry;
@@ -186,14 +245,17 @@ Status MemcachedCache::store(const std::string& op, const std::string& key,
   }
   std::string k = storage_key(key);
   time_t exp = expiration(ttl_seconds);
-  memcached_return_t rc;
-  if (op == "add") {
-    rc = memcached_add(memc, k.data(), k.size(), value.data(), value.size(), exp, 0);
-  } else if (op == "cas") {
-    rc = memcached_cas(memc, k.data(), k.size(), value.data(), value.size(), exp, 0, cas);
-  } else {
-    rc = memcached_set(memc, k.data(), k.size(), value.data(), value.size(), exp, 0);
-  }
+  auto store_once = [&](const std::string& g) {
+    if (op == "add")
+      return memcached_add_by_key(memc, g.data(), g.size(), k.data(), k.size(), value.data(),
+                                  value.size(), exp, 0);
+    if (op == "cas")
+      return memcached_cas_by_key(memc, g.data(), g.size(), k.data(), k.size(), value.data(),
+                                  value.size(), exp, 0, cas);
+    return memcached_set_by_key(memc, g.data(), g.size(), k.data(), k.size(), value.data(),
+                                value.size(), exp, 0);
+  };
+  memcached_return_t rc = on_key_server(memc, k, store_once, on_error);
   if (memcached_success(rc)) return Status::Ok();
   if (op == "add" && (rc == MEMCACHED_NOTSTORED || rc == MEMCACHED_DATA_EXISTS))
     return Status::Conflict("memcached add: the key exists");
@@ -226,7 +288,12 @@ Status MemcachedCache::remove(const std::string& key) {
     return Status::Unavailable("memcached delete: " + lease.why());
   }
   std::string k = storage_key(key);
-  memcached_return_t rc = memcached_delete(memc, k.data(), k.size(), 0);
+  memcached_return_t rc = on_key_server(
+      memc, k,
+      [&](const std::string& g) {
+        return memcached_delete_by_key(memc, g.data(), g.size(), k.data(), k.size(), 0);
+      },
+      on_error);
   if (memcached_success(rc)) return Status::Ok();
   if (rc == MEMCACHED_NOTFOUND) return Status::NotFound("memcached delete: no such key");
   return backend_error(memc, rc, "delete");
@@ -246,12 +313,22 @@ Result<uint64_t> MemcachedCache::increment(const std::string& key, uint64_t delt
   // incr never creates; add creates but loses to a racing add, after which incr must succeed.
   for (int attempt = 0; attempt < 3; ++attempt) {
     uint64_t value = 0;
-    memcached_return_t rc =
-        memcached_increment(memc, k.data(), k.size(), static_cast<uint32_t>(delta), &value);
+    memcached_return_t rc = on_key_server(
+        memc, k,
+        [&](const std::string& g) {
+          return memcached_increment_by_key(memc, g.data(), g.size(), k.data(), k.size(), delta,
+                                            &value);
+        },
+        on_error);
     if (memcached_success(rc)) return value;
     if (rc != MEMCACHED_NOTFOUND) return backend_error(memc, rc, "incr");
-    rc = memcached_add(memc, k.data(), k.size(), initial.data(), initial.size(),
-                       expiration(ttl_seconds), 0);
+    rc = on_key_server(
+        memc, k,
+        [&](const std::string& g) {
+          return memcached_add_by_key(memc, g.data(), g.size(), k.data(), k.size(), initial.data(),
+                                      initial.size(), expiration(ttl_seconds), 0);
+        },
+        on_error);
     if (memcached_success(rc)) return delta;
     if (rc != MEMCACHED_NOTSTORED && rc != MEMCACHED_DATA_EXISTS)
       return backend_error(memc, rc, "add");

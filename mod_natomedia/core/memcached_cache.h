@@ -20,11 +20,13 @@ Status check_memcached_config(const std::string& config);
 // Every call is thread-safe: each takes a connection from the pool for its duration.
 //
 // Defaults set unless the configuration string says otherwise: connect and poll timeouts of
-// 500 ms, retry timeout 2 s, consistent (ketama, weighted) distribution. Always, per pooled
-// connection: a server that fails is skipped (its keys answer errors at once) for the retry
-// timeout; failing again then, it is taken out of the ring so its keys move to the others, and
-// tried again after the same time (dead timeout). So with several servers the others keep
-// working, and a restarted server comes back without any rebuild.
+// 500 ms, retry timeout 2 s, consistent (ketama, weighted) distribution. The ring is never
+// changed (no ejection), so every connection of every node maps a key alike. A server that fails
+// is skipped for the retry timeout and then tried again; while it cannot be reached, each of its
+// keys is served by the next live server of that key's fall-back chain (the same on every node),
+// each fail-over counted through on_error. So with several servers codes keep working, new keys go
+// to the live ones, and a restarted server takes its keys back without any rebuild (what was
+// written to a stand-in meanwhile is then not found). With one server, its failure is an error.
 // The text protocol is used (memcached 1.6 deprecates the binary one): CAS works through "gets",
 // and increment() creates an absent entry with add(). A ttl_seconds <= 0 means no expiry.
 //
