@@ -1,6 +1,9 @@
 #include "core/feed_service.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <limits>
 #include <utility>
@@ -10,14 +13,30 @@ namespace core {
 
 FeedService::FeedService(std::string path, std::shared_ptr<const FeedSchema> schema,
                          std::function<void(const std::string& message)> log_error,
-                         std::function<std::time_t()> now, LoadOptions options)
+                         std::function<std::time_t()> now, LoadOptions options,
+                         ReloadMode mode)
     : path_(std::move(path)),
       schema_(std::move(schema)),
       log_error_(std::move(log_error)),
       now_(std::move(now)),
       options_(options),
       current_(std::make_shared<const FeedSnapshot>()),
-      last_check_(std::numeric_limits<std::time_t>::min()) {}
+      last_check_(std::numeric_limits<std::time_t>::min()),
+      mode_(mode) {}
+
+FeedService::~FeedService() {
+  std::lock_guard<std::mutex> lock(thread_mutex_);
+  if (!reloader_.joinable()) return;
+  // A thread object inherited across fork() names no thread of this process.
+  if (reloader_pid_ == getpid())
+    reloader_.join();
+  else
+    reloader_.detach();
+}
+
+std::shared_ptr<const FeedSnapshot> FeedService::current() const {
+  return std::atomic_load(&current_);
+}
 
 std::shared_ptr<const FeedSnapshot> FeedService::snapshot() const {
   check_for_change();
@@ -31,8 +50,44 @@ void FeedService::check_for_change() const {
   if (last != std::numeric_limits<std::time_t>::min() && now - last < 1 && now >= last) return;
   // One thread a second wins the right to stat; the others serve what they have.
   if (!last_check_.compare_exchange_strong(last, now, std::memory_order_relaxed)) return;
+  if (mode_ == ReloadMode::kBackground) {
+    struct stat st;
+    if (stat(path_.c_str(), &st) != 0) return;
+    {
+      std::unique_lock<std::mutex> lock(reload_mutex_, std::try_to_lock);
+      if (!lock.owns_lock() || (attempted_ && feed_file_info(st) == last_attempt_)) return;
+    }
+    start_background_reload();
+    return;
+  }
   std::unique_lock<std::mutex> lock(reload_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return;
+  reload_if_changed_locked();
+}
+
+void FeedService::start_background_reload() const {
+  if (reloading_.exchange(true)) return;
+  std::lock_guard<std::mutex> lock(thread_mutex_);
+  if (reloader_.joinable()) {
+    if (reloader_pid_ == getpid())
+      reloader_.join();  // the previous reload, finished (reloading_ was false)
+    else
+      reloader_.detach();
+  }
+  reloader_pid_ = getpid();
+  reloader_ = std::thread([this] {
+    // Requests come first: the parse and validation run at a lower CPU priority (Linux takes
+    // a thread id here), so a reload slows the threads that serve pages as little as it can.
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 15);
+    {
+      std::lock_guard<std::mutex> reload_lock(reload_mutex_);
+      reload_if_changed_locked();
+    }
+    reloading_.store(false);
+  });
+}
+
+void FeedService::reload_if_changed_locked() const {
   struct stat st;
   if (stat(path_.c_str(), &st) != 0) return;  // a file being replaced: look again later
   FeedFileInfo seen = feed_file_info(st);

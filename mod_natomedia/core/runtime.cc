@@ -113,8 +113,10 @@ const Feed* Runtime::feed_for(const std::string& path, Logger& logger) {
     metrics->add("natomedia_feed_reload_failures_total");
     logger.log(LogLevel::kError, "feed " + path + " refused, last good feed kept: " + message);
   };
-  auto service = std::make_unique<FeedService>(path, schema_, log_error,
-                                               [] { return std::time(nullptr); });
+  // Background reloads: no request waits while a changed feed is parsed and validated.
+  auto service = std::make_unique<FeedService>(
+      path, schema_, log_error, [] { return std::time(nullptr); }, LoadOptions(),
+      FeedService::ReloadMode::kBackground);
   Status s = service->load_now();
   if (!s.ok())
     startup_problems_.push_back("feed " + path + " not loaded (the portal serves no news until "
@@ -129,7 +131,7 @@ void Runtime::refresh_gauges() {
   uint64_t items = 0;
   std::time_t last = 0;
   for (const auto& feed : feeds_) {
-    auto snap = feed->snapshot();
+    auto snap = feed->current();
     items += snap->items.size();
     last = std::max(last, snap->loaded_at);
   }

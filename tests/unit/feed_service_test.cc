@@ -41,6 +41,7 @@ class FeedServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBrokenAtStartUp);
   CPPUNIT_TEST(testNoFeedConfigured);
   CPPUNIT_TEST(testConcurrentReaders);
+  CPPUNIT_TEST(testBackgroundReloadDoesNotBlockTheCaller);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -201,18 +202,56 @@ class FeedServiceTest : public CppUnit::TestFixture {
   }
 
  private:
-  std::unique_ptr<FeedService> make() {
+  std::unique_ptr<FeedService> make(
+      FeedService::ReloadMode mode = FeedService::ReloadMode::kInline) {
     return std::make_unique<FeedService>(
-        path_, schema_, [this](const std::string& m) { logs_.push_back(m); },
-        [this] { return now_; });
+        path_, schema_,
+        [this](const std::string& m) {
+          std::lock_guard<std::mutex> lock(logs_mutex_);
+          logs_.push_back(m);
+        },
+        [this] { return now_.load(); }, LoadOptions(), mode);
   }
 
   void write(const std::string& content) { std::ofstream(path_, std::ios::trunc) << content; }
 
   std::shared_ptr<const FeedSchema> schema_;
   std::string dir_, path_;
-  std::time_t now_ = 0;
-  std::vector<std::string> logs_;
+  std::atomic<std::time_t> now_{0};  // read by reload threads too
+  std::mutex logs_mutex_;
+  std::vector<std::string> logs_;  // guarded by logs_mutex_ when reloads run in the background
+
+  // What httpd uses: the caller gets the old snapshot at once and a thread of its own loads the
+  // new file; the next callers get the new one when it is ready.
+  void testBackgroundReloadDoesNotBlockTheCaller() {
+    std::vector<std::string> ids;
+    for (int i = 0; i < 2000; ++i) ids.push_back("item" + std::to_string(i));
+    write(feed_with({"a"}));
+    auto service = make(FeedService::ReloadMode::kBackground);
+    CPPUNIT_ASSERT(service->load_now().ok());
+    write(feed_with(ids));
+    now_ += 1;
+    auto during = service->snapshot();  // starts the reload, returns the old snapshot
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, during->items.size());
+    bool loaded = false;
+    for (int i = 0; i < 200 && !loaded; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      loaded = service->current()->items.size() == ids.size();
+    }
+    CPPUNIT_ASSERT(loaded);
+    // A broken version is logged once, from the reload thread, and the last good one stays.
+    write("<newsMessage");
+    now_ += 1;
+    service->snapshot();
+    auto logged = [this] {
+      std::lock_guard<std::mutex> lock(logs_mutex_);
+      return logs_.size();
+    };
+    for (int i = 0; i < 200 && logged() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
+    CPPUNIT_ASSERT_EQUAL(ids.size(), service->snapshot()->items.size());
+  }
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(FeedServiceTest);
