@@ -129,8 +129,20 @@ Status DbdSql::exec_raw(const std::string& sql) {
   return Status::Ok();
 }
 
+// apr-util's PostgreSQL driver dereferences a null transaction when BEGIN gets an error result
+// (a connection the server dropped, e.g. after a restart): a segfault. So BEGIN only goes to a
+// connection that just answered; a dropped one is reconnected once first.
+bool DbdSql::pgsql_connection_alive() {
+  int nrows = 0;
+  if (apr_dbd_query(driver_, handle_, &nrows, "SELECT 1") == 0) return true;
+  return apr_dbd_check_conn(driver_, conn_pool_, handle_) == APR_SUCCESS &&
+         apr_dbd_query(driver_, handle_, &nrows, "SELECT 1") == 0;
+}
+
 Status DbdSql::begin() {
   if (transaction_) return Status::Internal("a transaction is already open on this connection");
+  if (driver() == "pgsql" && !pgsql_connection_alive())
+    return Status::Unavailable("cannot start a transaction: the database connection is down");
   int rv = apr_dbd_transaction_start(driver_, conn_pool_, handle_, &transaction_);
   if (rv != 0) {
     const std::string why = error_text(rv);

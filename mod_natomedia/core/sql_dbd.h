@@ -36,6 +36,7 @@ class DbdSql : public Sql {
  private:
   Result<apr_dbd_prepared_t*> prepare(const std::string& sql, bool* from_cache);
   bool forget_stale(const std::string& sql, bool from_cache);
+  bool pgsql_connection_alive();
   std::string error_text(int rv) const;
 
   const apr_dbd_driver_t* driver_;
