@@ -1,0 +1,94 @@
+#!/bin/sh
+# Sign-in rate against the machine's password-hash limit (issue 8): the limit is nproc / (time of
+# one argon2id hash with the module's parameters, measured here, in this run); a flood of correct
+# sign-ins must reach >= 0.8 of it. Meanwhile /news/ p99 under the flood must stay within 3x of
+# its idle p99.
+#   bench/signin_rate.sh [PREFIX]   (PREFIX: an install prefix; default build/stage)
+# Environment: DURATION (s, default 15), CONNECTIONS (sign-in connections, default 2 x nproc),
+#              NEWS_CONNECTIONS (4).
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
+export NM_SOURCE_DIR="$here/.."
+export DURATION="${DURATION:-15}" CONNECTIONS="${CONNECTIONS:-$(( $(nproc) * 2 ))}"
+export NEWS_CONNECTIONS="${NEWS_CONNECTIONS:-4}"
+cd "$here/../tests/integration"
+exec /usr/bin/python3 - <<'PY'
+import collections, os, re, shutil, subprocess, urllib.parse
+import harness, proof_support as ps
+
+ARGON2_TIMER = r"""
+#include <argon2.h>
+#include <stdio.h>
+#include <time.h>
+int main(void) {
+  const char pwd[] = "Correct-Horse-9-battery";
+  unsigned char salt[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+  char out[256];
+  struct timespec a, b;
+  argon2id_hash_encoded(2, 19456, 1, pwd, sizeof pwd - 1, salt, 16, 32, out, sizeof out);
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  for (int i = 0; i < 20; ++i)
+    argon2id_hash_encoded(2, 19456, 1, pwd, sizeof pwd - 1, salt, 16, 32, out, sizeof out);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  printf("%f\n", ((b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9) / 20);
+  return 0;
+}
+"""
+
+work = harness.make_work_dir("bench-signin")
+apache = None
+try:
+    seconds = int(os.environ["DURATION"])
+    src = os.path.join(work, "argon2_timer.c")
+    with open(src, "w") as f:
+        f.write(ARGON2_TIMER)
+    subprocess.run(["cc", "-O2", "-o", src[:-2], src, "-largon2"], check=True)
+    hash_s = float(subprocess.run([src[:-2]], capture_output=True, text=True,
+                                  check=True).stdout)
+    limit = os.cpu_count() / hash_s
+
+    apache = ps.standalone_portal(work, media_size=64 << 10)
+    email = "bench-signin@example.org"
+    ps.verified_client(apache, email)
+    client = apache.client()
+    token = harness.csrf_token(client.get("/account/login").body)
+    body = urllib.parse.urlencode({"csrf_token": token, "email": email,
+                                   "password": ps.PASSWORD, "return_to": "/news/"})
+    script = os.path.join(work, "signin.lua")
+    with open(script, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.body = "%s"\n'
+                'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+                'wrk.headers["Cookie"] = "%s"\n' % (body, client.cookie_header()))
+    news = apache.url("/news/")
+    ncon = int(os.environ["NEWS_CONNECTIONS"])
+    ps.run_wrk(news, 3, ncon, threads=1)  # warm-up
+    idle = ps.run_wrk(news, seconds, ncon, threads=1)
+
+    before = collections.Counter(st for req, st in ps.access_statuses(apache)
+                                 if req.startswith("POST /account/login"))
+    flood = subprocess.Popen(["wrk", "-t", "2", "-c", os.environ["CONNECTIONS"], "-d",
+                              "%ds" % seconds, "--latency", "--timeout", "30s", "-s", script,
+                              apache.url("/account/login")], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    busy = ps.run_wrk(news, seconds, ncon, threads=1)
+    flood_out = ps.parse_wrk(flood.communicate(timeout=seconds + 120)[0])
+    after = collections.Counter(st for req, st in ps.access_statuses(apache)
+                                if req.startswith("POST /account/login"))
+    answers = {k: after[k] - before.get(k, 0) for k in after}
+    signins = answers.get(303, 0) / float(seconds)
+    print("argon2id m=19456 KiB t=2 p=1: %.1f ms a hash; limit %d CPUs / that = %.1f sign-ins/s"
+          % (hash_s * 1000, os.cpu_count(), limit))
+    print("sign-in flood: wrk -c%s -d%ds: %.1f successful sign-ins/s; answers %s; socket "
+          "errors %d" % (os.environ["CONNECTIONS"], seconds, signins, answers,
+                         flood_out["socket_errors"]))
+    print("/news/ p99 idle %.2f ms, under the flood %.2f ms (x%.2f)" % (
+        idle["p99_ms"], busy["p99_ms"], busy["p99_ms"] / idle["p99_ms"]))
+    assert not [s for s in answers if s >= 500 and s != 503], answers
+    ps.result_line("sign-in rate / (cores / argon2id time)", signins / limit, ">=", 0.8)
+    ps.result_line("/news/ p99 under sign-in flood / idle", busy["p99_ms"] / idle["p99_ms"],
+                   "<=", 3)
+finally:
+    ps.stop_portal(apache)
+    shutil.rmtree(work, ignore_errors=True)
+PY
