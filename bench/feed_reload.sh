@@ -6,8 +6,8 @@
 # (by rename) with a fresh version every INTERVAL s; prints p50/p99/rates and the p99 ratio,
 # both as wrk reports them (corrected for coordinated omission: the few requests that carry a
 # reload count many times) and from the server's own time per request (the access log's %D).
-# The request thread that first sees the change starts the reload on a low-priority thread of
-# each child's own and is answered from the old snapshot, as are all others until the new one is
+# The request thread that first sees the change starts the reload on a thread of each child's
+# own and is answered from the old snapshot, as are all others until the new one is
 # published. The load time is then measured on a quiet server: the file is replaced, and after
 # more than a second (FeedService stats at most once a second) GET /news/ is repeated until the
 # new version is served; that time is the load time. natomedia-admin feed validate on the same

@@ -1,8 +1,6 @@
 #include "core/feed_service.h"
 
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <limits>
@@ -76,9 +74,6 @@ void FeedService::start_background_reload() const {
   }
   reloader_pid_ = getpid();
   reloader_ = std::thread([this] {
-    // Requests come first: the parse and validation run at a lower CPU priority (Linux takes
-    // a thread id here), so a reload slows the threads that serve pages as little as it can.
-    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 15);
     {
       std::lock_guard<std::mutex> reload_lock(reload_mutex_);
       reload_if_changed_locked();

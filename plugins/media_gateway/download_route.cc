@@ -1,5 +1,8 @@
 #include "download_route.h"
 
+#include <chrono>
+#include <thread>
+
 #include <natomedia/text.h>
 
 #include "content_disposition.h"
@@ -96,7 +99,16 @@ std::function<void(Sql&, uint64_t, int)> logger(Context& ctx, DownloadKey key) {
   return [metrics, clock, key](Sql& sql, uint64_t bytes, int status) {
     if (status != 200 && status != 206) return;
     metrics->add(kDownloadBytesCounter, bytes);
-    auto started = DownloadLog::record(sql, key, bytes, status, clock->now());
+    // The answer has gone: a database busy for a few seconds (another writer on SQLite, a
+    // PostgreSQL restart) must not lose the row, so the write is tried again for about 10 s.
+    const std::time_t at = clock->now();
+    Result<bool> started = DownloadLog::record(sql, key, bytes, status, at);
+    for (int wait_ms : {250, 500, 1000, 1000, 2000, 2000, 3000}) {
+      if (started.ok() || started.status().code() != Status::Code::kUnavailable) break;
+      metrics->add("natomedia_sql_errors_total");
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+      started = DownloadLog::record(sql, key, bytes, status, at);
+    }
     if (started.ok() && *started) metrics->add(kDownloadsCounter);
   };
 }
