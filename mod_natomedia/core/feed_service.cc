@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <limits>
 #include <utility>
 
@@ -78,6 +79,17 @@ void FeedService::start_background_reload() const {
       std::lock_guard<std::mutex> reload_lock(reload_mutex_);
       reload_if_changed_locked();
     }
+    // Requests hold a snapshot for one request only: after a moment this thread holds the
+    // retired one's last reference and frees it here, not on a request's time.
+    std::shared_ptr<const FeedSnapshot> retired;
+    {
+      std::lock_guard<std::mutex> reload_lock(reload_mutex_);
+      retired.swap(retired_);
+    }
+    if (retired) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      retired.reset();
+    }
     reloading_.store(false);
   });
 }
@@ -113,7 +125,9 @@ Status FeedService::reload_locked() const {
   last_attempt_ = info;
   auto loaded = load_feed_document(content, path_, info.mtime, now_(), *schema_, options_);
   if (!loaded.ok()) return loaded.status();
-  std::atomic_store(&current_, loaded.value());
+  // The old snapshot is kept here, not dropped: whoever drops the last reference frees ten
+  // thousand items, and that should be the reload thread, not a request.
+  retired_ = std::atomic_exchange(&current_, loaded.value());
   return Status::Ok();
 }
 

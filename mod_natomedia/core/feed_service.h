@@ -67,6 +67,7 @@ class FeedService : public Feed {
   mutable std::mutex reload_mutex_;
   mutable FeedFileInfo last_attempt_;  // guarded by reload_mutex_
   mutable bool attempted_ = false;     // guarded by reload_mutex_
+  mutable std::shared_ptr<const FeedSnapshot> retired_;  // the one replaced; reload_mutex_
   const ReloadMode mode_;
   mutable std::atomic<bool> reloading_{false};  // a background reload is running
   mutable std::mutex thread_mutex_;

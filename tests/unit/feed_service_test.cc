@@ -241,14 +241,16 @@ class FeedServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(loaded);
     // A broken version is logged once, from the reload thread, and the last good one stays.
     write("<newsMessage");
-    now_ += 1;
-    service->snapshot();
     auto logged = [this] {
       std::lock_guard<std::mutex> lock(logs_mutex_);
       return logs_.size();
     };
-    for (int i = 0; i < 200 && logged() == 0; ++i)
+    // The reload thread lingers a second to free the old snapshot; until then the change waits.
+    for (int i = 0; i < 200 && logged() == 0; ++i) {
+      now_ += 1;
+      service->snapshot();
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
     CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
     CPPUNIT_ASSERT_EQUAL(ids.size(), service->snapshot()->items.size());
   }
