@@ -2,6 +2,8 @@
 // the project's SMTP sink told to fail, back-off on a fake clock, the 24-hour give-up, claims.
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
+
+#include "local_server.h"
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -47,30 +50,8 @@ class CountingMetrics : public natomedia::Metrics {
   std::map<std::string, uint64_t> counts;
 };
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
-
-bool accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
+using natomedia::testing::free_port;
+using natomedia::testing::LocalServer;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -93,48 +74,21 @@ std::vector<std::string> list_dir(const std::string& path) {
 // stopped by its PID.
 class PythonSmtp {
  public:
-  explicit PythonSmtp(std::vector<std::string> args, std::string log)
-      : args_(std::move(args)), log_(std::move(log)) {}
-  ~PythonSmtp() { stop(); }
+  PythonSmtp(std::vector<std::string> args, std::string log) : args_(std::move(args)), log_(log) {}
 
   bool start(int port) {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      setenv("PYTHONUNBUFFERED", "1", 1);
-      std::vector<char*> argv;
-      for (auto& a : args_) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    for (int i = 0; i < 1000; ++i) {
-      if (accepts(port)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
+    process_ = std::make_unique<LocalServer>(args_, port, log_);
+    return process_->start();
   }
-
   void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 300 && waitpid(pid_, nullptr, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    if (waitpid(pid_, nullptr, WNOHANG) == 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-    pid_ = -1;
+    if (process_) process_->stop();
   }
-
   std::string output() const { return read_file(log_); }
 
  private:
   std::vector<std::string> args_;
   std::string log_;
-  pid_t pid_ = -1;
+  std::unique_ptr<LocalServer> process_;
 };
 
 }  // namespace

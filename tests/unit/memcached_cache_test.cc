@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
+
+#include "local_server.h"
 #include <libmemcached/memcached.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -27,67 +29,21 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    close(fd);
-    return -1;
-  }
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-bool accepts(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
+using natomedia::testing::free_port;
+using natomedia::testing::LocalServer;
 
 // One memcached process on 127.0.0.1, killed by its PID.
 class MemcachedServer {
  public:
-  MemcachedServer() : port_(free_port()) {}
-  ~MemcachedServer() { stop(); }
+  MemcachedServer()
+      : port_(free_port()),
+        process_({"/usr/bin/memcached", "-l", "127.0.0.1", "-p", std::to_string(port_), "-U", "0",
+                  "-u", "nobody"},
+                 port_) {}
 
   int port() const { return port_; }
-
-  bool start() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::string port = std::to_string(port_);
-      execl("/usr/bin/memcached", "memcached", "-l", "127.0.0.1", "-p", port.c_str(), "-U", "0",
-            "-u", "nobody", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 500; ++i) {
-      // A child that exited (port taken meanwhile) must not pass for a server on that port.
-      if (waitpid(pid_, nullptr, WNOHANG) != 0) {
-        pid_ = -1;
-        return false;
-      }
-      if (accepts(port_)) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  bool start() { return process_.start(); }
+  void stop() { process_.stop(/*hard=*/true); }
 
   // Whether `key` (as stored) is held by this very server, asked without the cache's ring.
   bool holds(const std::string& stored_key) const {
@@ -104,7 +60,7 @@ class MemcachedServer {
 
  private:
   int port_;
-  pid_t pid_ = -1;
+  LocalServer process_;
 };
 
 std::string server_config(const MemcachedServer& s) {
