@@ -4,6 +4,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "local_server.h"
+#include "support/fakes.h"
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
@@ -37,19 +38,8 @@ using natomedia::core::MailTransport;
 
 namespace {
 
-class FakeClock : public natomedia::Clock {
- public:
-  std::time_t now() const override { return t; }
-  std::time_t t = 1700000000;
-};
-
-class CountingMetrics : public natomedia::Metrics {
- public:
-  void add(const std::string& name, uint64_t delta) override { counts[name] += delta; }
-  void set(const std::string& name, uint64_t value) override { counts[name] = value; }
-  std::map<std::string, uint64_t> counts;
-};
-
+using natomedia::testing::CountingMetrics;
+using natomedia::testing::FakeClock;
 using natomedia::testing::free_port;
 using natomedia::testing::LocalServer;
 

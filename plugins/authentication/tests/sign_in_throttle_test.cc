@@ -2,6 +2,8 @@
 // attempt is refused, locks double from 1 to 15 minutes, locks end, IPs are limited apart.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "support/fakes.h"
+
 #include <map>
 #include <string>
 
@@ -14,89 +16,9 @@ using natomedia::auth::ThrottleLimits;
 
 namespace {
 
-class FakeClock : public Clock {
- public:
-  std::time_t now() const override { return t; }
-  std::time_t t = 1700000000;
-};
-
-// memcached as a map with expiry times; `down` makes every call a backend error.
-class FakeCache : public Cache {
- public:
-  explicit FakeCache(const FakeClock& clock) : clock_(clock) {}
-  CacheEntry get(const std::string& key) override {
-    CacheEntry e;
-    if (down) return e;
-    auto it = live(key);
-    e.outcome = it == items_.end() ? CacheOutcome::kMiss : CacheOutcome::kHit;
-    if (it != items_.end()) e.value = it->second.first;
-    return e;
-  }
-  Status set(const std::string& key, const std::string& value, long ttl) override {
-    if (down) return Status::Unavailable("down");
-    items_[key] = {value, clock_.now() + ttl};
-    return Status::Ok();
-  }
-  Status add(const std::string& key, const std::string& value, long ttl) override {
-    if (live(key) != items_.end()) return Status::Conflict("exists");
-    return set(key, value, ttl);
-  }
-  Status cas(const std::string& key, const std::string& value, long ttl, uint64_t) override {
-    return set(key, value, ttl);
-  }
-  Status remove(const std::string& key) override {
-    if (down) return Status::Unavailable("down");
-    return items_.erase(key) ? Status::Ok() : Status::NotFound("none");
-  }
-  Result<uint64_t> increment(const std::string& key, uint64_t delta, long ttl) override {
-    if (down) return Status::Unavailable("down");
-    auto it = live(key);
-    if (it == items_.end()) {
-      items_[key] = {std::to_string(delta), clock_.now() + ttl};
-      return delta;
-    }
-    uint64_t v = std::stoull(it->second.first) + delta;
-    it->second.first = std::to_string(v);  // incr keeps the expiry, as memcached does
-    return v;
-  }
-  bool down = false;
-
- private:
-  std::map<std::string, std::pair<std::string, std::time_t>>::iterator live(const std::string& k) {
-    auto it = items_.find(k);
-    if (it != items_.end() && it->second.second <= clock_.now()) {
-      items_.erase(it);
-      return items_.end();
-    }
-    return it;
-  }
-  const FakeClock& clock_;
-  std::map<std::string, std::pair<std::string, std::time_t>> items_;
-};
-
-class FakeCrypto : public Crypto {
- public:
-  std::string random_bytes(size_t n) override { return std::string(n, 'r'); }
-  std::string random_digits(size_t n) override { return std::string(n, '1'); }
-  std::string random_token(size_t) override { return "token"; }
-  std::string hmac(const std::string& purpose, const std::string& data) const override {
-    // Distinct inputs give distinct 16-byte prefixes (the throttle keeps 32 hex digits).
-    return std::string(data.rbegin(), data.rend()) + "|" + purpose;
-  }
-  std::string sign(const std::string&, const std::string& d) const override { return d; }
-  bool verify(const std::string&, const std::string&, const std::string&) const override {
-    return false;
-  }
-  bool equal(const std::string& a, const std::string& b) const override { return a == b; }
-  std::string sha256_hex(const std::string& d) const override { return d; }
-  Result<std::string> password_hash(const std::string&) override {
-    return Status::Unavailable("no");
-  }
-  Result<bool> password_verify(const std::string&, const std::string&) override {
-    return Status::Unavailable("no");
-  }
-  bool password_needs_rehash(const std::string&) const override { return false; }
-};
+using natomedia::testing::FakeCache;
+using natomedia::testing::FakeClock;
+using natomedia::testing::FakeCrypto;
 
 // Only what the throttle touches is real; the rest must not be called.
 class FakeContext : public Context {

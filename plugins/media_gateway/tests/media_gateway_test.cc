@@ -2,6 +2,8 @@
 // ETag matching and signed download links.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "support/fakes.h"
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,32 +28,7 @@ using natomedia::Status;
 
 namespace {
 
-// A Crypto whose signatures are a keyed std::hash: enough to test how links are built and read.
-class FakeCrypto : public natomedia::Crypto {
- public:
-  std::string random_bytes(size_t n) override { return std::string(n, 'x'); }
-  std::string random_digits(size_t n) override { return std::string(n, '1'); }
-  std::string random_token(size_t) override { return "token"; }
-  std::string hmac(const std::string& p, const std::string& d) const override {
-    return std::to_string(std::hash<std::string>()(key_ + p + "\n" + d));
-  }
-  std::string sign(const std::string& p, const std::string& d) const override {
-    return "k1." + hmac(p, d);
-  }
-  bool verify(const std::string& p, const std::string& d, const std::string& s) const override {
-    return s == sign(p, d);
-  }
-  bool equal(const std::string& a, const std::string& b) const override { return a == b; }
-  std::string sha256_hex(const std::string& d) const override { return hmac("sha", d); }
-  Result<std::string> password_hash(const std::string&) override {
-    return Status::Unavailable("no");
-  }
-  Result<bool> password_verify(const std::string&, const std::string&) override {
-    return Status::Unavailable("no");
-  }
-  bool password_needs_rehash(const std::string&) const override { return false; }
-  std::string key_ = "secret";
-};
+using natomedia::testing::FakeCrypto;
 
 Params query_of(const std::string& q) {
   Params p;
