@@ -68,21 +68,24 @@ Status send_reset_code(Context& ctx, CodeService& codes, const std::string& emai
   return s;
 }
 
+// The values every reset form carries back: the address as typed and the safe return_to.
+Vars carried_values(const Params& params) {
+  Vars vars;
+  vars["email"] = params.get_or("email");
+  vars["return_to"] = safe_return_to(params.get_or("return_to", "/"));
+  return vars;
+}
+
 }  // namespace
 
 Response get_reset(Context& ctx) {
-  Vars vars;
-  vars["email"] = ctx.request().query.get_or("email");
-  vars["return_to"] = safe_return_to(ctx.request().query.get_or("return_to", "/"));
-  return reset_form(ctx, std::move(vars), 200);
+  return reset_form(ctx, carried_values(ctx.request().query), 200);
 }
 
 Response post_reset(Context& ctx) {
   const Params& form = ctx.request().form;
-  Vars vars;
-  vars["email"] = form.get_or("email");
-  const std::string return_to = safe_return_to(form.get_or("return_to", "/"));
-  vars["return_to"] = return_to;
+  Vars vars = carried_values(form);
+  const std::string return_to = vars["return_to"].str();
   const auto email = normalize_email(form.get_or("email"));
   if (!email) {
     vars["email_error"] = tr(ctx, "auth.email.invalid");
@@ -100,19 +103,13 @@ Response post_reset(Context& ctx) {
 }
 
 Response get_reset_verify(Context& ctx) {
-  const Params& query = ctx.request().query;
-  Vars vars;
-  vars["email"] = query.get_or("email");
-  vars["return_to"] = safe_return_to(query.get_or("return_to", "/"));
-  return code_form(ctx, std::move(vars), 200);
+  return code_form(ctx, carried_values(ctx.request().query), 200);
 }
 
 Response post_reset_verify(Context& ctx) {
   const Params& form = ctx.request().form;
-  Vars vars;
-  vars["email"] = form.get_or("email");
-  const std::string return_to = safe_return_to(form.get_or("return_to", "/"));
-  vars["return_to"] = return_to;
+  Vars vars = carried_values(form);
+  const std::string return_to = vars["return_to"].str();
   auto codes = code_service(ctx);
   if (!codes) return unavailable(ctx, 60);
   const std::string email = normalize_email(form.get_or("email")).value_or("");
