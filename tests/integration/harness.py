@@ -173,6 +173,15 @@ def tail(path, lines=40):
         return ""
 
 
+def read_text(path):
+    """The file's text ("" when it does not exist yet), undecodable bytes replaced."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
 def make_dir(path, owner=None, mode=0o755):
     """mkdir -p with an explicit mode (umask ignored) and, when root, an owner user name."""
     os.makedirs(path, exist_ok=True)
@@ -285,11 +294,7 @@ class Service:
         return self.start()
 
     def log(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.log_path)
 
     def log_files(self):
         return [self.log_path]
@@ -826,18 +831,10 @@ class Apache:
         return Client(self.url())
 
     def error_log(self):
-        try:
-            with open(self.error_log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.error_log_path)
 
     def access_log(self):
-        try:
-            with open(self.access_log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_text(self.access_log_path)
 
     def log_files(self):
         return [self.error_log_path, self.access_log_path, self.conf_path]
