@@ -9,6 +9,7 @@
 #include <util_mutex.h>
 #include <apr_dbd.h>
 #include <mod_dbd.h>
+#include <ap_mpm.h>
 #include <mod_watchdog.h>
 #include <unixd.h>
 
@@ -18,6 +19,7 @@
 #include <apr_strings.h>
 
 #include <dlfcn.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,8 +184,30 @@ void migrate(apr_pool_t* pool, server_rec* s) {
   apr_global_mutex_unlock(g_migrate_mutex);
 }
 
+// glibc gives a process at most 8 malloc arenas per CPU, so httpd's threads share them, and the
+// feed's reload thread (millions of allocations and frees while it parses, validates and later
+// frees a large document) shares one with request threads: they then wait on its arena lock, for
+// hundreds of milliseconds during a reload. With an arena limit above the child's thread count,
+// each thread has an arena of its own. Runs before the child starts its threads; an arena limit
+// the administrator set (MALLOC_ARENA_MAX, GLIBC_TUNABLES) is left as it is.
+void give_threads_own_arenas(server_rec* s) {
+#if defined(__GLIBC__) && defined(M_ARENA_MAX)
+  const char* tunables = getenv("GLIBC_TUNABLES");
+  if (getenv("MALLOC_ARENA_MAX") || (tunables && strstr(tunables, "arena_max"))) return;
+  int threads = 0;
+  if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) threads = 1;
+  const int arenas = threads + 16;  // workers, listener, watchdog, the feed reload, libraries'
+  if (mallopt(M_ARENA_MAX, arenas) != 1)
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: could not set the malloc "
+                 "arena limit to %d", arenas);
+#else
+  (void)s;
+#endif
+}
+
 void child_init(apr_pool_t* pchild, server_rec* s) {
   if (!g_runtime) return;
+  give_threads_own_arenas(s);
   try {
     apr_global_mutex_child_init(&g_migrate_mutex, apr_global_mutex_lockfile(g_migrate_mutex),
                                 pchild);
