@@ -1,6 +1,7 @@
 #include "pages.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <functional>
 
 #include <natomedia/text.h>
@@ -63,22 +64,21 @@ Response list_page(Context& ctx, bool videos_only) {
   auto snapshot = ctx.feed().snapshot();
   const size_t page = page_number(ctx.request());
   if (page == 0) return ctx.error(400, "error.400.message");
-  const auto items = listed_items(*snapshot, videos_only);
-  const size_t pages = std::max<size_t>(1, (items.size() + kPageSize - 1) / kPageSize);
+  const ListedPage listed = listed_page(*snapshot, videos_only, page);
+  const size_t pages = std::max<size_t>(1, (listed.total + kPageSize - 1) / kPageSize);
   if (page > pages) return ctx.error(404, "error.404.message");
   const std::string kind = std::string(videos_only ? "videos" : "news") + "-p" +
                            std::to_string(page);
   const Validators v = page_validators(ctx, *snapshot, kind);
   if (client_copy_current(ctx.request(), v)) return not_modified(v);
-  return cached_page(ctx, *snapshot, v, [&] { return render_list(ctx, items, page, pages,
+  return cached_page(ctx, *snapshot, v, [&] { return render_list(ctx, listed.items, page, pages,
                                                                  videos_only); });
 }
 
 Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, size_t page,
                      size_t pages, bool videos_only) {
   Value::List cards;
-  for (size_t i = (page - 1) * kPageSize; i < items.size() && i < page * kPageSize; ++i)
-    cards.emplace_back(item_card(ctx, *items[i], videos_only));
+  for (const NewsItem* item : items) cards.emplace_back(item_card(ctx, *item, videos_only));
   const std::string list_url = ctx.url(videos_only ? "/videos/" : "/news/");
   Vars vars;
   const std::string title_key = videos_only ? "media.videos.title" : "media.news.title";
@@ -128,10 +128,21 @@ bool image_type(const std::string& t) {
 
 }  // namespace
 
-std::vector<const NewsItem*> listed_items(const FeedSnapshot& snapshot, bool videos_only) {
-  std::vector<const NewsItem*> out;
-  for (const auto& item : snapshot.items)  // the snapshot keeps them newest first
-    if (!videos_only || item.is_video) out.push_back(&item);
+ListedPage listed_page(const FeedSnapshot& snapshot, bool videos_only, size_t page) {
+  ListedPage out;
+  const size_t first = page == 0 ? SIZE_MAX : (page - 1) * kPageSize;  // page 0: none
+  out.items.reserve(kPageSize);
+  if (!videos_only) {  // every item is listed: the page is a slice
+    out.total = snapshot.items.size();
+    for (size_t i = first; i < out.total && i - first < kPageSize; ++i)
+      out.items.push_back(&snapshot.items[i]);
+    return out;
+  }
+  for (const auto& item : snapshot.items) {  // the snapshot keeps them newest first
+    if (!item.is_video) continue;
+    if (out.total >= first && out.total - first < kPageSize) out.items.push_back(&item);
+    ++out.total;
+  }
   return out;
 }
 

@@ -15,7 +15,13 @@ Response video_list(Context& ctx);
 Response video_item(Context& ctx);
 Response video_thumbnail(Context& ctx);
 
-// The items /news/ (or /videos/ with `videos_only`) shows on page 1..N, newest first.
-std::vector<const NewsItem*> listed_items(const FeedSnapshot& snapshot, bool videos_only);
+// What /news/ (or /videos/ with `videos_only`) shows on page `page` (1..N), newest first, and
+// how many items the list has in all. One pass over the snapshot and no copy of the list: this
+// runs on every request, page cache or not, and a feed may have ten thousand items.
+struct ListedPage {
+  size_t total = 0;
+  std::vector<const NewsItem*> items;  // at most kPageSize
+};
+ListedPage listed_page(const FeedSnapshot& snapshot, bool videos_only, size_t page);
 
 }  // namespace natomedia::media_gateway

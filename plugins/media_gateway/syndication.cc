@@ -33,9 +33,7 @@ std::string local(const LocalizedText& t, const std::string& lang) {
 }
 
 std::vector<const NewsItem*> feed_items(const FeedSnapshot& snapshot) {
-  auto items = listed_items(snapshot, false);
-  if (items.size() > kPageSize) items.resize(kPageSize);
-  return items;
+  return listed_page(snapshot, false, 1).items;
 }
 
 std::time_t last_update(const FeedSnapshot& snapshot, const std::vector<const NewsItem*>& items) {
