@@ -305,6 +305,7 @@ void build_items(const xmlNode* root, FeedSnapshot* snapshot, std::vector<XmlIss
   }
   ItemReader reader(issues);
   std::map<std::string, long> first_line_of_id;
+  std::vector<NewsItem> shown;
   for (const xmlNode* n = item_set->children; n != nullptr; n = n->next) {
     if (!is_iptc(n, "newsItem")) continue;
     std::optional<NewsItem> item = reader.read(n);
@@ -317,11 +318,17 @@ void build_items(const xmlNode* root, FeedSnapshot* snapshot, std::vector<XmlIss
                                                                   std::to_string(it->second)});
       continue;
     }
-    if (item->pub_status == "stat:usable") snapshot->items.push_back(std::move(*item));
+    if (item->pub_status == "stat:usable") shown.push_back(std::move(*item));
   }
-  std::stable_sort(
-      snapshot->items.begin(), snapshot->items.end(),
-      [](const NewsItem& a, const NewsItem& b) { return a.first_created > b.first_created; });
+  // Sorted by index, then moved once into place: sorting the items themselves moves each of
+  // these large structs many times.
+  std::vector<size_t> order(shown.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&shown](size_t a, size_t b) {
+    return shown[a].first_created > shown[b].first_created;
+  });
+  snapshot->items.reserve(shown.size());
+  for (size_t i : order) snapshot->items.push_back(std::move(shown[i]));
   for (size_t i = 0; i < snapshot->items.size(); ++i) snapshot->by_id[snapshot->items[i].id] = i;
 }
 
