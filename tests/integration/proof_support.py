@@ -333,8 +333,12 @@ def now():
 # Enough workers that 256 wrk connections are all served (the harness's test default is 32
 # workers, which makes httpd close keep-alive connections under that load, module or not).
 # Keep-alive connections are kept for the whole run (MaxKeepAliveRequests 0), as a load balancer
-# in front of a portal would.
-BIG_SERVER_CONF = "\n".join(["ServerLimit 4", "StartServers 4", "ThreadsPerChild 128",
+# in front of a portal would. ThreadLimit must come with it: without it httpd lowers
+# ThreadsPerChild to the default ThreadLimit of 64, so 4 children have 256 workers for 256
+# connections; the event MPM then runs out of idle workers, closes keep-alive connections (wrk's
+# "read" socket errors, a static file's as much as the portal's) and logs "scoreboard is full".
+BIG_SERVER_CONF = "\n".join(["ServerLimit 4", "StartServers 4", "ThreadLimit 128",
+                             "ThreadsPerChild 128",
                              "MaxRequestWorkers 512", "MinSpareThreads 128",
                              "MaxSpareThreads 512", "MaxConnectionsPerChild 0",
                              "MaxKeepAliveRequests 0", "KeepAliveTimeout 60"])
