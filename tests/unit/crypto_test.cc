@@ -8,6 +8,10 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <natomedia/text.h>
 
@@ -50,6 +54,7 @@ class CryptoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testDigitsAllDigitsUniform);
   CPPUNIT_TEST(testRandomToken);
   CPPUNIT_TEST(testHmacKnownAnswers);
+  CPPUNIT_TEST(testHmacManyKeysManyThreads);
   CPPUNIT_TEST(testSha256Hex);
   CPPUNIT_TEST(testPurposeHmac);
   CPPUNIT_TEST(testSignVerify);
@@ -116,6 +121,31 @@ class CryptoTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(
         std::string("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"),
         text::hex_encode(hmac_sha256(std::string(20, '\x0b'), "Hi There")));
+  }
+
+  // hmac_sha256 keeps keyed contexts shared by threads and forgets them all when it has too many:
+  // many threads with more keys than it keeps (and an empty key, which OpenSSL will not key a
+  // context with) must all get the one-shot HMAC's answer.
+  void testHmacManyKeysManyThreads() {
+    auto reference = [](const std::string& key, const std::string& data) {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+           reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+      return std::string(reinterpret_cast<char*>(md), len);
+    };
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 2000; ++i) {
+          const std::string key = i % 97 == 0 ? std::string() : "key-" + std::to_string((i + t) % 150);
+          const std::string data = "data " + std::to_string(i);
+          if (hmac_sha256(key, data) != reference(key, data)) ++wrong;
+        }
+      });
+    for (auto& thread : threads) thread.join();
+    CPPUNIT_ASSERT_EQUAL(0, wrong.load());
   }
 
   void testSha256Hex() {
