@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <functional>
@@ -31,6 +32,7 @@
 #include <string>
 
 #include "config_directives.h"
+#include "core/feed_service.h"
 #include "core/mail_sender.h"
 #include "core/migrations.h"
 #include "core/portal.h"
@@ -132,6 +134,35 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 
 void start_mail_sender(apr_pool_t* pconf, server_rec* s);
 
+// The directory where one child leaves each new feed version it loaded for the others
+// (FeedService shared mode): DefaultRuntimeDir/natomedia-feed, 0700, owned by the user the
+// children run as. "" (each child loads for itself) when it cannot be made so, with a warning.
+std::string feed_share_dir(apr_pool_t* pconf, server_rec* s) {
+  const char* dir = ap_runtime_dir_relative(pconf, "natomedia-feed");
+  if (!dir) return "";
+  const bool root = geteuid() == 0;
+  const uid_t owner = root ? ap_unixd_config.user_id : geteuid();
+  if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+    ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, "mod_natomedia: cannot make %s: each "
+                 "child will load a changed feed for itself", dir);
+    return "";
+  }
+  if (root && chown(dir, ap_unixd_config.user_id, ap_unixd_config.group_id) != 0) {
+    ap_log_error(APLOG_MARK, APLOG_WARNING, errno, s, "mod_natomedia: cannot give %s to the "
+                 "children's user: each child will load a changed feed for itself", dir);
+    return "";
+  }
+  struct stat st;
+  if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != owner ||
+      (st.st_mode & 077) != 0) {
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: %s is not a directory of the "
+                 "children's user that only it can open (mode 0700): each child will load a "
+                 "changed feed for itself", dir);
+    return "";
+  }
+  return dir;
+}
+
 // Shared memory for the counters and the mutex for migrations, made before the children fork.
 int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
   if (!g_runtime) return OK;
@@ -149,6 +180,10 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     for (const auto& problem : g_runtime->startup_problems())
       ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: %s", problem.c_str());
     g_runtime->refresh_gauges();
+    if (!g_runtime->feeds().empty()) {
+      const std::string share = feed_share_dir(pconf, s);
+      for (const auto& feed : g_runtime->feeds()) feed->share_loads_in(share);
+    }
     start_mail_sender(pconf, s);
     return OK;
   } catch (const std::exception& e) {

@@ -1,16 +1,66 @@
 #include "core/feed_service.h"
 
+#include "core/feed_snapshot_file.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <functional>
 #include <limits>
 #include <utility>
 
 namespace natomedia {
 namespace core {
+
+namespace {
+
+// The whole of a regular file of at most `max_bytes`, into `out`; false otherwise.
+bool read_whole_file(const std::string& path, size_t max_bytes, std::string* out) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return false;
+  struct stat st;
+  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+            static_cast<uint64_t>(st.st_size) <= max_bytes;
+  if (ok) {
+    out->resize(static_cast<size_t>(st.st_size));
+    size_t got = 0;
+    while (got < out->size()) {
+      ssize_t n = read(fd, &(*out)[got], out->size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+    ok = got == out->size();
+  }
+  close(fd);
+  return ok;
+}
+
+// Writes `bytes` to `path` by a temporary file and a rename, so a reader sees the old file or
+// the new one, never half of one. Best effort: on failure the next process parses the XML.
+void write_whole_file(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp" + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = close(fd) == 0 && done == bytes.size();
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) unlink(tmp.c_str());
+}
+
+}  // namespace
 
 FeedService::FeedService(std::string path, std::shared_ptr<const FeedSchema> schema,
                          std::function<void(const std::string& message)> log_error,
@@ -108,7 +158,7 @@ void FeedService::reload_if_changed_locked() const {
   if (attempted_ && seen == last_attempt_) return;
   attempted_ = true;  // each version of the file is tried, and a failure logged, once
   last_attempt_ = seen;
-  Status status = reload_locked();
+  Status status = shared_base_.empty() ? reload_locked() : reload_shared_locked(seen);
   if (!status.ok() && log_error_) {
     log_error_("natomedia: feed " + path_ +
                " not reloaded, the last good one stays: " + status.message());
@@ -131,11 +181,54 @@ Status FeedService::reload_locked() const {
   attempted_ = true;
   last_attempt_ = info;
   auto loaded = load_feed_document(content, path_, info.mtime, now_(), *schema_, options_);
+  ++parses_;
   if (!loaded.ok()) return loaded.status();
+  if (!shared_base_.empty())
+    write_whole_file(shared_base_ + ".snapshot", encode_feed_snapshot(*loaded.value(), info));
+  publish_locked(loaded.value());
+  return Status::Ok();
+}
+
+void FeedService::publish_locked(std::shared_ptr<const FeedSnapshot> snapshot) const {
   // The old snapshot is kept here, not dropped: whoever drops the last reference frees ten
   // thousand items, and that should be the reload thread, not a request.
-  retired_ = std::atomic_exchange(&current_, loaded.value());
-  return Status::Ok();
+  retired_ = std::atomic_exchange(&current_, std::move(snapshot));
+}
+
+void FeedService::share_loads_in(std::string dir) {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  if (dir.empty()) {
+    shared_base_.clear();
+    return;
+  }
+  // One pair of files per feed path; the snapshot inside names the file version it is of.
+  char key[17];
+  snprintf(key, sizeof key, "%016zx", std::hash<std::string>()(path_));
+  shared_base_ = dir + "/feed-" + key;
+}
+
+Status FeedService::reload_shared_locked(const FeedFileInfo& seen) const {
+  // Processes take turns: whoever holds the lock either finds the snapshot of this version or
+  // makes it. A lock file that cannot be opened means loading alone.
+  int lock_fd = open((shared_base_ + ".lock").c_str(),
+                     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (lock_fd < 0) return reload_locked();
+  while (flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
+  }
+  std::string bytes;
+  Status status;
+  if (read_whole_file(shared_base_ + ".snapshot", options_.max_bytes * 4, &bytes)) {
+    auto shared = decode_feed_snapshot(bytes, seen, now_());
+    if (shared.ok()) {
+      ++shared_loads_;
+      publish_locked(shared.value());
+      close(lock_fd);
+      return Status::Ok();
+    }
+  }
+  status = reload_locked();
+  close(lock_fd);  // releases the lock
+  return status;
 }
 
 }  // namespace core

@@ -3,6 +3,11 @@
 // the reload: on a thread of its own in background mode (what httpd uses, so no request waits
 // for a load), or on itself in inline mode. One reload at a time; every other thread keeps
 // getting the previous snapshot meanwhile, and a broken file leaves the last good one serving.
+//
+// Shared mode (share_loads_in(DIR), what httpd's children use): the processes of one server take
+// turns (a lock file in DIR), and the first to load a new version of the file writes what it
+// loaded to DIR (feed_snapshot_file.h); the others read that instead of parsing and validating
+// the same XML again. A missing, stale or unreadable snapshot just means a parse.
 #pragma once
 
 #include <atomic>
@@ -46,12 +51,26 @@ class FeedService : public Feed {
   void check_for_change() const;
 
   // Loads the file now (start-up). On failure the current snapshot is kept and the reasons
-  // are returned, not logged.
+  // are returned, not logged. Never uses the shared directory.
   Status load_now();
 
+  // Shared mode from now on, in `dir` (an existing directory only this server's processes can
+  // write). Call before the reloads start (httpd: in the parent, before the children fork).
+  void share_loads_in(std::string dir);
+
+  // How this process got its snapshots so far: XML parsed, or snapshots read from the shared
+  // directory.
+  uint64_t parses() const { return parses_.load(); }
+  uint64_t shared_loads() const { return shared_loads_.load(); }
+
  private:
-  // Reads and loads the file; publishes on success. Caller holds reload_mutex_.
+  // Reads and loads the file; publishes on success (and, in shared mode, writes the snapshot
+  // for the other processes). Caller holds reload_mutex_.
   Status reload_locked() const;
+  // Shared mode: under the lock file, the snapshot another process wrote for `seen`, else
+  // reload_locked(). Caller holds reload_mutex_.
+  Status reload_shared_locked(const FeedFileInfo& seen) const;
+  void publish_locked(std::shared_ptr<const FeedSnapshot> snapshot) const;
   // Stats the file and reloads it when it changed. Caller holds reload_mutex_.
   void reload_if_changed_locked() const;
   void start_background_reload() const;
@@ -73,6 +92,9 @@ class FeedService : public Feed {
   mutable std::mutex thread_mutex_;
   mutable std::thread reloader_;        // guarded by thread_mutex_
   mutable pid_t reloader_pid_ = 0;      // the process that started reloader_
+  std::string shared_base_;             // "DIR/feed-KEY", "" unless in shared mode
+  mutable std::atomic<uint64_t> parses_{0};
+  mutable std::atomic<uint64_t> shared_loads_{0};
 };
 
 }  // namespace core

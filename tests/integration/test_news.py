@@ -8,8 +8,10 @@ test_downloads.py.
 import hashlib
 import html
 import os
+import pwd
 import re
 import shutil
+import stat
 import subprocess
 import time
 import unittest
@@ -217,6 +219,31 @@ class NewsTest(IntegrationTest):
         self.assertTrue(logged, "no reason in the error log:\n" + self.apache.error_log()[-2000:])
         self.assertEqual(listed_ids(c.get("/news/").body), ["second", "first"])
         self.assertEqual(c.get("/news/second").status, 200)
+
+    def test_children_share_each_loaded_version(self):
+        """The first child to load a new version leaves it in DefaultRuntimeDir/natomedia-feed
+        (a 0700 directory of the children's user) for the others; every child serves it."""
+        conf = "\n".join(["ServerLimit 2", "StartServers 2", "ThreadsPerChild 8",
+                          "MaxRequestWorkers 16", "MinSpareThreads 8", "MaxSpareThreads 16"])
+        c = self.start([news_item("first", BASE_TIME, "First item")], extra_conf=conf)
+        share = os.path.join(self.apache.run_dir, "natomedia-feed")
+        st = os.lstat(share)
+        self.assertTrue(stat.S_ISDIR(st.st_mode))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o700)
+        self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, harness.RUN_USER)
+        write_feed(self.feed_path, feed_xml([news_item("first", BASE_TIME, "First item"),
+                                             news_item("second", BASE_TIME + 60, "Second")]))
+        # Fresh connections, so that both children see the change.
+        ok = harness.wait_until(
+            lambda: all(harness.Client(self.apache.url()).get("/news/second").status == 200
+                        for _ in range(20)), 10.0, 0.2)
+        self.assertTrue(ok, "the new item was not served by every child")
+        snapshots = [n for n in os.listdir(share) if n.endswith(".snapshot")]
+        self.assertEqual(len(snapshots), 1, os.listdir(share))
+        st = os.lstat(os.path.join(share, snapshots[0]))
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
+        self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, harness.RUN_USER)
+        self.assertNotIn("natomedia-feed", self.apache.error_log())
 
     def test_atom_and_rss_list_the_same_items_as_the_news_page(self):
         items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,

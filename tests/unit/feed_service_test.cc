@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -42,6 +43,9 @@ class FeedServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNoFeedConfigured);
   CPPUNIT_TEST(testConcurrentReaders);
   CPPUNIT_TEST(testBackgroundReloadDoesNotBlockTheCaller);
+  CPPUNIT_TEST(testSharedModeParsesOncePerVersion);
+  CPPUNIT_TEST(testSharedSnapshotOfAnotherVersionIgnored);
+  CPPUNIT_TEST(testBrokenSharedSnapshotMeansAParse);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -57,11 +61,7 @@ class FeedServiceTest : public CppUnit::TestFixture {
     logs_.clear();
   }
 
-  void tearDown() override {
-    unlink(path_.c_str());
-    unlink((dir_ + "/new.xml").c_str());
-    rmdir(dir_.c_str());
-  }
+  void tearDown() override { std::filesystem::remove_all(dir_); }
 
   void testLoadNow() {
     write(feed_with({"a", "b"}));
@@ -214,6 +214,92 @@ class FeedServiceTest : public CppUnit::TestFixture {
   }
 
   void write(const std::string& content) { std::ofstream(path_, std::ios::trunc) << content; }
+
+  // Two services on one file and one shared directory, as two httpd children are.
+  std::string shared_dir() {
+    const std::string dir = dir_ + "/shared";
+    std::filesystem::create_directory(dir);
+    return dir;
+  }
+
+  std::string only_snapshot_file(const std::string& dir) {
+    std::string found;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      const std::string name = entry.path().string();
+      if (name.size() > 9 && name.compare(name.size() - 9, 9, ".snapshot") == 0) {
+        CPPUNIT_ASSERT(found.empty());
+        found = name;
+      }
+    }
+    CPPUNIT_ASSERT(!found.empty());
+    return found;
+  }
+
+  void testSharedModeParsesOncePerVersion() {
+    write(feed_with({"a"}));
+    auto first = make(), second = make();
+    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
+    const std::string dir = shared_dir();
+    first->share_loads_in(dir);
+    second->share_loads_in(dir);
+    write(feed_with({"a", "b", "c"}));
+    now_ += 1;
+    first->check_for_change();  // parses, and writes the snapshot
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, first->parses());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, first->shared_loads());
+    second->check_for_change();  // reads it
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, second->parses());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, second->shared_loads());
+    auto a = first->snapshot(), b = second->snapshot();
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, b->items.size());
+    CPPUNIT_ASSERT_EQUAL(a->version, b->version);
+    CPPUNIT_ASSERT_EQUAL(a->modified, b->modified);
+    CPPUNIT_ASSERT_EQUAL(std::time_t{1001}, b->loaded_at);
+    for (const char* id : {"a", "b", "c"}) CPPUNIT_ASSERT(b->find(id) != nullptr);
+    CPPUNIT_ASSERT(logs_.empty());
+  }
+
+  void testSharedSnapshotOfAnotherVersionIgnored() {
+    write(feed_with({"a"}));
+    auto first = make(), second = make();
+    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
+    const std::string dir = shared_dir();
+    first->share_loads_in(dir);
+    second->share_loads_in(dir);
+    write(feed_with({"a", "b"}));
+    now_ += 1;
+    first->check_for_change();  // the snapshot of version 2
+    write(feed_with({"x", "y", "z"}));
+    now_ += 1;
+    second->check_for_change();  // version 3: the snapshot is not of it
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, second->shared_loads());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, second->parses());
+    auto b = second->snapshot();
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, b->items.size());
+    CPPUNIT_ASSERT(b->find("x") != nullptr && b->find("a") == nullptr);
+    first->check_for_change();  // and version 3's snapshot, which second wrote, serves first
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, first->shared_loads());
+    CPPUNIT_ASSERT(first->snapshot()->find("z") != nullptr);
+  }
+
+  void testBrokenSharedSnapshotMeansAParse() {
+    write(feed_with({"a"}));
+    auto first = make(), second = make();
+    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
+    const std::string dir = shared_dir();
+    first->share_loads_in(dir);
+    second->share_loads_in(dir);
+    write(feed_with({"a", "b"}));
+    now_ += 1;
+    first->check_for_change();
+    const std::string snapshot = only_snapshot_file(dir);
+    std::filesystem::resize_file(snapshot, std::filesystem::file_size(snapshot) - 3);
+    second->check_for_change();
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, second->shared_loads());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, second->parses());
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, second->snapshot()->items.size());
+    CPPUNIT_ASSERT(logs_.empty());
+  }
 
   std::shared_ptr<const FeedSchema> schema_;
   std::string dir_, path_;
