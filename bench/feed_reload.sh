@@ -3,8 +3,8 @@
 # than 2x, p99 during <= 2 x p99 idle; a 10,000-item feed loaded in under 2 s). Starts a private
 # httpd with the installed module and the media_gateway plugin (harness.py) on a generated feed of
 # ITEMS items, runs wrk on /news/ idle, then again while another process replaces the feed file
-# (by rename) with a fresh version every INTERVAL s (each child reloads each one: with the
-# default 1.5 s a reload is running some 40 % of the time); prints p50/p99/rates and p99 ratios:
+# (by rename) with a fresh version every INTERVAL s (one child parses each, the other reads
+# the snapshot the first one left); prints p50/p99/rates and p99 ratios:
 #  - paced: each wrk connection sends a request every PACE ms (4: 5,000 req/s, about a third of
 #    what the machine serves), client-side p99 as wrk reports it (corrected for coordinated
 #    omission: the few requests that carry a reload count many times). Goal: ratio <= 2;
@@ -42,7 +42,8 @@ PACE = int(os.environ["PACE"])
 # the whole run: with the harness's default (32 workers, children started on demand) httpd
 # closes keep-alive connections under this load and starts a child mid-run, and the reconnects
 # (wrk's "read" socket errors) would be measured instead of the reloads. Each child holds its
-# own snapshot, so every version is loaded twice, as on a real multi-process server.
+# own snapshot: one child parses each version, the other reads the snapshot the first left in
+# DefaultRuntimeDir/natomedia-feed, as on a real multi-process server.
 SERVER_CONF = "\n".join(["ServerLimit 2", "StartServers 2", "ThreadsPerChild 32",
                          "MaxRequestWorkers 64", "MinSpareThreads 32", "MaxSpareThreads 64",
                          "MaxKeepAliveRequests 0", "KeepAliveTimeout 60"])
@@ -202,7 +203,7 @@ try:
     print("feed: %d items, %.1f MB; %d httpd children; wrk -t%s -c%s -d%ss on /news/"
           % (ITEMS, size / 1e6, children, os.environ["THREADS"], os.environ["CONNECTIONS"],
              os.environ["DURATION"]))
-    print("replacements during the run: %d (one every %.1f s, each loaded by every child); "
+    print("replacements during the run: %d (one every %.1f s, each parsed by one child, read by the other); "
           "the last one (v%d) served afterwards: %s"
           % (len(versions), INTERVAL, last, "yes" if caught_up else "NO"))
     print()
@@ -225,7 +226,7 @@ try:
         print("%-17s p50 %8.2f ms   p99 %8.2f ms   p99.9 %8.2f ms   max %8.1f ms   (%d requests)"
               % (name, pct(t, 50), pct(t, 99), pct(t, 99.9), t[-1], len(t)))
     slowed = sum(1 for x in during_ms if x > 2 * pct(idle_ms, 99))
-    print("  p99 ratio  %8.2f    requests over 2 x idle p99: %d (reloads during the run: %d)"
+    print("  p99 ratio  %8.2f    requests over 2 x idle p99: %d (versions x children: %d)"
           % (pct(during_ms, 99) / pct(idle_ms, 99), slowed, children * len(versions)))
     print()
     print("change to new version served, quiet server: median %.3f s, max %.3f s over %d (an "
