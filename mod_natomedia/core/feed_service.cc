@@ -26,8 +26,8 @@ bool read_whole_file(const std::string& path, size_t max_bytes, std::string* out
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) return false;
   struct stat st;
-  bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-            static_cast<uint64_t>(st.st_size) <= max_bytes;
+  bool ok =
+      fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) <= max_bytes;
   if (ok) {
     out->resize(static_cast<size_t>(st.st_size));
     size_t got = 0;
@@ -210,8 +210,8 @@ void FeedService::share_loads_in(std::string dir) {
 Status FeedService::reload_shared_locked(const FeedFileInfo& seen) const {
   // Processes take turns: whoever holds the lock either finds the snapshot of this version or
   // makes it. A lock file that cannot be opened means loading alone.
-  int lock_fd = open((shared_base_ + ".lock").c_str(),
-                     O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int lock_fd =
+      open((shared_base_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lock_fd < 0) return reload_locked();
   while (flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
   }

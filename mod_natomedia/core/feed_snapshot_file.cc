@@ -128,9 +128,9 @@ void write_source(Writer& w, const FeedFileInfo& s) {
 bool same_source(Reader& r, const FeedFileInfo& s) {
   uint64_t device, inode, size;
   int64_t mtime_ns, ctime_ns;
-  return r.u64(&device) && r.u64(&inode) && r.u64(&size) && r.i64(&mtime_ns) &&
-         r.i64(&ctime_ns) && device == s.device && inode == s.inode && size == s.size &&
-         mtime_ns == s.mtime_ns && ctime_ns == s.ctime_ns;
+  return r.u64(&device) && r.u64(&inode) && r.u64(&size) && r.i64(&mtime_ns) && r.i64(&ctime_ns) &&
+         device == s.device && inode == s.inode && size == s.size && mtime_ns == s.mtime_ns &&
+         ctime_ns == s.ctime_ns;
 }
 
 void write_item(Writer& w, const NewsItem& item) {
@@ -184,8 +184,8 @@ bool read_item(Reader& r, NewsItem* item) {
   if (!r.str(&item->id) || !r.str(&item->guid) || !r.str(&item->version) ||
       !r.flag(&item->is_video) || !r.str(&item->provider) || !r.time(&item->version_created) ||
       !r.time(&item->first_created) || !r.time(&item->content_created) ||
-      !r.str(&item->pub_status) || !r.str(&item->icon_href) ||
-      !r.str(&item->icon_content_type) || !r.str(&item->located) || !r.count(&n))
+      !r.str(&item->pub_status) || !r.str(&item->icon_href) || !r.str(&item->icon_content_type) ||
+      !r.str(&item->located) || !r.count(&n))
     return false;
   for (uint64_t i = 0; i < n; ++i) {
     Subject s;

@@ -88,9 +88,9 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
           const Rendition& s = y.renditions[j];
           CPPUNIT_ASSERT(r.id == s.id && r.href == s.href && r.size == s.size &&
                          r.width == s.width && r.height == s.height &&
-                         r.duration_seconds == s.duration_seconds &&
-                         r.frame_rate == s.frame_rate && r.sha256 == s.sha256 &&
-                         r.content_type == s.content_type && r.filename == s.filename);
+                         r.duration_seconds == s.duration_seconds && r.frame_rate == s.frame_rate &&
+                         r.sha256 == s.sha256 && r.content_type == s.content_type &&
+                         r.filename == s.filename);
         }
         renditions |= !x.renditions.empty();
         keywords |= !x.keywords.empty();
@@ -107,11 +107,21 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
     for (int field = 0; field < 5; ++field) {
       FeedFileInfo other = source_info();
       switch (field) {
-        case 0: ++other.device; break;
-        case 1: ++other.inode; break;
-        case 2: ++other.size; break;
-        case 3: ++other.mtime_ns; break;
-        default: ++other.ctime_ns; break;
+        case 0:
+          ++other.device;
+          break;
+        case 1:
+          ++other.inode;
+          break;
+        case 2:
+          ++other.size;
+          break;
+        case 3:
+          ++other.mtime_ns;
+          break;
+        default:
+          ++other.ctime_ns;
+          break;
       }
       CPPUNIT_ASSERT(!decode_feed_snapshot(bytes, other, 0).ok());
     }
@@ -154,8 +164,8 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
 
   void testEmptySnapshot() {
     FeedSnapshot empty;
-    auto decoded = decode_feed_snapshot(encode_feed_snapshot(empty, source_info()),
-                                        source_info(), 1);
+    auto decoded =
+        decode_feed_snapshot(encode_feed_snapshot(empty, source_info()), source_info(), 1);
     CPPUNIT_ASSERT(decoded.ok());
     CPPUNIT_ASSERT(decoded.value()->items.empty());
     CPPUNIT_ASSERT(!decode_feed_snapshot("", source_info(), 1).ok());
