@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <argon2.h>
+
 #include <natomedia/text.h>
 
 #include "core/crypto_service.h"
@@ -64,6 +66,8 @@ class CryptoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPasswordHashFormat);
   CPPUNIT_TEST(testPasswordVerify);
   CPPUNIT_TEST(testPasswordMalformed);
+  CPPUNIT_TEST(testPasswordAgreesWithLibargon2);
+  CPPUNIT_TEST(testPasswordHashesInParallel);
   CPPUNIT_TEST(testNeedsRehash);
   CPPUNIT_TEST(testDummyHash);
   CPPUNIT_TEST(testConcurrencyLimit);
@@ -260,6 +264,61 @@ class CryptoTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(nul_phc.ok());
     auto cut = c.password_verify("ab", *nul_phc);
     CPPUNIT_ASSERT(cut.ok() && !*cut);
+  }
+
+  // The module hashes and verifies through argon2_ctx (its own memory for argon2) and writes
+  // and reads the PHC string itself: libargon2's own functions must agree both ways, for salts
+  // whose base64 ends in each possible way.
+  void testPasswordAgreesWithLibargon2() {
+    CryptoService c(keys_from(kKeyA), kCheap);
+    auto ours = c.password_hash("Tr0ub4dor&3-long");
+    CPPUNIT_ASSERT(ours.ok());
+    CPPUNIT_ASSERT_EQUAL(int{ARGON2_OK}, argon2id_verify(ours->c_str(), "Tr0ub4dor&3-long", 16));
+    CPPUNIT_ASSERT_EQUAL(int{ARGON2_VERIFY_MISMATCH},
+                         argon2id_verify(ours->c_str(), "Tr0ub4dor&3-lonG", 16));
+    for (size_t salt_len : {16, 17, 18}) {
+      const std::string salt(salt_len, 's');
+      char encoded[256];
+      CPPUNIT_ASSERT_EQUAL(int{ARGON2_OK},
+                           argon2id_hash_encoded(kCheap.t, kCheap.m_kib, kCheap.p, "pw-1234567",
+                                                 10, salt.data(), salt.size(), 32, encoded,
+                                                 sizeof encoded));
+      auto right = c.password_verify("pw-1234567", encoded);
+      CPPUNIT_ASSERT(right.ok() && *right);
+      auto wrong = c.password_verify("pw-1234568", encoded);
+      CPPUNIT_ASSERT(wrong.ok() && !*wrong);
+    }
+    // The parameters are written as argon2id_hash_encoded writes them.
+    char encoded[256];
+    const std::string salt(16, '\x07');
+    CPPUNIT_ASSERT_EQUAL(int{ARGON2_OK},
+                         argon2id_hash_encoded(kCheap.t, kCheap.m_kib, kCheap.p, "pw-1234567", 10,
+                                               salt.data(), salt.size(), 32, encoded,
+                                               sizeof encoded));
+    const std::string library = encoded;
+    const std::string params = library.substr(0, library.find('$', library.find("$m=") + 1) + 1);
+    CPPUNIT_ASSERT_EQUAL(std::string("$argon2id$v=19$m=1024,t=1,p=1$"), params);
+    CPPUNIT_ASSERT_EQUAL(params, ours->substr(0, params.size()));
+    CPPUNIT_ASSERT_EQUAL(library.size(), ours->size());  // 16-byte salt, 32-byte hash
+  }
+
+  // Concurrent hashes share argon2's kept buffers: every one must still verify.
+  void testPasswordHashesInParallel() {
+    CryptoService c(keys_from(kKeyA), kCheap, 4);
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 3; ++i) {
+          const std::string password = "password-" + std::to_string(t) + "-" + std::to_string(i);
+          auto phc = c.password_hash(password);
+          auto ok = phc.ok() ? c.password_verify(password, *phc) : natomedia::Result<bool>(phc.status());
+          auto bad = phc.ok() ? c.password_verify(password + "x", *phc) : natomedia::Result<bool>(false);
+          if (!ok.ok() || !*ok || !bad.ok() || *bad) ++wrong;
+        }
+      });
+    for (auto& thread : threads) thread.join();
+    CPPUNIT_ASSERT_EQUAL(0, wrong.load());
   }
 
   void testPasswordMalformed() {
