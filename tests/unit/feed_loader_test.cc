@@ -86,7 +86,7 @@ class FeedLoaderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testValidateFeedFile);
   CPPUNIT_TEST(testMissingSchema);
   CPPUNIT_TEST(testEntityLoaderDeniesEverything);
-  CPPUNIT_TEST(testTenThousandItemsUnderTwoSeconds);
+  CPPUNIT_TEST(testTenThousandItems);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -482,7 +482,7 @@ class FeedLoaderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(xmlReadFile((schemas + "/xml.xsd").c_str(), nullptr, quiet) == nullptr);
   }
 
-  void testTenThousandItemsUnderTwoSeconds() {
+  void testTenThousandItems() {
     std::vector<ItemSpec> items;
     const std::string body =
         "<inlineXML contenttype=\"application/xhtml+xml\"><html xmlns=\"http://www.w3.org/1999/"
@@ -518,7 +518,8 @@ class FeedLoaderTest : public CppUnit::TestFixture {
               << " s\n";
     CPPUNIT_ASSERT_MESSAGE(result.ok() ? "" : result.status().message(), result.ok());
     CPPUNIT_ASSERT_EQUAL(size_t{10000}, (*result)->items.size());
-    CPPUNIT_ASSERT(seconds < 2.0);
+    // The time is printed, not asserted: the "under 2 s" goal is judged by bench/feed_reload.sh
+    // on an idle machine, not by a test that also runs under ASan, valgrind and a busy CI.
     for (size_t i = 1; i < (*result)->items.size(); ++i)
       CPPUNIT_ASSERT((*result)->items[i - 1].first_created >= (*result)->items[i].first_created);
   }
