@@ -10,6 +10,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "feed_fixtures.h"
@@ -215,11 +216,17 @@ class FeedServiceTest : public CppUnit::TestFixture {
 
   void write(const std::string& content) { std::ofstream(path_, std::ios::trunc) << content; }
 
-  // Two services on one file and one shared directory, as two httpd children are.
-  std::string shared_dir() {
-    const std::string dir = dir_ + "/shared";
-    std::filesystem::create_directory(dir);
-    return dir;
+  std::string shared_dir() const { return dir_ + "/shared"; }
+
+  // Two services on one file (already written) and one shared directory, as two httpd children
+  // are: both loaded at start-up, then in shared mode.
+  std::pair<std::unique_ptr<FeedService>, std::unique_ptr<FeedService>> two_sharing_services() {
+    std::filesystem::create_directory(shared_dir());
+    auto first = make(), second = make();
+    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
+    first->share_loads_in(shared_dir());
+    second->share_loads_in(shared_dir());
+    return {std::move(first), std::move(second)};
   }
 
   std::string only_snapshot_file(const std::string& dir) {
@@ -237,11 +244,7 @@ class FeedServiceTest : public CppUnit::TestFixture {
 
   void testSharedModeParsesOncePerVersion() {
     write(feed_with({"a"}));
-    auto first = make(), second = make();
-    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
-    const std::string dir = shared_dir();
-    first->share_loads_in(dir);
-    second->share_loads_in(dir);
+    auto [first, second] = two_sharing_services();
     write(feed_with({"a", "b", "c"}));
     now_ += 1;
     first->check_for_change();  // parses, and writes the snapshot
@@ -261,11 +264,7 @@ class FeedServiceTest : public CppUnit::TestFixture {
 
   void testSharedSnapshotOfAnotherVersionIgnored() {
     write(feed_with({"a"}));
-    auto first = make(), second = make();
-    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
-    const std::string dir = shared_dir();
-    first->share_loads_in(dir);
-    second->share_loads_in(dir);
+    auto [first, second] = two_sharing_services();
     write(feed_with({"a", "b"}));
     now_ += 1;
     first->check_for_change();  // the snapshot of version 2
@@ -284,15 +283,11 @@ class FeedServiceTest : public CppUnit::TestFixture {
 
   void testBrokenSharedSnapshotMeansAParse() {
     write(feed_with({"a"}));
-    auto first = make(), second = make();
-    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
-    const std::string dir = shared_dir();
-    first->share_loads_in(dir);
-    second->share_loads_in(dir);
+    auto [first, second] = two_sharing_services();
     write(feed_with({"a", "b"}));
     now_ += 1;
     first->check_for_change();
-    const std::string snapshot = only_snapshot_file(dir);
+    const std::string snapshot = only_snapshot_file(shared_dir());
     std::filesystem::resize_file(snapshot, std::filesystem::file_size(snapshot) - 3);
     second->check_for_change();
     CPPUNIT_ASSERT_EQUAL(uint64_t{0}, second->shared_loads());
