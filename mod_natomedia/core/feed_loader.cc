@@ -433,8 +433,9 @@ FeedFileInfo feed_file_info(const struct stat& st) {
 }
 
 Status read_feed_file(const std::string& path, size_t max_bytes, std::string* content,
-                      FeedFileInfo* info) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+                      FeedFileInfo* info, bool follow_symlinks) {
+  int fd = open(path.c_str(),
+                O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (follow_symlinks ? 0 : O_NOFOLLOW));
   if (fd < 0) return Status::Invalid(path + ": cannot open: " + std::strerror(errno));
   struct stat st;
   Status status;

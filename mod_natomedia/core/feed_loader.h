@@ -65,9 +65,10 @@ struct FeedFileInfo {
 // What stat/fstat says about a file.
 FeedFileInfo feed_file_info(const struct stat& st);
 
-// Reads a regular file of at most `max_bytes` (checked with fstat before reading).
+// Reads a regular file of at most `max_bytes` (checked with fstat before reading). With
+// `follow_symlinks` false, a symbolic link at `path` is refused (the shared snapshot files).
 Status read_feed_file(const std::string& path, size_t max_bytes, std::string* content,
-                      FeedFileInfo* info);
+                      FeedFileInfo* info, bool follow_symlinks = true);
 
 // The whole pipeline on bytes already in memory. `name` prefixes every reason; `modified`
 // and `loaded_at` go into the snapshot as they are.

@@ -21,28 +21,6 @@ namespace core {
 
 namespace {
 
-// The whole of a regular file of at most `max_bytes`, into `out`; false otherwise.
-bool read_whole_file(const std::string& path, size_t max_bytes, std::string* out) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return false;
-  struct stat st;
-  bool ok =
-      fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) <= max_bytes;
-  if (ok) {
-    out->resize(static_cast<size_t>(st.st_size));
-    size_t got = 0;
-    while (got < out->size()) {
-      ssize_t n = read(fd, &(*out)[got], out->size() - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
-    }
-    ok = got == out->size();
-  }
-  close(fd);
-  return ok;
-}
-
 // Writes `bytes` to `path` by a temporary file and a rename, so a reader sees the old file or
 // the new one, never half of one. Best effort: on failure the next process parses the XML.
 void write_whole_file(const std::string& path, const std::string& bytes) {
@@ -216,8 +194,10 @@ Status FeedService::reload_shared_locked(const FeedFileInfo& seen) const {
   while (flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
   }
   std::string bytes;
-  Status status;
-  if (read_whole_file(shared_base_ + ".snapshot", options_.max_bytes * 4, &bytes)) {
+  FeedFileInfo snapshot_file;
+  if (read_feed_file(shared_base_ + ".snapshot", options_.max_bytes * 4, &bytes, &snapshot_file,
+                     /*follow_symlinks=*/false)
+          .ok()) {
     auto shared = decode_feed_snapshot(bytes, seen, now_());
     if (shared.ok()) {
       ++shared_loads_;
@@ -226,7 +206,7 @@ Status FeedService::reload_shared_locked(const FeedFileInfo& seen) const {
       return Status::Ok();
     }
   }
-  status = reload_locked();
+  Status status = reload_locked();
   close(lock_fd);  // releases the lock
   return status;
 }
