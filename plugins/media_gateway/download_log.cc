@@ -41,24 +41,25 @@ Result<bool> DownloadLog::record(Sql& sql, const DownloadKey& key, uint64_t byte
       {n, st, t, account, key.item_id, key.rendition, std::to_string(now - kSessionWindow)});
   if (!updated.ok()) return updated.status();
   if (*updated > 0) return false;
-  // Otherwise one row per hour bucket: requests racing to start the same download meet on the
-  // unique key and add up instead of making two downloads.
+  // Otherwise one row per hour bucket. Whoever inserts it started the download: the insert is
+  // one statement, so of requests racing to start the same download exactly one gets a row
+  // counted, and the others (and any request whose answer was logged a moment later) add to it.
+  // (A follow-up SELECT of `requests` could see another request's addition first, and then no
+  // request counted the download.)
   const std::string bucket = std::to_string(now / kSessionWindow);
-  auto upserted = sql.exec(
+  auto inserted = sql.exec(
       "INSERT INTO media_downloads (account_id, item_id, rendition, bucket, bytes, requests, "
       "status, started_at, last_at) VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s) "
-      "ON CONFLICT (account_id, item_id, rendition, bucket) DO UPDATE SET "
-      "bytes = media_downloads.bytes + excluded.bytes, "
-      "requests = media_downloads.requests + 1, status = excluded.status, "
-      "last_at = excluded.last_at",
+      "ON CONFLICT (account_id, item_id, rendition, bucket) DO NOTHING",
       {account, key.item_id, key.rendition, bucket, n, st, t, t});
-  if (!upserted.ok()) return upserted.status();
-  auto rows = sql.query(
-      "SELECT requests FROM media_downloads WHERE account_id = %s AND item_id = %s AND "
-      "rendition = %s AND bucket = %s",
-      {account, key.item_id, key.rendition, bucket});
-  if (!rows.ok()) return rows.status();
-  return !rows->empty() && rows->integer(0, "requests") == 1;
+  if (!inserted.ok()) return inserted.status();
+  if (*inserted > 0) return true;
+  auto added = sql.exec(
+      "UPDATE media_downloads SET bytes = bytes + %s, requests = requests + 1, status = %s, "
+      "last_at = %s WHERE account_id = %s AND item_id = %s AND rendition = %s AND bucket = %s",
+      {n, st, t, account, key.item_id, key.rendition, bucket});
+  if (!added.ok()) return added.status();
+  return false;
 }
 
 Result<bool> DownloadLog::open(Sql& sql, const DownloadKey& key, std::time_t now) {
