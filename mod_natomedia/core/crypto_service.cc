@@ -7,6 +7,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -197,15 +199,18 @@ bool b64_decode(const std::string& in, std::string* out) {
   return (acc & ((1u << bits) - 1)) == 0;  // the unused low bits of the last character are 0
 }
 
-// Runs `work` on a thread of its own at nice 10 and waits for it. A password hash is tens of
-// milliseconds of CPU: at a lower priority, the threads serving pages take the CPU first, and
-// a flood of sign-ins slows the rest of the site much less (bench/signin_rate.sh). The hash
-// itself still gets every CPU cycle that nothing else wants. Runs `work` here when no thread
-// can be started.
+// Runs `work` on a thread of its own under SCHED_IDLE and waits for it. A password hash is tens
+// of milliseconds of CPU; under SCHED_IDLE it gets only the CPU time that no normal thread wants
+// (scheduler weight 3, against 15 at nice 19 and 1024 at nice 0), and a page request that wakes
+// up is meant to take the CPU from it. Where SCHED_IDLE is refused, the thread runs at nice 19.
+// Runs `work` here when no thread can be started. (docs/performance.md: a page thread can still
+// wait up to one scheduler tick behind a hash on this kernel.)
 void run_at_lower_priority(const std::function<void()>& work) {
   try {
     std::thread worker([&work] {
-      setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
+      sched_param param{};
+      if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0)
+        setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
       work();
     });
     worker.join();

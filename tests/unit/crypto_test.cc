@@ -14,6 +14,10 @@
 #include <openssl/hmac.h>
 
 #include <argon2.h>
+#include <dirent.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <natomedia/text.h>
 
@@ -68,6 +72,7 @@ class CryptoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPasswordMalformed);
   CPPUNIT_TEST(testPasswordAgreesWithLibargon2);
   CPPUNIT_TEST(testPasswordHashesInParallel);
+  CPPUNIT_TEST(testHashesRunUnderSchedIdle);
   CPPUNIT_TEST(testNeedsRehash);
   CPPUNIT_TEST(testDummyHash);
   CPPUNIT_TEST(testConcurrencyLimit);
@@ -319,6 +324,35 @@ class CryptoTest : public CppUnit::TestFixture {
       });
     for (auto& thread : threads) thread.join();
     CPPUNIT_ASSERT_EQUAL(0, wrong.load());
+  }
+
+  // The hash runs on a thread of its own under SCHED_IDLE, so a page request that wakes up
+  // takes the CPU from it. Seen from outside, as an administrator would: /proc/self/task.
+  void testHashesRunUnderSchedIdle() {
+    CryptoService c(keys_from(kKeyA), PasswordParams{19456, 2, 1});
+    const pid_t here = static_cast<pid_t>(syscall(SYS_gettid));
+    std::atomic<bool> done{false};
+    std::atomic<int> idle_seen{0}, other_seen{0};
+    std::thread watcher([&] {
+      while (!done.load()) {
+        DIR* dir = opendir("/proc/self/task");
+        if (!dir) break;
+        while (dirent* e = readdir(dir)) {
+          pid_t tid = static_cast<pid_t>(atoi(e->d_name));
+          if (tid <= 0 || tid == here || tid == static_cast<pid_t>(syscall(SYS_gettid))) continue;
+          int policy = sched_getscheduler(tid);
+          if (policy == SCHED_IDLE) ++idle_seen;
+          else if (policy >= 0) ++other_seen;
+        }
+        closedir(dir);
+      }
+    });
+    for (int i = 0; i < 3; ++i) CPPUNIT_ASSERT(c.password_hash("password-1A!").ok());
+    done = true;
+    watcher.join();
+    CPPUNIT_ASSERT_MESSAGE("no thread under SCHED_IDLE was seen during three hashes",
+                           idle_seen.load() > 0);
+    CPPUNIT_ASSERT_EQUAL(SCHED_OTHER, sched_getscheduler(0));  // the caller's thread unchanged
   }
 
   void testPasswordMalformed() {
