@@ -1,16 +1,26 @@
 """A short load smoke test (issue 8), the quick cousin of bench/mix_load.sh: 20 s of wrk on a mix
 of news pages, sign-in pages and signed-in downloads. No socket errors, no 5xx, no crash, and the
 children's resident memory after the run within a bound of where it was after a warm-up.
+
+And a sign-in flood (CONTRACT section 5: hashing runs with bounded concurrency): more correct
+sign-ins at once than the hash slots can take within their wait. The surplus is answered 503
+with Retry-After and the error page, nothing else fails, and the portal signs in at once after.
 """
 # ctest-resource-lock: heavy
 # ctest-timeout: 300
 
+import http.client
+import math
 import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import unittest
+import urllib.parse
 
+import harness
 import proof_support as ps
 from harness import IntegrationTest
 
@@ -62,6 +72,84 @@ class LoadSmokeTest(IntegrationTest):
                 self.assertLessEqual(kib, RSS_BOUND_KIB, "child %d grew by %d KiB" % (pid, kib))
         # Still a working portal afterwards.
         self.assertEqual(client.get("/account/").status, 200)
+
+
+class SignInFloodTest(IntegrationTest):
+    SLOT_WAIT_S = 2.0  # CryptoService::kSlotWait
+    # One child, so one set of hash slots (one per CPU; each child has its own), and workers
+    # and database connections for every request of the flood. (With mod_dbd's default DBDMax
+    # of 10, a sign-in waits for a database connection first, and at most 10 per child reach
+    # the slots: then the flood queues in mod_dbd and no answer is a 503.)
+    SERVER_CONF = "\n".join(["DBDMax 800", "ServerLimit 1", "StartServers 1", "ThreadLimit 800",
+                              "ThreadsPerChild 800", "MaxRequestWorkers 800",
+                              "MinSpareThreads 1", "MaxSpareThreads 800"])
+    MAX_AT_ONCE = 500  # under the listen backlog (511)
+
+    def test_sign_in_flood_gets_503_with_retry_after(self):
+        apache = ps.start_portal(self, media_size=64 << 10, n_text=5,
+                                 extra_conf=self.SERVER_CONF)
+        email = "flood@example.org"
+        ps.verified_client(apache, email)
+        client = apache.client()
+        token = harness.csrf_token(client.get("/account/login").body)
+        body = urllib.parse.urlencode({"csrf_token": token, "email": email,
+                                       "password": ps.PASSWORD, "return_to": "/news/"})
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "Cookie": client.cookie_header()}
+
+        def sign_in():
+            conn = http.client.HTTPConnection("127.0.0.1", apache.port, timeout=60)
+            try:
+                conn.request("POST", "/account/login", body=body, headers=headers)
+                r = conn.getresponse()
+                return r.status, r.getheader("Retry-After"), r.read().decode("utf-8", "replace")
+            finally:
+                conn.close()
+
+        # One sign-in's time on this machine, then enough at once that the slots (one per CPU)
+        # cannot get through them within the slot wait: twice as many as would just fit.
+        started = time.monotonic()
+        for _ in range(3):
+            self.assertEqual(sign_in()[0], 303)
+        one = (time.monotonic() - started) / 3
+        slots = os.cpu_count()
+        at_once = int(math.ceil(2 * slots * self.SLOT_WAIT_S / one))
+        if at_once > self.MAX_AT_ONCE:
+            self.skipTest("sign-ins too fast here (%.1f ms) to outrun %d slots with %d requests"
+                          % (one * 1000, slots, self.MAX_AT_ONCE))
+
+        answers = [None] * at_once
+        gate = threading.Barrier(at_once)
+
+        def one_of_many(i):
+            gate.wait()
+            try:
+                answers[i] = sign_in()
+            except OSError as e:
+                answers[i] = ("error", None, str(e))
+
+        threads = [threading.Thread(target=one_of_many, args=(i,)) for i in range(at_once)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = [a[0] for a in answers]
+        counts = {s: statuses.count(s) for s in set(statuses)}
+        sys.stderr.write("\n== %d sign-ins at once (one alone: %.1f ms, %d slots): %s\n"
+                         % (at_once, one * 1000, slots, counts))
+
+        self.assertEqual(set(statuses) - {303, 503}, set(), counts)
+        self.assertGreater(counts.get(303, 0), 0, counts)
+        self.assertGreater(counts.get(503, 0), 0, counts)
+        for status, retry_after, page in answers:
+            if status == 503:
+                self.assertEqual(retry_after, "2")  # kHashBusyRetryAfter
+                self.assertIn("temporarily unavailable", page)
+        self.assertEqual(ps.server_errors(apache),
+                         [("POST /account/login HTTP/1.1", 503)] * counts[503])
+        self.assertEqual(ps.crash_lines(apache), [])
+        # The slots are free again: the next sign-in goes straight through.
+        self.assertEqual(sign_in()[0], 303)
 
 
 if __name__ == "__main__":
