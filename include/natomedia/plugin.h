@@ -24,7 +24,7 @@
 #include <natomedia/values.h>
 
 // Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
-#define NATOMEDIA_ABI_VERSION 1u
+#define NATOMEDIA_ABI_VERSION 2u
 
 namespace natomedia {
 
@@ -52,6 +52,11 @@ class Context {
   virtual std::optional<Account> account() = 0;
   // Forgets the cached answer of account(), after signing in or out.
   virtual void reset_account() = 0;
+  // The answer of a page that needs a signed-in visitor when account() has none: 303 to the
+  // sign-in page, which comes back to `return_to`; or, when who is signed in could not be told
+  // (the identity provider said Unavailable), 503 with Retry-After, so that a signed-in visitor
+  // is not sent to sign in again while the database is away.
+  virtual Response sign_in_required(const std::string& return_to) = 0;
   // Tells every listener of the event, in plugin load order. A listener's failure is logged and
   // does not stop the others.
   virtual void emit(const AccountEventData& event) = 0;

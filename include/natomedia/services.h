@@ -240,11 +240,12 @@ enum class LogLevel { kDebug, kInfo, kWarning, kError };
 class Context;
 
 // Who is signed in. The authentication plugin registers the one provider; Context::account()
-// asks it once per request.
+// asks it once per request. nullopt: nobody is signed in. Unavailable: it cannot be told now
+// (the database is down); Context::sign_in_required() then answers 503, not "sign in".
 class IdentityProvider {
  public:
   virtual ~IdentityProvider() = default;
-  virtual std::optional<Account> resolve(Context& ctx) = 0;
+  virtual Result<std::optional<Account>> resolve(Context& ctx) = 0;
 };
 
 }  // namespace natomedia

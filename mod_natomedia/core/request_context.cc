@@ -33,9 +33,26 @@ std::optional<Account> RequestContext::account() {
   if (!account_known_) {
     account_known_ = true;
     const auto& identity = services_.extensions->identity;
-    if (identity) account_ = identity->resolve(*this);
+    if (identity) {
+      auto resolved = identity->resolve(*this);
+      if (resolved.ok()) {
+        account_ = std::move(resolved.value());
+      } else {
+        account_unknowable_ = true;
+        log(LogLevel::kWarning, "who is signed in cannot be told: " + resolved.status().message());
+      }
+    }
   }
   return account_;
+}
+
+Response RequestContext::sign_in_required(const std::string& return_to) {
+  if (account_unknowable_) {
+    Response r = error(503, "error.503.message");
+    r.header("Retry-After", "30");
+    return r;
+  }
+  return Response::Redirect(url("/account/login") + "?return_to=" + text::url_encode(return_to));
 }
 
 void RequestContext::emit(const AccountEventData& event) {

@@ -31,7 +31,12 @@ class RequestContext : public Context {
   const Clock& clock() const override { return *services_.clock; }
 
   std::optional<Account> account() override;
-  void reset_account() override { account_.reset(); account_known_ = false; }
+  void reset_account() override {
+    account_.reset();
+    account_known_ = false;
+    account_unknowable_ = false;
+  }
+  Response sign_in_required(const std::string& return_to) override;
   void emit(const AccountEventData& event) override;
   std::shared_ptr<void> provider(const std::string& name, int version) const override;
 
@@ -61,6 +66,7 @@ class RequestContext : public Context {
   std::unique_ptr<Sql> sql_;
   std::optional<Account> account_;
   bool account_known_ = false;
+  bool account_unknowable_ = false;  // the identity provider answered Unavailable
   std::string csrf_binding_;
   std::vector<std::string> set_cookies_;
   std::map<std::string, std::optional<std::string>> set_values_;  // nullopt: deleted

@@ -70,7 +70,7 @@ void add_downloads(Context& ctx, const Account& account, Vars& vars) {
 
 Response get_account(Context& ctx) {
   auto account = ctx.account();
-  if (!account) return redirect(ctx, with_query("/account/login", {{"return_to", "/account/"}}));
+  if (!account) return ctx.sign_in_required("/account/");
   Vars vars = page_vars(ctx, "auth.account.title");
   vars["email"] = account->email;
   vars["reset_path"] = with_query("/account/password/reset",

@@ -6,7 +6,9 @@
 
 namespace natomedia::auth {
 
-std::optional<Account> SessionIdentity::resolve(Context& ctx) { return resolve_session(ctx); }
+Result<std::optional<Account>> SessionIdentity::resolve(Context& ctx) {
+  return resolve_session(ctx);
+}
 
 Result<Account> AccountServiceImpl::find_by_email(Context& ctx, const std::string& email) {
   auto normal = normalize_email(email);

@@ -9,7 +9,7 @@ namespace natomedia::auth {
 
 class SessionIdentity : public IdentityProvider {
  public:
-  std::optional<Account> resolve(Context& ctx) override;
+  Result<std::optional<Account>> resolve(Context& ctx) override;
 };
 
 class AccountServiceImpl : public AccountService {

@@ -53,18 +53,16 @@ Status start_session(Context& ctx, const Account& account) {
   return Status::Ok();
 }
 
-std::optional<Account> resolve_session(Context& ctx) {
+Result<std::optional<Account>> resolve_session(Context& ctx) {
+  const std::optional<Account> nobody;
   const std::string hash = current_hash(ctx);
-  if (hash.empty()) return std::nullopt;
+  if (hash.empty()) return nobody;
   auto rows = ctx.sql().query(
       "SELECT s.created_at, s.last_seen, a.id, a.email, a.state, a.lang "
       "FROM account_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = %s",
       {hash});
-  if (!rows.ok()) {
-    ctx.log(LogLevel::kWarning, "session lookup failed: " + rows.status().message());
-    return std::nullopt;
-  }
-  if (rows->empty()) return std::nullopt;
+  if (!rows.ok()) return Status::Unavailable("session lookup failed: " + rows.status().message());
+  if (rows->empty()) return nobody;
   const long long now = ctx.clock().now();
   const long long created = rows->integer(0, "created_at");
   const long long last_seen = rows->integer(0, "last_seen");
@@ -72,7 +70,7 @@ std::optional<Account> resolve_session(Context& ctx) {
   if (now - created >= config.session_max || now - last_seen >= config.session_idle ||
       rows->text(0, "state") != "verified") {
     delete_session(ctx, hash);
-    return std::nullopt;
+    return nobody;
   }
   if (now - last_seen >= kLastSeenGranularity)
     ctx.sql().exec("UPDATE account_sessions SET last_seen = %s WHERE id_hash = %s",
@@ -82,7 +80,7 @@ std::optional<Account> resolve_session(Context& ctx) {
   a.email = rows->text(0, "email");
   a.state = rows->text(0, "state");
   a.lang = rows->text(0, "lang");
-  return a;
+  return std::optional<Account>(std::move(a));
 }
 
 void end_session(Context& ctx) {

@@ -19,9 +19,10 @@ inline constexpr long kLastSeenGranularity = 60;
 // deleted), the cookie, a new CSRF binding. The account must be verified.
 Status start_session(Context& ctx, const Account& account);
 
-// The verified account of this browser's live session, or nullopt. Expired sessions (idle
-// longer than session_idle, or older than session_max) are deleted on sight.
-std::optional<Account> resolve_session(Context& ctx);
+// The verified account of this browser's live session, or nullopt; Unavailable when the session
+// cannot be read (the database is down). Expired sessions (idle longer than session_idle, or
+// older than session_max) are deleted on sight.
+Result<std::optional<Account>> resolve_session(Context& ctx);
 
 // Signs this browser out: its session row is deleted and the cookie cleared.
 void end_session(Context& ctx);

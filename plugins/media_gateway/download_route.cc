@@ -40,8 +40,7 @@ Downloader identify(Context& ctx, const NewsItem& item, const std::string& path)
   }
   auto account = ctx.account();
   if (!account) {
-    d.refusal = Response::Redirect(ctx.url("/account/login") + "?return_to=" +
-                                   text::url_encode(ctx.url(video_path(item))));
+    d.refusal = ctx.sign_in_required(ctx.url(video_path(item)));
   } else if (account->state != "verified") {
     d.refusal = ctx.error(403, "media.download.unverified");
   } else {

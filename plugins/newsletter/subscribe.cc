@@ -13,10 +13,6 @@ std::string consent_source(const Request& req) {
   return source == "verification" || source == "account" ? source : "other";
 }
 
-Response sign_in_first(Context& ctx) {
-  return Response::Redirect(ctx.url("/account/login?return_to=/account/"));
-}
-
 Response verify_first(Context& ctx, const Account& account) {
   Vars vars;
   vars["title"] = ctx.i18n().text(ctx.request().lang, "newsletter.verify_first.title");
@@ -28,7 +24,7 @@ Response verify_first(Context& ctx, const Account& account) {
 
 Response subscribe(Context& ctx) {
   std::optional<Account> account = ctx.account();
-  if (!account) return sign_in_first(ctx);
+  if (!account) return ctx.sign_in_required("/account/");
   if (account->state != "verified") return verify_first(ctx, *account);
 
   const Request& req = ctx.request();

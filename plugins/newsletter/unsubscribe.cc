@@ -62,7 +62,7 @@ Response unsubscribe_one_click(Context& ctx) {
 
 Response unsubscribe_account(Context& ctx) {
   std::optional<Account> account = ctx.account();
-  if (!account) return Response::Redirect(ctx.url("/account/login?return_to=/account/"));
+  if (!account) return ctx.sign_in_required("/account/");
   SubscriptionStore store(ctx.sql(), ctx.clock().now());
   auto changed = store.unsubscribe_account(account->id, withdrawal(ctx.request(), "account"));
   if (!changed.ok()) return store_failed(ctx, changed.status());

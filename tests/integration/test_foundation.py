@@ -168,7 +168,10 @@ class FoundationTest(harness.IntegrationTest):
         subprocess.run(["g++", "-std=c++17", "-shared", "-fPIC", "-I",
                         os.path.join(self.prefix, "include"), src, "-o", so], check=True)
         os.chmod(so, 0o755)
-        out = self.assert_configtest_fails(["ABI version 999", "ABI version 1"], plugins=[so])
+        with open(os.path.join(self.prefix, "include/natomedia/plugin.h")) as f:
+            ours = re.search(r"#define NATOMEDIA_ABI_VERSION (\d+)u", f.read()).group(1)
+        out = self.assert_configtest_fails(["ABI version 999", "ABI version %s;" % ours],
+                                           plugins=[so])
         self.assertIn(so, out)
 
     # --- plugins, SQL, memcached -------------------------------------------------------------

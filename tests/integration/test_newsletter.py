@@ -147,7 +147,7 @@ class NewsletterTest(IntegrationTest):
         token = harness.csrf_token(anon.get("/account/login").body)
         r = anon.post("/newsletter/subscribe", {"csrf_token": token, "source": "verification"})
         self.assertEqual(r.status, 303)
-        self.assertEqual(r.location, "/account/login?return_to=/account/")
+        self.assertEqual(r.location, "/account/login?return_to=%2Faccount%2F")
 
         # Pending (registered, never verified): cannot subscribe.
         pending = self.apache.client()

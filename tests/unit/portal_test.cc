@@ -29,6 +29,13 @@ std::string header(const Response& r, const std::string& name) {
   return out;
 }
 
+// Answers what the test sets: an account, nobody, or Unavailable (the database is down).
+class FakeIdentity : public IdentityProvider {
+ public:
+  Result<std::optional<Account>> resolve(Context&) override { return answer; }
+  Result<std::optional<Account>> answer = std::optional<Account>();
+};
+
 class PortalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(PortalTest);
   CPPUNIT_TEST(testDeclinesWhatIsNotThePortals);
@@ -41,6 +48,7 @@ class PortalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testHandlerExceptionIs500);
   CPPUNIT_TEST(testLanguageFromQueryIsRemembered);
   CPPUNIT_TEST(testBasePath);
+  CPPUNIT_TEST(testSignInRequired);
   CPPUNIT_TEST_SUITE_END();
 
   std::unique_ptr<PluginRegistry> registry_;
@@ -52,6 +60,7 @@ class PortalTest : public CppUnit::TestFixture {
   Site site_;
   NullLogger logger_;
   SqlFactory no_sql_;
+  std::shared_ptr<FakeIdentity> identity_;
 
   IncomingRequest get(const std::string& path, const std::string& query = "") {
     IncomingRequest in;
@@ -100,6 +109,15 @@ class PortalTest : public CppUnit::TestFixture {
     registry_->route("GET", "/t/throw", [](Context&) -> Response {
       throw std::runtime_error("boom");
     }, {});
+    registry_->route("GET", "/t/mine", [](Context& ctx) {
+      auto account = ctx.account();
+      if (!account) return ctx.sign_in_required("/t/mine?x=1");
+      Response r;
+      r.body = "hello " + account->email;
+      return r;
+    }, {});
+    identity_ = std::make_shared<FakeIdentity>();
+    registry_->identity_provider(identity_);
     auto keys = SecretKeys::parse(std::string(64, 'k'), "test");
     crypto_ = std::make_unique<CryptoService>(*keys);
     i18n_ = *Catalogue::load({std::string(NM_SOURCE_DIR) + "/share/i18n"});
@@ -191,6 +209,29 @@ class PortalTest : public CppUnit::TestFixture {
                                      "name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--b--\r\n");
     multipart.headers["content-type"] = "multipart/form-data; boundary=b";
     CPPUNIT_ASSERT_EQUAL(200, handle(multipart).response.status);
+  }
+
+  // A page that needs a signed-in visitor: nobody -> sign in and come back; the provider cannot
+  // tell (database down) -> 503 with Retry-After, not "sign in" to someone who is signed in.
+  void testSignInRequired() {
+    Answer anonymous = handle(get("/t/mine"));
+    CPPUNIT_ASSERT_EQUAL(303, anonymous.response.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("/account/login?return_to=%2Ft%2Fmine%3Fx%3D1"),
+                         header(anonymous.response, "Location"));
+    Account a;
+    a.id = 7;
+    a.email = "a@example.org";
+    a.state = "verified";
+    identity_->answer = std::optional<Account>(a);
+    Answer signed_in = handle(get("/t/mine"));
+    CPPUNIT_ASSERT_EQUAL(200, signed_in.response.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("hello a@example.org"), signed_in.response.body);
+    identity_->answer = Status::Unavailable("database down");
+    Answer unknown = handle(get("/t/mine"));
+    CPPUNIT_ASSERT_EQUAL(503, unknown.response.status);
+    CPPUNIT_ASSERT_EQUAL(std::string("30"), header(unknown.response, "Retry-After"));
+    CPPUNIT_ASSERT(unknown.response.body.find("temporarily unavailable") != std::string::npos);
+    CPPUNIT_ASSERT(logger_.last.find("database down") != std::string::npos);
   }
 
   void testHandlerExceptionIs500() {
