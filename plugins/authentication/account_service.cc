@@ -18,6 +18,12 @@ Result<Account> AccountServiceImpl::find_by_email(Context& ctx, const std::strin
   return stored->account;
 }
 
+Result<Account> AccountServiceImpl::find_by_id(Context& ctx, int64_t account_id) {
+  auto stored = find_account_by_id(ctx.sql(), account_id);
+  if (!stored.ok()) return stored.status();
+  return stored->account;
+}
+
 Result<Account> AccountServiceImpl::mark_verified(Context& ctx, int64_t account_id) {
   auto changed = mark_account_verified(ctx.sql(), account_id, ctx.clock().now());
   if (!changed.ok()) return changed.status();

@@ -19,6 +19,7 @@ class AccountServiceImpl : public AccountService {
   Result<Account> mark_verified(Context& ctx, int64_t account_id) override;
   // Invalid unless the account (as stored now) is verified.
   Status sign_in(Context& ctx, const Account& account) override;
+  Result<Account> find_by_id(Context& ctx, int64_t account_id) override;
 };
 
 }  // namespace natomedia::auth

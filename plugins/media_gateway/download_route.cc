@@ -3,6 +3,7 @@
 #include <chrono>
 #include <thread>
 
+#include <natomedia/providers.h>
 #include <natomedia/text.h>
 
 #include "content_disposition.h"
@@ -21,6 +22,37 @@ struct Downloader {
   std::optional<Response> refusal;
 };
 
+// A valid signed link still needs its account to be allowed to download now: a link handed out
+// before the account was disabled (or deleted) stops working at once, not when it expires.
+Downloader link_holder(Context& ctx, int64_t account_id, const std::string& path) {
+  Downloader d;
+  auto accounts =
+      find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);
+  if (!accounts) {
+    ctx.log(LogLevel::kError, "signed download links need the natomedia.accounts provider "
+                              "(NatoMediaPlugin authentication)");
+    d.refusal = ctx.error(503, "error.503.message");
+    d.refusal->header("Retry-After", "30");
+    return d;
+  }
+  auto account = accounts->find_by_id(ctx, account_id);
+  if (account.ok() && account->state == "verified") {
+    d.account_id = account_id;
+    return d;
+  }
+  if (account.ok() || account.status().code() == Status::Code::kNotFound) {
+    ctx.log(LogLevel::kInfo, "refused a signed download link for " + path + ": account " +
+                                 std::to_string(account_id) + " is " +
+                                 (account.ok() ? account->state : std::string("gone")));
+    d.refusal = ctx.error(403, "media.download.link_account");
+    return d;
+  }
+  ctx.log(LogLevel::kWarning, "signed download link: " + account.status().message());
+  d.refusal = ctx.error(503, "error.503.message");
+  d.refusal->header("Retry-After", "30");
+  return d;
+}
+
 Downloader identify(Context& ctx, const NewsItem& item, const std::string& path) {
   Downloader d;
   const LinkCheck link = check_link(ctx.crypto(), ctx.request().query, path, ctx.clock().now());
@@ -33,8 +65,7 @@ Downloader identify(Context& ctx, const NewsItem& item, const std::string& path)
       d.refusal = ctx.error(410, "media.download.expired_link");
       return d;
     case LinkCheck::Outcome::kOk:
-      d.account_id = link.account_id;
-      return d;
+      return link_holder(ctx, link.account_id, path);
     case LinkCheck::Outcome::kAbsent:
       break;
   }

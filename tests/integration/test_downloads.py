@@ -17,6 +17,7 @@ import unittest
 import urllib.parse
 
 import harness
+import portal_flows as flows
 import test_news as feeds
 from harness import IntegrationTest
 
@@ -257,6 +258,32 @@ class DownloadsTest(IntegrationTest):
         fresh = sign_link(self.apache.secret_file, "/download/%s/hd720" % VIDEO,
                           int(time.time()) + 600, int(q["a"]))
         self.assertEqual(anon.get(fresh).status, 200)  # the test signs like the server does
+
+    def test_signed_link_stops_when_its_account_is_disabled(self):
+        self.start()
+        email = "disabled-later@example.org"
+        c = self.verified_client(email)
+        page = c.get("/videos/" + VIDEO)
+        m = re.search(r'id="link-hd720" readonly value="([^"]+)"', page.body)
+        self.assertTrue(m, page.body[-3000:])
+        link = html.unescape(m.group(1))
+        anon = harness.Client(self.apache.url())
+        self.assertEqual(anon.get(link).status, 200)
+
+        def admin(*args):
+            res = flows.admin(self.prefix, self.apache.conf_path, *args)
+            self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+
+        admin("accounts", "disable", email)
+        r = anon.get(link)
+        self.assertEqual(r.status, 403, r.body[:300])
+        self.assertIn("cannot download any more", r.body)
+        self.assertEqual(anon.get(link, headers={"Range": "bytes=0-9"}).status, 403)
+        self.assertRegex(self.apache.error_log(),
+                         r"refused a signed download link for /download/%s/hd720: account \d+ "
+                         r"is disabled" % VIDEO)
+        admin("accounts", "enable", email)
+        self.assertEqual(anon.get(link).status, 200)
 
     def test_daily_quota(self):
         if int(time.time()) % 86400 < 3700:
