@@ -23,15 +23,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 
 #include "config_directives.h"
+#include "core/crypto_service.h"
 #include "core/feed_service.h"
 #include "core/mail_sender.h"
 #include "core/migrations.h"
@@ -163,6 +168,20 @@ std::string feed_share_dir(apr_pool_t* pconf, server_rec* s) {
   return dir;
 }
 
+// One password hash per CPU for the whole server, not per child: the children share the slots
+// (a SysV semaphore, removed when this configuration is). Without it each child keeps its own
+// bound, and the server's is children x CPUs.
+void share_hash_slots(server_rec* s) {
+  core::HashSlots& slots = g_runtime->crypto().hash_slots();
+  std::optional<std::pair<uid_t, gid_t>> owner;
+  if (geteuid() == 0) owner = std::make_pair(ap_unixd_config.user_id, ap_unixd_config.group_id);
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  natomedia::Status made = slots.share_across_processes(cpus, owner);
+  if (!made.ok())
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: password hashes are bounded "
+                 "per child, not for the whole server: %s", made.message().c_str());
+}
+
 // Shared memory for the counters and the mutex for migrations, made before the children fork.
 int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
   if (!g_runtime) return OK;
@@ -184,6 +203,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
       const std::string share = feed_share_dir(pconf, s);
       for (const auto& feed : g_runtime->feeds()) feed->share_loads_in(share);
     }
+    share_hash_slots(s);
     start_mail_sender(pconf, s);
     return OK;
   } catch (const std::exception& e) {

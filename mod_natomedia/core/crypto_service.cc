@@ -9,13 +9,17 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <mutex>
 #include <system_error>
@@ -388,11 +392,69 @@ const std::string& dummy_password_hash() {
   return hash;
 }
 
+HashSlots::~HashSlots() { remove_server_slots(); }
+
 HashSlots::Guard HashSlots::acquire(std::chrono::milliseconds wait) {
-  std::unique_lock<std::mutex> lock(mu_);
-  if (!cv_.wait_for(lock, wait, [this] { return free_ > 0; })) return Guard(nullptr);
-  --free_;
-  return Guard(this);
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!cv_.wait_for(lock, wait, [this] { return free_ > 0; })) return Guard(nullptr, false);
+    --free_;
+  }
+  if (sem_id_ < 0) return Guard(this, false);
+  sembuf take{0, -1, SEM_UNDO};
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) left = std::chrono::nanoseconds(0);
+    timespec ts{static_cast<time_t>(left.count() / 1000000000),
+                static_cast<long>(left.count() % 1000000000)};
+    if (semtimedop(sem_id_, &take, 1, &ts) == 0) return Guard(this, true);
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {  // none of the server's slots freed up in time
+      release(false);
+      return Guard(nullptr, false);
+    }
+    return Guard(this, false);  // the semaphore is gone (a restart removed it): this process's bound
+  }
+}
+
+Status HashSlots::share_across_processes(unsigned slots,
+                                         std::optional<std::pair<uid_t, gid_t>> owner) {
+  remove_server_slots();
+  int id = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+  if (id < 0) return Status::Unavailable(std::string("semget: ") + std::strerror(errno));
+  union {
+    int val;
+    semid_ds* buf;
+  } arg{};
+  arg.val = static_cast<int>(slots);
+  bool ok = semctl(id, 0, SETVAL, arg) == 0;
+  if (ok && owner) {
+    semid_ds ds{};
+    arg.buf = &ds;
+    ok = semctl(id, 0, IPC_STAT, arg) == 0;
+    ds.sem_perm.uid = owner->first;
+    ds.sem_perm.gid = owner->second;
+    ok = ok && semctl(id, 0, IPC_SET, arg) == 0;
+  }
+  if (!ok) {
+    Status s = Status::Unavailable(std::string("semctl: ") + std::strerror(errno));
+    semctl(id, 0, IPC_RMID);
+    return s;
+  }
+  sem_id_ = id;
+  sem_maker_ = getpid();
+  return Status::Ok();
+}
+
+int HashSlots::free_server_slots() const {
+  return sem_id_ < 0 ? -1 : semctl(sem_id_, 0, GETVAL);
+}
+
+void HashSlots::remove_server_slots() {
+  if (sem_id_ >= 0 && sem_maker_ == getpid()) semctl(sem_id_, 0, IPC_RMID);
+  sem_id_ = -1;
 }
 
 unsigned HashSlots::free_slots() const {
@@ -400,7 +462,12 @@ unsigned HashSlots::free_slots() const {
   return free_;
 }
 
-void HashSlots::release() {
+void HashSlots::release(bool server) {
+  if (server) {
+    sembuf give{0, 1, SEM_UNDO};
+    while (semop(sem_id_, &give, 1) != 0 && errno == EINTR) {
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++free_;

@@ -5,7 +5,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
+
+#include <sys/types.h>
 
 #include <natomedia/services.h>
 
@@ -42,35 +46,57 @@ Result<PhcString> parse_argon2id_phc(const std::string& phc);
 const std::string& dummy_password_hash();
 
 // A counting semaphore that gives up after a deadline: the bound on concurrent password hashes.
+// In one process by itself; across processes (httpd's children) too once share_across_processes
+// has been called before they fork: then a hash needs a slot of its process and one of the
+// server's. The server's slots are a SysV semaphore taken with SEM_UNDO, so a process that dies
+// holding slots gives them back.
 class HashSlots {
  public:
   explicit HashSlots(unsigned slots) : free_(slots) {}
+  ~HashSlots();
+  HashSlots(const HashSlots&) = delete;
+  HashSlots& operator=(const HashSlots&) = delete;
 
   // Holds one slot until destroyed; `held()` is false when none freed up in time.
   class Guard {
    public:
-    Guard(Guard&& other) noexcept : owner_(other.owner_) { other.owner_ = nullptr; }
+    Guard(Guard&& other) noexcept : owner_(other.owner_), server_(other.server_) {
+      other.owner_ = nullptr;
+    }
     Guard& operator=(Guard&&) = delete;
     ~Guard() {
-      if (owner_) owner_->release();
+      if (owner_) owner_->release(server_);
     }
     bool held() const { return owner_ != nullptr; }
 
    private:
     friend class HashSlots;
-    explicit Guard(HashSlots* owner) : owner_(owner) {}
+    Guard(HashSlots* owner, bool server) : owner_(owner), server_(server) {}
     HashSlots* owner_;
+    bool server_;  // a server slot is held too
   };
 
   Guard acquire(std::chrono::milliseconds wait);
   unsigned free_slots() const;
 
+  // Makes `slots` server-wide slots (replacing any made before by this process), owned by
+  // `uid`/`gid` when they are given (the parent runs as root, the children as httpd's User).
+  // The process that made them removes them when this object goes, or at the next call.
+  // If the semaphore has gone (removed at a restart), acquire() goes on with the process's
+  // slots alone rather than refuse.
+  Status share_across_processes(unsigned slots, std::optional<std::pair<uid_t, gid_t>> owner);
+  // The server-wide slots free now; -1 when there are none.
+  int free_server_slots() const;
+
  private:
-  void release();
+  void release(bool server);
+  void remove_server_slots();
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   unsigned free_;
+  int sem_id_ = -1;
+  pid_t sem_maker_ = 0;
 };
 
 // Thread-safe. Owns a copy of the keys, which must hold at least one (SecretKeys::load never
@@ -101,7 +127,7 @@ class CryptoService : public natomedia::Crypto {
   Result<bool> password_verify(const std::string& password, const std::string& phc) override;
   bool password_needs_rehash(const std::string& phc) const override;
 
-  // The semaphore behind the bound, for tests and for reporting.
+  // The semaphore behind the bound: for tests and reporting, and to share it across processes.
   HashSlots& hash_slots() { return slots_; }
 
   static constexpr std::chrono::milliseconds kSlotWait{2000};

@@ -61,6 +61,7 @@ class Runtime {
   const MailTransport& mail_transport() const { return transport_; }
   // Null when no NatoMediaMailTransport is configured.
   MailSender* mail_sender() { return sender_.get(); }
+  CryptoService& crypto() { return *crypto_; }
   const std::vector<std::unique_ptr<FeedService>>& feeds() const { return feeds_; }
   // Problems found while building that do not stop start-up (a feed that does not load yet),
   // for the module to log once the error log is open.

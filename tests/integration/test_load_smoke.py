@@ -76,12 +76,12 @@ class LoadSmokeTest(IntegrationTest):
 
 class SignInFloodTest(IntegrationTest):
     SLOT_WAIT_S = 2.0  # CryptoService::kSlotWait
-    # One child, so one set of hash slots (one per CPU; each child has its own), and workers
-    # and database connections for every request of the flood. (With mod_dbd's default DBDMax
-    # of 10, a sign-in waits for a database connection first, and at most 10 per child reach
-    # the slots: then the flood queues in mod_dbd and no answer is a 503.)
-    SERVER_CONF = "\n".join(["DBDMax 800", "ServerLimit 1", "StartServers 1", "ThreadLimit 800",
-                              "ThreadsPerChild 800", "MaxRequestWorkers 800",
+    # Two children sharing the server's hash slots (one per CPU, for the whole server), with
+    # workers and database connections for every request of the flood. (With mod_dbd's default
+    # DBDMax of 10, a sign-in waits for a database connection first, and at most 10 per child
+    # reach the slots: then the flood queues in mod_dbd and no answer is a 503.)
+    SERVER_CONF = "\n".join(["DBDMax 400", "ServerLimit 2", "StartServers 2", "ThreadLimit 400",
+                              "ThreadsPerChild 400", "MaxRequestWorkers 800",
                               "MinSpareThreads 1", "MaxSpareThreads 800"])
     MAX_AT_ONCE = 500  # under the listen backlog (511)
 

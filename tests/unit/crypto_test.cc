@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <sched.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <natomedia/text.h>
@@ -77,6 +78,7 @@ class CryptoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testDummyHash);
   CPPUNIT_TEST(testConcurrencyLimit);
   CPPUNIT_TEST(testSlotFreedInTime);
+  CPPUNIT_TEST(testServerSlotsAcrossProcesses);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -429,6 +431,51 @@ class CryptoTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1u, c.hash_slots().free_slots());
     auto v = c.password_verify("password-1A!", *phc);
     CPPUNIT_ASSERT(v.ok() && *v);
+  }
+
+  // httpd's children share the server's slots: a SysV semaphore that a child dying with a slot
+  // gives back (SEM_UNDO). A fork stands for a child.
+  void testServerSlotsAcrossProcesses() {
+    using std::chrono::milliseconds;
+    HashSlots slots(4);
+    CPPUNIT_ASSERT_EQUAL(-1, slots.free_server_slots());
+    CPPUNIT_ASSERT(slots.share_across_processes(1, std::make_pair(getuid(), getgid())).ok());
+    CPPUNIT_ASSERT_EQUAL(1, slots.free_server_slots());
+    {
+      HashSlots::Guard first = slots.acquire(milliseconds(100));
+      CPPUNIT_ASSERT(first.held());
+      CPPUNIT_ASSERT_EQUAL(0, slots.free_server_slots());
+      auto start = std::chrono::steady_clock::now();
+      HashSlots::Guard second = slots.acquire(milliseconds(150));
+      CPPUNIT_ASSERT(!second.held());  // three of the process's slots are free, none of the server's
+      CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start >= milliseconds(140));
+      CPPUNIT_ASSERT_EQUAL(3u, slots.free_slots());  // the one it took while waiting is back
+    }
+    CPPUNIT_ASSERT_EQUAL(1, slots.free_server_slots());
+    CPPUNIT_ASSERT_EQUAL(4u, slots.free_slots());
+
+    int ready[2];
+    CPPUNIT_ASSERT_EQUAL(0, pipe(ready));
+    pid_t child = fork();
+    CPPUNIT_ASSERT(child >= 0);
+    if (child == 0) {  // takes the slot, says so, holds it, and dies without giving it back
+      HashSlots::Guard g = slots.acquire(milliseconds(1000));
+      char c = g.held() ? 'y' : 'n';
+      if (write(ready[1], &c, 1) != 1) _exit(2);
+      usleep(300 * 1000);
+      _exit(0);
+    }
+    char c = 0;
+    CPPUNIT_ASSERT_EQUAL(static_cast<ssize_t>(1), read(ready[0], &c, 1));
+    close(ready[0]);
+    close(ready[1]);
+    CPPUNIT_ASSERT_EQUAL('y', c);
+    CPPUNIT_ASSERT(!slots.acquire(milliseconds(50)).held());  // the child holds the only one
+    int status = 0;
+    CPPUNIT_ASSERT_EQUAL(child, waitpid(child, &status, 0));
+    CPPUNIT_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CPPUNIT_ASSERT_EQUAL(1, slots.free_server_slots());  // given back by the kernel
+    CPPUNIT_ASSERT(slots.acquire(milliseconds(100)).held());
   }
 
   void testSlotFreedInTime() {
