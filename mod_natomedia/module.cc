@@ -178,8 +178,10 @@ void share_hash_slots(server_rec* s) {
   const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
   natomedia::Status made = slots.share_across_processes(cpus, owner);
   if (!made.ok())
-    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: password hashes are bounded "
-                 "per child, not for the whole server: %s", made.message().c_str());
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 "mod_natomedia: password hashes are bounded "
+                 "per child, not for the whole server: %s",
+                 made.message().c_str());
 }
 
 // Shared memory for the counters and the mutex for migrations, made before the children fork.

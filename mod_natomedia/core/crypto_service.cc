@@ -11,8 +11,8 @@
 #include <sched.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
-#include <sys/sem.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,8 +22,8 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
-#include <system_error>
 #include <shared_mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -415,7 +415,8 @@ HashSlots::Guard HashSlots::acquire(std::chrono::milliseconds wait) {
       release(false);
       return Guard(nullptr, false);
     }
-    return Guard(this, false);  // the semaphore is gone (a restart removed it): this process's bound
+    // The semaphore is gone (a restart removed it): this process's bound alone.
+    return Guard(this, false);
   }
 }
 
@@ -448,9 +449,7 @@ Status HashSlots::share_across_processes(unsigned slots,
   return Status::Ok();
 }
 
-int HashSlots::free_server_slots() const {
-  return sem_id_ < 0 ? -1 : semctl(sem_id_, 0, GETVAL);
-}
+int HashSlots::free_server_slots() const { return sem_id_ < 0 ? -1 : semctl(sem_id_, 0, GETVAL); }
 
 void HashSlots::remove_server_slots() {
   if (sem_id_ >= 0 && sem_maker_ == getpid()) semctl(sem_id_, 0, IPC_RMID);

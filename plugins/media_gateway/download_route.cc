@@ -26,11 +26,11 @@ struct Downloader {
 // before the account was disabled (or deleted) stops working at once, not when it expires.
 Downloader link_holder(Context& ctx, int64_t account_id, const std::string& path) {
   Downloader d;
-  auto accounts =
-      find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);
+  auto accounts = find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);
   if (!accounts) {
-    ctx.log(LogLevel::kError, "signed download links need the natomedia.accounts provider "
-                              "(NatoMediaPlugin authentication)");
+    ctx.log(LogLevel::kError,
+            "signed download links need the natomedia.accounts provider "
+            "(NatoMediaPlugin authentication)");
     d.refusal = ctx.error(503, "error.503.message");
     d.refusal->header("Retry-After", "30");
     return d;

@@ -343,8 +343,10 @@ class CryptoTest : public CppUnit::TestFixture {
           pid_t tid = static_cast<pid_t>(atoi(e->d_name));
           if (tid <= 0 || tid == here || tid == static_cast<pid_t>(syscall(SYS_gettid))) continue;
           int policy = sched_getscheduler(tid);
-          if (policy == SCHED_IDLE) ++idle_seen;
-          else if (policy >= 0) ++other_seen;
+          if (policy == SCHED_IDLE)
+            ++idle_seen;
+          else if (policy >= 0)
+            ++other_seen;
         }
         closedir(dir);
       }
@@ -447,7 +449,8 @@ class CryptoTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL(0, slots.free_server_slots());
       auto start = std::chrono::steady_clock::now();
       HashSlots::Guard second = slots.acquire(milliseconds(150));
-      CPPUNIT_ASSERT(!second.held());  // three of the process's slots are free, none of the server's
+      // Three of the process's slots are free, none of the server's.
+      CPPUNIT_ASSERT(!second.held());
       CPPUNIT_ASSERT(std::chrono::steady_clock::now() - start >= milliseconds(140));
       CPPUNIT_ASSERT_EQUAL(3u, slots.free_slots());  // the one it took while waiting is back
     }
