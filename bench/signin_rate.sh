@@ -17,7 +17,7 @@ export DURATION="${DURATION:-15}" CONNECTIONS="${CONNECTIONS:-$(( $(nproc) * 2 )
 export NEWS_CONNECTIONS="${NEWS_CONNECTIONS:-4}" NEWS_PACE="${NEWS_PACE:-10}"
 cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
-import collections, os, re, shutil, subprocess, urllib.parse
+import collections, os, re, shutil, subprocess
 import harness, proof_support as ps
 
 ARGON2_TIMER = r"""
@@ -54,15 +54,12 @@ try:
     apache = ps.standalone_portal(work, media_size=64 << 10)
     email = "bench-signin@example.org"
     ps.verified_client(apache, email)
-    client = apache.client()
-    token = harness.csrf_token(client.get("/account/login").body)
-    body = urllib.parse.urlencode({"csrf_token": token, "email": email,
-                                   "password": ps.PASSWORD, "return_to": "/news/"})
+    body, cookie = ps.sign_in_post(apache, email)
     script = os.path.join(work, "signin.lua")
     with open(script, "w") as f:
         f.write('wrk.method = "POST"\nwrk.body = "%s"\n'
                 'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-                'wrk.headers["Cookie"] = "%s"\n' % (body, client.cookie_header()))
+                'wrk.headers["Cookie"] = "%s"\n' % (body, cookie))
     news = apache.url("/news/")
     ncon = int(os.environ["NEWS_CONNECTIONS"])
     paced = os.path.join(work, "news-paced.lua")

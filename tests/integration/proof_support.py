@@ -157,6 +157,16 @@ def verified_client(apache, email, password=PASSWORD):
     return client
 
 
+def sign_in_post(apache, email, password=PASSWORD, return_to="/news/"):
+    """A correct sign-in, ready to send again and again (floods): (form body, Cookie header)
+    with a CSRF token and the cookie it is bound to, from a fresh client."""
+    client = apache.client()
+    token = harness.csrf_token(client.get("/account/login").body)
+    body = urllib.parse.urlencode({"csrf_token": token, "email": email, "password": password,
+                                   "return_to": return_to})
+    return body, client.cookie_header()
+
+
 def session_cookie_header(client):
     return client.cookie_header()
 

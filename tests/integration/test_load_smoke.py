@@ -18,9 +18,7 @@ import sys
 import threading
 import time
 import unittest
-import urllib.parse
 
-import harness
 import proof_support as ps
 from harness import IntegrationTest
 
@@ -90,12 +88,8 @@ class SignInFloodTest(IntegrationTest):
                                  extra_conf=self.SERVER_CONF)
         email = "flood@example.org"
         ps.verified_client(apache, email)
-        client = apache.client()
-        token = harness.csrf_token(client.get("/account/login").body)
-        body = urllib.parse.urlencode({"csrf_token": token, "email": email,
-                                       "password": ps.PASSWORD, "return_to": "/news/"})
-        headers = {"Content-Type": "application/x-www-form-urlencoded",
-                   "Cookie": client.cookie_header()}
+        body, cookie = ps.sign_in_post(apache, email)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
 
         def sign_in():
             conn = http.client.HTTPConnection("127.0.0.1", apache.port, timeout=60)
