@@ -57,14 +57,67 @@ inline bool is_unreserved(unsigned char c) {
 
 inline constexpr char kBase64Url[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+inline constexpr char kBase64[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-inline int base64url_value(char c) {
+// The value of `c` in an alphabet that differs from the others only in its last two characters.
+inline int base64_value(char c, const char* alphabet) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
+  if (c == alphabet[62]) return 62;
+  if (c == alphabet[63]) return 63;
   return -1;
+}
+
+inline int base64url_value(char c) { return base64_value(c, kBase64Url); }
+
+// Unpadded base64 in `alphabet`.
+inline std::string base64_encode(std::string_view in, const char* alphabet) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+  size_t i = 0;
+  for (; i + 3 <= in.size(); i += 3) {
+    uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8) | s[i + 2];
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+    out += alphabet[v & 63];
+  }
+  size_t rest = in.size() - i;
+  if (rest == 1) {
+    uint32_t v = uint32_t{s[i]} << 16;
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+  } else if (rest == 2) {
+    uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8);
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    out += alphabet[(v >> 6) & 63];
+  }
+  return out;
+}
+
+// Refuses padding, characters outside `alphabet`, an impossible length (4n+1) and
+// non-canonical trailing bits.
+inline bool base64_decode(std::string_view in, std::string& out, const char* alphabet) {
+  out.clear();
+  if (in.size() % 4 == 1) return false;
+  out.reserve(in.size() / 4 * 3 + 2);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v = base64_value(c, alphabet);
+    if (v < 0) return false;
+    acc = ((acc << 6) | static_cast<uint32_t>(v)) & 0xFFFF;  // only the low bits matter
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return (acc & ((1u << bits) - 1)) == 0;
 }
 
 }  // namespace detail
@@ -168,51 +221,23 @@ inline std::string lower_ascii(std::string_view in) {
 
 // RFC 4648 section 5 alphabet, without '=' padding.
 inline std::string base64url_encode(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8) | s[i + 2];
-    out += detail::kBase64Url[(v >> 18) & 63];
-    out += detail::kBase64Url[(v >> 12) & 63];
-    out += detail::kBase64Url[(v >> 6) & 63];
-    out += detail::kBase64Url[v & 63];
-  }
-  size_t rest = in.size() - i;
-  if (rest == 1) {
-    uint32_t v = uint32_t{s[i]} << 16;
-    out += detail::kBase64Url[(v >> 18) & 63];
-    out += detail::kBase64Url[(v >> 12) & 63];
-  } else if (rest == 2) {
-    uint32_t v = (uint32_t{s[i]} << 16) | (uint32_t{s[i + 1]} << 8);
-    out += detail::kBase64Url[(v >> 18) & 63];
-    out += detail::kBase64Url[(v >> 12) & 63];
-    out += detail::kBase64Url[(v >> 6) & 63];
-  }
-  return out;
+  return detail::base64_encode(in, detail::kBase64Url);
 }
 
 // Decodes unpadded base64url. Refuses padding, characters outside the alphabet, an impossible
 // length (4n+1) and non-canonical trailing bits, so each byte string has exactly one encoding
 // (tokens compared as strings cannot be altered without changing their meaning).
 inline bool base64url_decode(std::string_view in, std::string& out) {
-  out.clear();
-  if (in.size() % 4 == 1) return false;
-  out.reserve(in.size() / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = detail::base64url_value(c);
-    if (v < 0) return false;
-    acc = ((acc << 6) | static_cast<uint32_t>(v)) & 0xFFFF;  // only the low bits matter
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
-  return (acc & ((1u << bits) - 1)) == 0;
+  return detail::base64_decode(in, out, detail::kBase64Url);
+}
+
+// RFC 4648 section 4 (standard) alphabet, without '=' padding: the salt and hash of a PHC
+// string. Decoding is as strict as base64url_decode's.
+inline std::string base64_encode_unpadded(std::string_view in) {
+  return detail::base64_encode(in, detail::kBase64);
+}
+inline bool base64_decode_unpadded(std::string_view in, std::string& out) {
+  return detail::base64_decode(in, out, detail::kBase64);
 }
 
 // Lower-case hexadecimal, two digits a byte.

@@ -55,18 +55,6 @@ bool parse_u32(const std::string& s, uint32_t& out) {
   return true;
 }
 
-// Byte length of unpadded standard base64 (argon2's PHC alphabet); false when not base64.
-bool b64_length(const std::string& s, size_t& bytes) {
-  if (s.empty() || s.size() % 4 == 1) return false;
-  for (char c : s) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/';
-    if (!ok) return false;
-  }
-  bytes = s.size() * 3 / 4;
-  return true;
-}
-
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -149,60 +137,6 @@ class Argon2Memory {
   }
 };
 
-// Standard base64 without padding (the PHC string's alphabet).
-std::string b64_encode(const std::string& in) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) |
-                 (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
-                 static_cast<unsigned char>(in[i + 2]);
-    for (int shift = 18; shift >= 0; shift -= 6) out += kAlphabet[(v >> shift) & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint32_t{static_cast<unsigned char>(in[i])} << 16;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) |
-                 (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-  }
-  return out;
-}
-
-// Decodes what b64_encode makes; false on anything else (padding, other characters, a length
-// that cannot be, bits left over).
-bool b64_decode(const std::string& in, std::string* out) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (in.size() % 4 == 1) return false;
-  out->clear();
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return (acc & ((1u << bits) - 1)) == 0;  // the unused low bits of the last character are 0
-}
-
 // Runs `work` on a thread of its own under SCHED_IDLE and waits for it. A password hash is tens
 // of milliseconds of CPU; under SCHED_IDLE it gets only the CPU time that no normal thread wants
 // (scheduler weight 3, against 15 at nice 19 and 1024 at nice 0), and a page request that wakes
@@ -257,7 +191,8 @@ Result<std::string> argon2id_phc(const std::string& password, const std::string&
   // As argon2id_hash_encoded writes it.
   return "$argon2id$v=" + std::to_string(ARGON2_VERSION_13) + "$m=" +
          std::to_string(params.m_kib) + ",t=" + std::to_string(params.t) +
-         ",p=" + std::to_string(params.p) + "$" + b64_encode(salt) + "$" + b64_encode(hash);
+         ",p=" + std::to_string(params.p) + "$" + text::base64_encode_unpadded(salt) + "$" +
+         text::base64_encode_unpadded(hash);
 }
 
 }  // namespace
@@ -373,8 +308,9 @@ Result<PhcString> parse_argon2id_phc(const std::string& phc) {
   PhcString out;
   bool ok = parts.size() == 6 && parts[0].empty() && parts[1] == "argon2id" &&
             parts[2].compare(0, 2, "v=") == 0 && parse_u32(parts[2].substr(2), out.version) &&
-            parse_cost(parts[3], out.params) && b64_length(parts[4], out.salt_bytes) &&
-            b64_length(parts[5], out.hash_bytes);
+            parse_cost(parts[3], out.params) && !parts[4].empty() && !parts[5].empty() &&
+            text::base64_decode_unpadded(parts[4], out.salt) &&
+            text::base64_decode_unpadded(parts[5], out.hash);
   if (!ok)
     return Status::Invalid("not an argon2id PHC string ($argon2id$v=19$m=M,t=T,p=P$salt$hash)");
   return out;
@@ -554,16 +490,14 @@ Result<bool> CryptoService::password_verify(const std::string& password, const s
   if (!parsed.ok()) return parsed.status();
   if (parsed->params.m_kib > kMaxVerifyKib || parsed->params.t > 64 || parsed->params.p > 64)
     return Status::Invalid("argon2id PHC string asks for more work than is allowed");
-  std::vector<std::string> parts = split(phc, '$');
-  std::string salt, expected;
-  if (!b64_decode(parts[4], &salt) || !b64_decode(parts[5], &expected))
-    return Status::Invalid("argon2id PHC string: salt or hash is not base64");
   HashSlots::Guard slot = slots_.acquire(kSlotWait);
   if (!slot.held()) return Status::Unavailable("too many password hashes running; try again later");
+  const std::string& expected = parsed->hash;
   std::string computed(expected.size(), '\0');
   int rc = ARGON2_OK;
-  run_at_lower_priority(
-      [&] { rc = argon2id_raw(password, salt, parsed->params, parsed->version, &computed); });
+  run_at_lower_priority([&] {
+    rc = argon2id_raw(password, parsed->salt, parsed->params, parsed->version, &computed);
+  });
   if (rc == ARGON2_MEMORY_ALLOCATION_ERROR)
     return Status::Unavailable("argon2id: out of memory; try again later");
   if (rc != ARGON2_OK) return Status::Invalid(std::string("argon2id: ") + argon2_error_message(rc));
@@ -575,7 +509,7 @@ bool CryptoService::password_needs_rehash(const std::string& phc) const {
   if (!parsed.ok()) return true;
   const PasswordParams& p = parsed->params;
   return parsed->version != ARGON2_VERSION_13 || p.m_kib != params_.m_kib || p.t != params_.t ||
-         p.p != params_.p || parsed->salt_bytes != kSaltBytes || parsed->hash_bytes != kHashBytes;
+         p.p != params_.p || parsed->salt.size() != kSaltBytes || parsed->hash.size() != kHashBytes;
 }
 
 }  // namespace core

@@ -33,8 +33,8 @@ struct PasswordParams {
 struct PhcString {
   uint32_t version = 0;
   PasswordParams params;
-  size_t salt_bytes = 0;
-  size_t hash_bytes = 0;
+  std::string salt;  // decoded
+  std::string hash;
 };
 // Invalid when `phc` is not an argon2id PHC string of that shape.
 Result<PhcString> parse_argon2id_phc(const std::string& phc);

@@ -246,8 +246,8 @@ class CryptoTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(*phc, starts_with(*phc, "$argon2id$v=19$m=19456,t=2,p=1$"));
     auto parsed = parse_argon2id_phc(*phc);
     CPPUNIT_ASSERT(parsed.ok());
-    CPPUNIT_ASSERT_EQUAL(size_t{16}, parsed->salt_bytes);
-    CPPUNIT_ASSERT_EQUAL(size_t{32}, parsed->hash_bytes);
+    CPPUNIT_ASSERT_EQUAL(size_t{16}, parsed->salt.size());
+    CPPUNIT_ASSERT_EQUAL(size_t{32}, parsed->hash.size());
     auto again = c.password_hash("Correct-Horse-9");
     CPPUNIT_ASSERT(again.ok());
     CPPUNIT_ASSERT(*again != *phc);  // a fresh salt each time

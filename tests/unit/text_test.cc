@@ -17,6 +17,7 @@ class TextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testTrimAndLower);
   CPPUNIT_TEST(testBase64UrlVectors);
   CPPUNIT_TEST(testBase64UrlRejects);
+  CPPUNIT_TEST(testBase64Standard);
   CPPUNIT_TEST(testBase64UrlRoundTrip);
   CPPUNIT_TEST(testHex);
   CPPUNIT_TEST_SUITE_END();
@@ -129,6 +130,18 @@ class TextTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!text::base64url_decode("Z", out));   // impossible length
     CPPUNIT_ASSERT(!text::base64url_decode("Zh", out));  // non-canonical trailing bits
     CPPUNIT_ASSERT(!text::base64url_decode("Zm9 v", out));
+  }
+
+  // The standard alphabet (PHC strings): the same rules, '+' and '/' for 62 and 63.
+  void testBase64Standard() {
+    CPPUNIT_ASSERT_EQUAL(std::string("Zm9vYmFy"), text::base64_encode_unpadded("foobar"));
+    CPPUNIT_ASSERT_EQUAL(std::string("+/8"), text::base64_encode_unpadded("\xfb\xff"));
+    std::string out;
+    CPPUNIT_ASSERT(text::base64_decode_unpadded("+/8", out));
+    CPPUNIT_ASSERT_EQUAL(std::string("\xfb\xff"), out);
+    CPPUNIT_ASSERT(!text::base64_decode_unpadded("-_8", out));  // base64url's characters
+    CPPUNIT_ASSERT(!text::base64_decode_unpadded("Zg==", out));
+    CPPUNIT_ASSERT(!text::base64_decode_unpadded("Zh", out));
   }
 
   void testBase64UrlRoundTrip() {
