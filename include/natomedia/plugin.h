@@ -80,6 +80,9 @@ class Context {
   virtual Response page(int status, const std::string& tmpl, Vars vars) = 0;
   // The one error page: a status with a message from the string catalogue.
   virtual Response error(int status, const std::string& message_key) = 0;
+  // 503 with that error page and Retry-After: a service the answer needs (the database,
+  // memcached, a provider) cannot be reached now.
+  virtual Response unavailable(long retry_after_seconds) = 0;
 
   // base_path + path, for links in pages.
   std::string url(const std::string& path) const { return request().base_path + path; }

@@ -46,12 +46,14 @@ std::optional<Account> RequestContext::account() {
   return account_;
 }
 
+Response RequestContext::unavailable(long retry_after_seconds) {
+  Response r = error(503, "error.503.message");
+  r.header("Retry-After", std::to_string(retry_after_seconds));
+  return r;
+}
+
 Response RequestContext::sign_in_required(const std::string& return_to) {
-  if (account_unknowable_) {
-    Response r = error(503, "error.503.message");
-    r.header("Retry-After", "30");
-    return r;
-  }
+  if (account_unknowable_) return unavailable(30);
   return Response::Redirect(url("/account/login") + "?return_to=" + text::url_encode(return_to));
 }
 

@@ -48,6 +48,7 @@ class RequestContext : public Context {
 
   Response page(int status, const std::string& tmpl, Vars vars) override;
   Response error(int status, const std::string& message_key) override;
+  Response unavailable(long retry_after_seconds) override;
 
   // Whether the form's csrf_token matches this browser's binding cookie.
   bool csrf_valid() const;

@@ -33,11 +33,7 @@ Response redirect(Context& ctx, const std::string& path) {
   return Response::Redirect(ctx.url(path));
 }
 
-Response unavailable(Context& ctx, long retry_after) {
-  Response r = ctx.error(503, "error.503.message");
-  r.header("Retry-After", std::to_string(retry_after));
-  return r;
-}
+Response unavailable(Context& ctx, long retry_after) { return ctx.unavailable(retry_after); }
 
 void add_password_errors(Context& ctx, const std::vector<PasswordRule>& rules, Vars& vars) {
   Value::List list;

@@ -31,8 +31,7 @@ Downloader link_holder(Context& ctx, int64_t account_id, const std::string& path
     ctx.log(LogLevel::kError,
             "signed download links need the natomedia.accounts provider "
             "(NatoMediaPlugin authentication)");
-    d.refusal = ctx.error(503, "error.503.message");
-    d.refusal->header("Retry-After", "30");
+    d.refusal = ctx.unavailable(30);
     return d;
   }
   auto account = accounts->find_by_id(ctx, account_id);
@@ -48,8 +47,7 @@ Downloader link_holder(Context& ctx, int64_t account_id, const std::string& path
     return d;
   }
   ctx.log(LogLevel::kWarning, "signed download link: " + account.status().message());
-  d.refusal = ctx.error(503, "error.503.message");
-  d.refusal->header("Retry-After", "30");
+  d.refusal = ctx.unavailable(30);
   return d;
 }
 
@@ -88,11 +86,7 @@ std::optional<Response> over_quota(Context& ctx, const DownloadKey& key, uint64_
   const std::time_t now = ctx.clock().now();
   auto open = DownloadLog::open(ctx.sql(), key, now);
   auto used = DownloadLog::bytes_today(ctx.sql(), key.account_id, now);
-  if (!open.ok() || !used.ok()) {
-    Response r = ctx.error(503, "error.503.message");
-    r.header("Retry-After", "60");
-    return r;
-  }
+  if (!open.ok() || !used.ok()) return ctx.unavailable(60);
   if (*open || *used + size <= quota) return std::nullopt;
   Vars vars;
   vars["title"] = ctx.i18n().text(ctx.request().lang, "media.quota.title");

@@ -18,8 +18,7 @@ std::string tr(Context& ctx, const std::string& key) {
 }
 
 Response unavailable(Context& ctx) {
-  Response r = ctx.error(503, "error.503.message");
-  r.header("Retry-After", std::to_string(kRetryAfterOutage));
+  Response r = ctx.unavailable(kRetryAfterOutage);
   r.header("Cache-Control", "no-store");
   return r;
 }

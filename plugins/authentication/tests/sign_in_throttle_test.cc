@@ -38,6 +38,7 @@ class FakeContext : public Context {
   std::optional<Account> account() override { return std::nullopt; }
   void reset_account() override {}
   Response sign_in_required(const std::string&) override { return Response::Redirect("/"); }
+  Response unavailable(long) override { return {}; }
   void emit(const AccountEventData&) override {}
   std::shared_ptr<void> provider(const std::string&, int) const override { return nullptr; }
   void set_cookie(const CookieSpec&) override {}
