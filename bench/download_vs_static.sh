@@ -11,7 +11,7 @@ export NM_SOURCE_DIR="$here/.."
 export ROUNDS="${ROUNDS:-11}" SIZE_MIB="${SIZE_MIB:-256}"
 cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
-import hashlib, html, os, re, shutil, subprocess, threading, time, urllib.parse
+import html, os, re, shutil, subprocess, threading, time, urllib.parse
 import harness, proof_support as ps, test_news as feeds
 
 def curl_rate(url):
