@@ -9,17 +9,21 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <shared_mutex>
@@ -137,24 +141,104 @@ class Argon2Memory {
   }
 };
 
+std::atomic<uint64_t> g_steps_aside{0};
+
+extern "C" void natomedia_step_aside(int) {
+  const int saved = errno;
+  sched_yield();
+  g_steps_aside.fetch_add(1, std::memory_order_relaxed);
+  errno = saved;
+}
+
+// The real-time signal that makes a hash thread step aside, chosen and given its handler once per
+// process: the first of SIGRTMIN+8 .. SIGRTMAX-8 that nobody handles yet. 0 when none is free;
+// the hashes then run without stepping aside.
+int step_aside_signal() {
+  static const int chosen = [] {
+    for (int sig = SIGRTMIN + 8; sig <= SIGRTMAX - 8; ++sig) {
+      struct sigaction old {};
+      if (sigaction(sig, nullptr, &old) != 0 || (old.sa_flags & SA_SIGINFO) ||
+          old.sa_handler != SIG_DFL)
+        continue;
+      struct sigaction sa {};
+      sa.sa_handler = natomedia_step_aside;
+      sa.sa_flags = SA_RESTART;
+      sigemptyset(&sa.sa_mask);
+      if (sigaction(sig, &sa, nullptr) == 0) return sig;
+    }
+    return 0;
+  }();
+  return chosen;
+}
+
+// While it lives, the calling thread calls sched_yield() every kStepAsidePeriod of wall time,
+// from a timer signal sent to it alone (httpd's threads block signals; this one unblocks it).
+class StepAside {
+ public:
+  static constexpr long kPeriodNs = 2000000;  // 2 ms, half this kernel's 4 ms tick
+
+  StepAside() {
+    const int sig = step_aside_signal();
+    if (sig == 0) return;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+    sigevent ev{};
+    ev.sigev_notify = SIGEV_THREAD_ID;
+    ev.sigev_signo = sig;
+    ev._sigev_un._tid = static_cast<pid_t>(syscall(SYS_gettid));
+    if (timer_create(CLOCK_MONOTONIC, &ev, &timer_) != 0) return;
+    const itimerspec every{{0, kPeriodNs}, {0, kPeriodNs}};
+    if (timer_settime(timer_, 0, &every, nullptr) != 0) {
+      timer_delete(timer_);
+      return;
+    }
+    armed_ = true;
+  }
+  ~StepAside() {
+    if (armed_) timer_delete(timer_);
+  }
+  StepAside(const StepAside&) = delete;
+  StepAside& operator=(const StepAside&) = delete;
+
+ private:
+  timer_t timer_{};
+  bool armed_ = false;
+};
+
 // Runs `work` on a thread of its own under SCHED_IDLE and waits for it. A password hash is tens
 // of milliseconds of CPU; under SCHED_IDLE it gets only the CPU time that no normal thread wants
-// (scheduler weight 3, against 15 at nice 19 and 1024 at nice 0), and a page request that wakes
-// up is meant to take the CPU from it. Where SCHED_IDLE is refused, the thread runs at nice 19.
-// Runs `work` here when no thread can be started. (docs/performance.md: a page thread can still
-// wait up to one scheduler tick behind a hash on this kernel.)
+// (scheduler weight 3, against 15 at nice 19 and 1024 at nice 0).
+//
+// That alone did not keep pages from waiting behind a hash on Linux 6.18 (EEVDF): a page thread
+// that wakes onto the hash's CPU is often not yet "eligible" (it ran ahead of its share before it
+// slept) while the hash is, so the scheduler picks the hash again and the page waits until the
+// next tick, up to 4 ms at HZ=250 (docs/performance.md has the traces). A yield makes the hash
+// give way: it yields once after switching to SCHED_IDLE (it starts as a normal thread; glibc
+// takes no SCHED_IDLE in pthread attributes) and then every 2 ms (StepAside). A yield with nobody
+// waiting returns at once. Where SCHED_IDLE is refused, the thread runs at nice 19. Runs `work`
+// here when no thread can be started.
 void run_at_lower_priority(const std::function<void()>& work) {
+  std::exception_ptr error;
   try {
-    std::thread worker([&work] {
+    std::thread worker([&work, &error] {
       sched_param param{};
       if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) != 0)
         setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 19);
-      work();
+      sched_yield();
+      StepAside step_aside;
+      try {
+        work();
+      } catch (...) {
+        error = std::current_exception();  // rethrown on the caller's thread
+      }
     });
     worker.join();
   } catch (const std::system_error&) {
-    work();
+    return work();
   }
+  if (error) std::rethrow_exception(error);
 }
 
 // The raw argon2id hash of `password` with `salt`, through Argon2Memory.
@@ -315,6 +399,8 @@ Result<PhcString> parse_argon2id_phc(const std::string& phc) {
     return Status::Invalid("not an argon2id PHC string ($argon2id$v=19$m=M,t=T,p=P$salt$hash)");
   return out;
 }
+
+uint64_t password_hash_steps_aside() { return g_steps_aside.load(std::memory_order_relaxed); }
 
 const std::string& dummy_password_hash() {
   static const std::string hash = [] {

@@ -39,6 +39,10 @@ struct PhcString {
 // Invalid when `phc` is not an argon2id PHC string of that shape.
 Result<PhcString> parse_argon2id_phc(const std::string& phc);
 
+// How many times, in this process, a password hash stepped aside for other threads (it yields
+// every 2 ms of wall time; crypto_service.cc). For tests and diagnostics.
+uint64_t password_hash_steps_aside();
+
 // A valid argon2id PHC string for a random password nobody knows, made once (with the default
 // PasswordParams) on first use. Sign-in verifies the typed password against it when the address
 // has no account, so an unknown address costs the same time as a wrong password and answers

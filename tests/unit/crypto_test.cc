@@ -15,7 +15,9 @@
 
 #include <argon2.h>
 #include <dirent.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +76,7 @@ class CryptoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPasswordAgreesWithLibargon2);
   CPPUNIT_TEST(testPasswordHashesInParallel);
   CPPUNIT_TEST(testHashesRunUnderSchedIdle);
+  CPPUNIT_TEST(testHashStepsAside);
   CPPUNIT_TEST(testNeedsRehash);
   CPPUNIT_TEST(testDummyHash);
   CPPUNIT_TEST(testConcurrencyLimit);
@@ -357,6 +360,22 @@ class CryptoTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE("no thread under SCHED_IDLE was seen during three hashes",
                            idle_seen.load() > 0);
     CPPUNIT_ASSERT_EQUAL(SCHED_OTHER, sched_getscheduler(0));  // the caller's thread unchanged
+  }
+
+  // A hash steps aside every 2 ms (a timer signal makes its thread yield), so a page thread that
+  // wakes onto its CPU does not wait for the next scheduler tick. Three default-cost hashes take
+  // tens of milliseconds each: several steps at least. The caller's own signal mask is untouched.
+  void testHashStepsAside() {
+    CryptoService c(keys_from(kKeyA), PasswordParams{19456, 2, 1});
+    sigset_t before, after;
+    pthread_sigmask(SIG_BLOCK, nullptr, &before);
+    const uint64_t steps = natomedia::core::password_hash_steps_aside();
+    for (int i = 0; i < 3; ++i) CPPUNIT_ASSERT(c.password_hash("password-1A!").ok());
+    CPPUNIT_ASSERT_MESSAGE("no hash stepped aside in three hashes",
+                           natomedia::core::password_hash_steps_aside() >= steps + 3);
+    pthread_sigmask(SIG_BLOCK, nullptr, &after);
+    for (int sig = 1; sig < NSIG; ++sig)
+      CPPUNIT_ASSERT_EQUAL(sigismember(&before, sig), sigismember(&after, sig));
   }
 
   void testPasswordMalformed() {
