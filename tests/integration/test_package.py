@@ -130,7 +130,9 @@ class PackageTest(IntegrationTest):
             self.assertIn("# Depends: dbd", f.read())
 
         confdir = os.path.join(root, "etc/apache2")
-        env = dict(os.environ, APACHE_CONFDIR=confdir,
+        # APACHE_HTTPD: apache2ctl runs the harness's httpd (scripts/check-sanitizers.sh swaps in
+        # a wrapper that preloads the sanitizer runtime for a sanitized module).
+        env = dict(os.environ, APACHE_CONFDIR=confdir, APACHE_HTTPD=harness.APACHE_BIN,
                    APACHE_STATE_DIRECTORY=os.path.join(root, "var/lib/apache2"))
         out = run(["a2enmod", "natomedia"], env=env)
         self.assertIn("natomedia", out)
