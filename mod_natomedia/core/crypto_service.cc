@@ -171,7 +171,7 @@ int step_aside_signal() {
   return chosen;
 }
 
-// While it lives, the calling thread calls sched_yield() every kStepAsidePeriod of wall time,
+// While it lives, the calling thread calls sched_yield() every kPeriodNs of wall time,
 // from a timer signal sent to it alone (httpd's threads block signals; this one unblocks it).
 class StepAside {
  public:
