@@ -143,7 +143,8 @@ class Argon2Memory {
 
 std::atomic<uint64_t> g_steps_aside{0};
 
-extern "C" void natomedia_step_aside(int) {
+// The handler: async-signal-safe (a system call and a lock-free counter).
+void on_step_aside_signal(int) {
   const int saved = errno;
   sched_yield();
   g_steps_aside.fetch_add(1, std::memory_order_relaxed);
@@ -161,7 +162,7 @@ int step_aside_signal() {
           old.sa_handler != SIG_DFL)
         continue;
       struct sigaction sa {};
-      sa.sa_handler = natomedia_step_aside;
+      sa.sa_handler = on_step_aside_signal;
       sa.sa_flags = SA_RESTART;
       sigemptyset(&sa.sa_mask);
       if (sigaction(sig, &sa, nullptr) == 0) return sig;
