@@ -1,5 +1,5 @@
 // Unit tests of the media gateway's pure logic: path containment, Content-Disposition, dates,
-// ETag matching, signed download links, image types from magic numbers.
+// ETag matching, signed download links, image types from magic numbers and byte-range sizes.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "support/fakes.h"
@@ -17,6 +17,7 @@
 
 #include <natomedia/text.h>
 
+#include "byte_ranges.h"
 #include "conditional.h"
 #include "content_disposition.h"
 #include "formatting.h"
@@ -71,6 +72,7 @@ class MediaGatewayTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(sniffs_the_four_image_formats);
   CPPUNIT_TEST(refuses_whatever_is_no_image);
   CPPUNIT_TEST(sniffed_types_follow_the_file);
+  CPPUNIT_TEST(ranges_never_undercount_bytes);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -282,6 +284,40 @@ class MediaGatewayTest : public CppUnit::TestFixture {
     mg::MediaFile gone = *gif;
     gone.path = root + "/item/missing.png";
     CPPUNIT_ASSERT(cache.type_of(gone).status().code() == Status::Code::kNotFound);
+  }
+
+  void ranges_never_undercount_bytes() {
+    const std::string etag = "\"0123abcd\"";
+    auto sent = [&](std::map<std::string, std::string> headers, uint64_t size = 1000) {
+      Request req;
+      req.method = "GET";
+      req.headers = std::move(headers);
+      return mg::most_bytes_sent(req, size, etag, "video/mp4");
+    };
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, sent({{"range", "bytes=100-199"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, sent({{"range", "Bytes=900-"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, sent({{"range", "bytes=900-5000"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{10}, sent({{"range", "bytes=-10"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=-5000"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, sent({{"range", "bytes=1000-"}}));  // 416
+    CPPUNIT_ASSERT_EQUAL(uint64_t{50}, sent({{"request-range", "bytes=0-49"}}));
+    // Ranges httpd ignores (it sends the whole file): the whole file.
+    for (const char* ignored :
+         {"bytes=5-1", "bytes=-0", "bytes=a-b", "bytes=", "bits=0-1", "bytes=--1", "bytes= 1-2",
+          "bytes=+1-2", "bytes=1", "bytes=99999999999999999999-", "0-10"})
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(ignored, uint64_t{1000}, sent({{"range", ignored}}));
+    // If-Range: only our exact strong ETag keeps the range.
+    CPPUNIT_ASSERT_EQUAL(uint64_t{10}, sent({{"range", "bytes=0-9"}, {"if-range", etag}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=0-9"}, {"if-range", "\"x\""}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=0-9"}, {"if-range", "W/" + etag}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=0-9"},
+                                               {"if-range", "Thu, 06 Jul 2023 17:30:00 GMT"}}));
+    // Several ranges (or repeated Range headers, joined): the file plus every part's framing.
+    const uint64_t two = sent({{"range", "bytes=0-1,10-11"}});
+    CPPUNIT_ASSERT(two >= 1000 + 2 * (100 + 9));
+    CPPUNIT_ASSERT(sent({{"range", "bytes=0-1, bytes=5-6"}}) >= two);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, sent({{"range", "bytes=0-"}}, 0));
   }
 
  private:
