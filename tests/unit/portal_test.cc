@@ -121,8 +121,8 @@ class PortalTest : public CppUnit::TestFixture {
                      [](Context&) {
                        Response r;
                        r.file = FileBody{"/dev/null", "image/png", "", ""};
-                       r.header("Content-Security-Policy",
-                                "default-src *");  // a plugin's weaker word
+                       // A plugin's weaker word, which the core replaces.
+                       r.header("Content-Security-Policy", "default-src *");
                        r.header("x-content-type-options", "sniff-away");
                        return r;
                      },
