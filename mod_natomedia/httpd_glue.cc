@@ -131,6 +131,13 @@ core::IncomingRequest incoming_request(request_rec* r) {
   in.path = r->uri;
   in.raw_query = r->args ? r->args : "";
   apr_table_do(collect_header, &in, r->headers_in, nullptr);
+  // Under `MaxRanges none` httpd ignores Range and sends whole files: the handler must not be
+  // told of a range (it reserves download quota for what will really be sent).
+  auto* dir = static_cast<core_dir_config*>(ap_get_core_module_config(r->per_dir_config));
+  if (dir->max_ranges == AP_MAXRANGES_NORANGES) {
+    in.headers.erase("range");
+    in.headers.erase("request-range");
+  }
   in.client_ip = r->useragent_ip ? r->useragent_ip : "";
   in.https = ap_http_scheme(r) && std::string(ap_http_scheme(r)) == "https";
   if (r->method_number == M_POST) read_body(r, in);

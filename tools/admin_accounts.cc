@@ -100,6 +100,11 @@ Status erase(Sql& sql, const std::set<std::string>& tables, const std::string& i
     s = step(e.exec("media_downloads",
                     "UPDATE media_downloads SET account_id = -id WHERE account_id = %s", by_id),
              n.downloads);
+  int quota_rows = 0;  // the day's download count: personal, and of no use to statistics
+  if (s.ok())
+    s = step(e.exec("media_download_quota",
+                    "DELETE FROM media_download_quota WHERE account_id = %s", by_id),
+             quota_rows);
   if (s.ok())
     s = step(e.exec("mail_outbox", "DELETE FROM mail_outbox WHERE LOWER(recipient) = %s", {email}),
              n.mails);

@@ -1,5 +1,7 @@
 #include "core/portal.h"
 
+#include <algorithm>
+
 #include <natomedia/text.h>
 
 #include "core/metrics_registry.h"
@@ -85,6 +87,17 @@ void add_page_headers(Response& r) {
            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
 }
 
+void add_file_headers(Response& r) {
+  // A handler's own value of these never weakens them: it is replaced.
+  auto ours = [](const std::pair<std::string, std::string>& h) {
+    const std::string name = text::lower_ascii(h.first);
+    return name == "x-content-type-options" || name == "content-security-policy";
+  };
+  r.headers.erase(std::remove_if(r.headers.begin(), r.headers.end(), ours), r.headers.end());
+  r.header("X-Content-Type-Options", "nosniff");
+  r.header("Content-Security-Policy", "sandbox");
+}
+
 bool portal_owns(const Services& services, const Site& site, const std::string& path) {
   if (!site.config.enabled) return false;
   const std::string rel = relative_path(site.config.base_path, path);
@@ -155,6 +168,7 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
   } else {
     r = run_handler(*match.route, ctx, logger);
   }
+  if (r.file) add_file_headers(r);
   for (const auto& c : ctx.set_cookies()) r.header("Set-Cookie", c);
   if (r.content_type.rfind("text/html", 0) == 0) {
     r.header("Vary", "Accept-Language, Cookie");

@@ -71,4 +71,9 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
 // Security headers every portal page carries.
 void add_page_headers(Response& response);
 
+// Headers every file answer (a Response with `file`: thumbnails, downloads, previews) carries,
+// whatever its handler set (CONTRACT section 12, "Files served as data"): the browser takes the
+// Content-Type as given (nosniff), and whatever it renders runs in a sandbox, with no origin.
+void add_file_headers(Response& response);
+
 }  // namespace natomedia::core

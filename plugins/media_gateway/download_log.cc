@@ -62,27 +62,6 @@ Result<bool> DownloadLog::record(Sql& sql, const DownloadKey& key, uint64_t byte
   return false;
 }
 
-Result<bool> DownloadLog::open(Sql& sql, const DownloadKey& key, std::time_t now) {
-  auto rows = sql.query(
-      "SELECT id FROM media_downloads WHERE account_id = %s AND item_id = %s AND "
-      "rendition = %s AND last_at >= %s",
-      {std::to_string(key.account_id), key.item_id, key.rendition,
-       std::to_string(now - kSessionWindow)});
-  if (!rows.ok()) return rows.status();
-  return !rows->empty();
-}
-
-Result<uint64_t> DownloadLog::bytes_today(Sql& sql, int64_t account_id, std::time_t now) {
-  auto rows = sql.query(
-      "SELECT COALESCE(SUM(bytes), 0) AS total FROM media_downloads WHERE account_id = %s AND "
-      "last_at >= %s",
-      {std::to_string(account_id), std::to_string(now - now % 86400)});
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return uint64_t{0};
-  long long total = rows->integer(0, "total");
-  return static_cast<uint64_t>(total < 0 ? 0 : total);
-}
-
 Result<std::vector<DownloadLog::Row>> DownloadLog::recent(Sql& sql, int64_t account_id,
                                                           size_t limit) {
   // A fixed LIMIT keeps one prepared statement; the caller's limit is applied below.

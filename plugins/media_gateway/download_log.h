@@ -34,12 +34,6 @@ class DownloadLog {
   static Result<bool> record(Sql& sql, const DownloadKey& key, uint64_t bytes, int status,
                              std::time_t now);
 
-  // True when `key` has a logical download still open at `now` (a resumed or ranged download).
-  static Result<bool> open(Sql& sql, const DownloadKey& key, std::time_t now);
-
-  // The bytes `account_id` downloaded since the start of the UTC day of `now`.
-  static Result<uint64_t> bytes_today(Sql& sql, int64_t account_id, std::time_t now);
-
   struct Row {
     std::string item_id;
     std::string rendition;

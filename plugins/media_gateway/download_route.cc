@@ -6,8 +6,11 @@
 #include <natomedia/providers.h>
 #include <natomedia/text.h>
 
+#include "byte_ranges.h"
+#include "conditional.h"
 #include "content_disposition.h"
 #include "download_log.h"
+#include "download_quota.h"
 #include "item_view.h"
 #include "media_paths.h"
 #include "signed_links.h"
@@ -78,16 +81,23 @@ Downloader identify(Context& ctx, const NewsItem& item, const std::string& path)
   return d;
 }
 
-// NatoMediaDownloadQuota: a download that would take the account past its bytes for the day is
-// refused, unless it continues one already under way (range requests, a resumed transfer).
-std::optional<Response> over_quota(Context& ctx, const DownloadKey& key, uint64_t size) {
+// NatoMediaDownloadQuota: reserves the bytes this answer may carry (the whole file, or the
+// range asked for) before httpd sends it; a request that would take the account past its bytes
+// for the day is refused. `reserved` gets what was reserved, to be settled after the answer.
+std::optional<Response> over_quota(Context& ctx, int64_t account_id, uint64_t bytes,
+                                   std::time_t now, uint64_t& reserved) {
+  reserved = 0;
   const uint64_t quota = ctx.config().download_quota;
-  if (quota == 0) return std::nullopt;
-  const std::time_t now = ctx.clock().now();
-  auto open = DownloadLog::open(ctx.sql(), key, now);
-  auto used = DownloadLog::bytes_today(ctx.sql(), key.account_id, now);
-  if (!open.ok() || !used.ok()) return ctx.unavailable(60);
-  if (*open || *used + size <= quota) return std::nullopt;
+  if (quota == 0 || bytes == 0) return std::nullopt;
+  auto granted = DownloadQuota::reserve(ctx.sql(), account_id, bytes, quota, now);
+  if (!granted.ok()) {
+    ctx.log(LogLevel::kWarning, "download quota: " + granted.status().message());
+    return ctx.unavailable(60);
+  }
+  if (*granted) {
+    reserved = bytes;
+    return std::nullopt;
+  }
   Vars vars;
   vars["title"] = ctx.i18n().text(ctx.request().lang, "media.quota.title");
   Response r = ctx.page(429, "media_gateway/quota.html", std::move(vars));
@@ -116,24 +126,50 @@ std::string download_name(const NewsItem& item, const Rendition& rendition) {
   return name + " " + rendition.id + file_extension(rendition.href);
 }
 
-// Records the answer once it has gone out: only bodies of the file (200, 206) count.
-std::function<void(Sql&, uint64_t, int)> logger(Context& ctx, DownloadKey key) {
+// Runs `write` until it succeeds or fails for another reason than a busy database, for about
+// 10 s: the answer has gone, and a database busy for a few seconds (another writer on SQLite, a
+// PostgreSQL restart) must not lose what it says.
+template <typename Write>
+auto with_retries(Metrics* metrics, Write write) {
+  auto done = write();
+  for (int wait_ms : {250, 500, 1000, 1000, 2000, 2000, 3000}) {
+    if (done.ok() || done.status().code() != Status::Code::kUnavailable) break;
+    metrics->add("natomedia_sql_errors_total");
+    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    done = write();
+  }
+  return done;
+}
+
+// What a GET reserved of the day's quota, to be settled after the answer.
+struct Reservation {
+  bool counted = false;  // NatoMediaDownloadQuota is set
+  uint64_t bytes = 0;
+  std::time_t at = 0;
+};
+
+// Records the answer once it has gone out: only bodies of the file (200, 206) count, in the log
+// and in the day's quota, where the reservation is settled on the bytes really sent.
+std::function<void(Sql&, uint64_t, int)> logger(Context& ctx, DownloadKey key,
+                                                Reservation reserved) {
   Metrics* metrics = &ctx.metrics();
   const Clock* clock = &ctx.clock();
-  return [metrics, clock, key](Sql& sql, uint64_t bytes, int status) {
-    if (status != 200 && status != 206) return;
-    metrics->add(kDownloadBytesCounter, bytes);
-    // The answer has gone: a database busy for a few seconds (another writer on SQLite, a
-    // PostgreSQL restart) must not lose the row, so the write is tried again for about 10 s.
-    const std::time_t at = clock->now();
-    Result<bool> started = DownloadLog::record(sql, key, bytes, status, at);
-    for (int wait_ms : {250, 500, 1000, 1000, 2000, 2000, 3000}) {
-      if (started.ok() || started.status().code() != Status::Code::kUnavailable) break;
-      metrics->add("natomedia_sql_errors_total");
-      std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
-      started = DownloadLog::record(sql, key, bytes, status, at);
+  return [metrics, clock, key, reserved](Sql& sql, uint64_t bytes, int status) {
+    const bool file_sent = status == 200 || status == 206;
+    if (file_sent) {
+      metrics->add(kDownloadBytesCounter, bytes);
+      const std::time_t at = clock->now();
+      Result<bool> started =
+          with_retries(metrics, [&] { return DownloadLog::record(sql, key, bytes, status, at); });
+      if (started.ok() && *started) metrics->add(kDownloadsCounter);
     }
-    if (started.ok() && *started) metrics->add(kDownloadsCounter);
+    if (!reserved.counted) return;
+    with_retries(metrics, [&]() -> Result<bool> {
+      Status s = DownloadQuota::settle(sql, key.account_id, reserved.bytes, file_sent ? bytes : 0,
+                                       reserved.at);
+      if (!s.ok()) return s;
+      return true;
+    });
   };
 }
 
@@ -163,18 +199,33 @@ Response download(Context& ctx) {
             "download " + path + " refused: " + file.status().message());
     return ctx.error(404, "error.404.message");
   }
+  const std::string type = plain_media_type(rendition->content_type) ? rendition->content_type
+                                                                     : "application/octet-stream";
+  const std::string etag = download_etag(ctx.crypto(), *item, *rendition, file->size, file->mtime);
+  Validators validators{etag, file->mtime, "private, no-transform"};
+  // The client's copy is current: 304 here, so it needs no quota (httpd would say the same, but
+  // only after the file's bytes had been reserved). If-Match and If-Unmodified-Since are left
+  // to httpd, which answers them before If-None-Match.
+  if (!ctx.request().header("if-match") && !ctx.request().header("if-unmodified-since") &&
+      client_copy_current(ctx.request(), validators)) {
+    Response r = not_modified(validators);
+    r.content_type = type;
+    return r;
+  }
   const DownloadKey key{who.account_id, item->id, rendition->id};
-  if (auto refusal = over_quota(ctx, key, file->size)) return std::move(*refusal);
+  const bool get = ctx.request().method == "GET";  // HEAD carries no bytes: it reserves none
+  Reservation reserved{ctx.config().download_quota != 0, 0, ctx.clock().now()};
+  if (get) {
+    const uint64_t bytes = most_bytes_sent(ctx.request(), file->size, etag, type);
+    if (auto refusal = over_quota(ctx, who.account_id, bytes, reserved.at, reserved.bytes))
+      return std::move(*refusal);
+  }
 
   Response r;
-  r.file = FileBody{file->path,
-                    plain_media_type(rendition->content_type) ? rendition->content_type
-                                                              : "application/octet-stream",
-                    download_etag(ctx.crypto(), *item, *rendition, file->size, file->mtime),
-                    attachment_disposition(download_name(*item, *rendition))};
-  r.header("Cache-Control", "private, no-transform");
-  r.header("X-Content-Type-Options", "nosniff");
-  if (ctx.request().method == "GET") r.after_sent = logger(ctx, key);
+  r.file =
+      FileBody{file->path, type, etag, attachment_disposition(download_name(*item, *rendition))};
+  r.header("Cache-Control", validators.cache_control);
+  if (get) r.after_sent = logger(ctx, key, reserved);
   return r;
 }
 

@@ -1,6 +1,8 @@
-// GET|HEAD /download/ID/RENDITION: decides who may have the file, then hands it to httpd's own
-// file path (FileBody: sendfile, Range, conditional requests). Logs the download after the
-// answer went out, with the bytes really sent.
+// GET|HEAD /download/ID/RENDITION: decides who may have the file, reserves the bytes a GET may
+// carry of the account's NatoMediaDownloadQuota (refused with 429 past it), then hands the file
+// to httpd's own file path (FileBody: sendfile, Range, conditional requests). After the answer
+// went out, logs the download and settles the reservation with the bytes really sent. A client
+// whose copy is current gets 304 here, at no cost.
 #pragma once
 
 #include <natomedia/plugin.h>

@@ -40,6 +40,10 @@ Result<MediaFile> resolve_under(const std::string& root, const std::string& rela
   file.path = real;
   file.size = static_cast<uint64_t>(st.st_size);
   file.mtime = st.st_mtime;
+  file.device = static_cast<uint64_t>(st.st_dev);
+  file.inode = static_cast<uint64_t>(st.st_ino);
+  file.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_nsec);
+  file.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec;
   return file;
 }
 

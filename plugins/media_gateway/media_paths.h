@@ -14,6 +14,12 @@ struct MediaFile {
   std::string path;     // canonical (realpath), inside the root
   uint64_t size = 0;
   std::time_t mtime = 0;
+  // Identity of the file's contents as stat(2) saw them: a cache of facts about the bytes (its
+  // sniffed type) is valid while these stay the same.
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  int64_t mtime_ns = 0;  // nanoseconds within mtime
+  int64_t ctime_ns = 0;  // status change time, in nanoseconds since the epoch
 };
 
 // Resolves `relative` (an href from the feed) under `root` (NatoMediaMediaRoot) with realpath, so

@@ -8,6 +8,7 @@
 
 #include "conditional.h"
 #include "formatting.h"
+#include "image_types.h"
 #include "item_view.h"
 #include "media_paths.h"
 #include "page_cache.h"
@@ -119,13 +120,6 @@ Response item_page_answer(Context& ctx, bool video_page) {
   });
 }
 
-bool image_type(const std::string& t) {
-  if (t.rfind("image/", 0) != 0 || t.size() > 100) return false;
-  for (char c : t)
-    if (static_cast<unsigned char>(c) < 0x21 || c == 0x7F) return false;
-  return true;
-}
-
 }  // namespace
 
 ListedPage listed_page(const FeedSnapshot& snapshot, bool videos_only, size_t page) {
@@ -161,12 +155,19 @@ Response video_thumbnail(Context& ctx) {
             "thumbnail of item " + item->id + " refused: " + file.status().message());
     return ctx.error(404, "error.404.message");
   }
+  // Served as what its bytes are, never as the feed says: anything but a JPEG, PNG, WebP or GIF
+  // (an SVG or HTML page behind an image name) is not served at all.
+  auto type = image_types().type_of(*file);
+  if (!type.ok() || type->empty()) {
+    ctx.log(LogLevel::kWarning, "thumbnail of item " + item->id + " refused: " +
+                                    (type.ok() ? "its file " + item->icon_href +
+                                                     " is not a JPEG, PNG, WebP or GIF image"
+                                               : type.status().message()));
+    return ctx.error(404, "error.404.message");
+  }
   Response r;
-  r.file = FileBody{file->path,
-                    image_type(item->icon_content_type) ? item->icon_content_type : "image/jpeg",
-                    "", ""};
+  r.file = FileBody{file->path, *type, "", ""};
   r.header("Cache-Control", "public, max-age=86400");
-  r.header("X-Content-Type-Options", "nosniff");
   return r;
 }
 

@@ -4,6 +4,7 @@
 #include <natomedia/providers.h>
 
 #include "download_log.h"
+#include "download_quota.h"
 #include "download_route.h"
 #include "pages.h"
 #include "syndication.h"
@@ -21,6 +22,7 @@ natomedia::Handler redirect_to(std::string path) {
 void setup(natomedia::PluginHost* host) {
   namespace mg = natomedia::media_gateway;
   host->migration(mg::DownloadLog::migration());
+  host->migration(mg::DownloadQuota::migration());
   host->counter(mg::kDownloadsCounter, "Logical downloads of video renditions started");
   host->counter(mg::kDownloadBytesCounter, "Bytes of video renditions sent");
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,

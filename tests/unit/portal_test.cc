@@ -49,6 +49,7 @@ class PortalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testLanguageFromQueryIsRemembered);
   CPPUNIT_TEST(testBasePath);
   CPPUNIT_TEST(testSignInRequired);
+  CPPUNIT_TEST(testFileAnswersAreData);
   CPPUNIT_TEST_SUITE_END();
 
   std::unique_ptr<PluginRegistry> registry_;
@@ -116,6 +117,16 @@ class PortalTest : public CppUnit::TestFixture {
       r.body = "hello " + account->email;
       return r;
     }, {});
+    registry_->route("GET", "/t/file",
+                     [](Context&) {
+                       Response r;
+                       r.file = FileBody{"/dev/null", "image/png", "", ""};
+                       // A plugin's weaker word, which the core replaces.
+                       r.header("Content-Security-Policy", "default-src *");
+                       r.header("x-content-type-options", "sniff-away");
+                       return r;
+                     },
+                     {});
     identity_ = std::make_shared<FakeIdentity>();
     registry_->identity_provider(identity_);
     auto keys = SecretKeys::parse(std::string(64, 'k'), "test");
@@ -133,6 +144,17 @@ class PortalTest : public CppUnit::TestFixture {
     services_.clock = &clock_;
     site_ = Site();
     site_.config.enabled = true;
+  }
+
+  // Every file answer is data (CONTRACT section 12), whatever the handler set; pages keep theirs.
+  void testFileAnswersAreData() {
+    Answer file = handle(get("/t/file"));
+    CPPUNIT_ASSERT(file.response.file);
+    CPPUNIT_ASSERT_EQUAL(std::string("sandbox"), header(file.response, "Content-Security-Policy"));
+    CPPUNIT_ASSERT_EQUAL(std::string("nosniff"), header(file.response, "X-Content-Type-Options"));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), header(file.response, "x-content-type-options"));
+    Answer page = handle(get("/t/page"));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), header(page.response, "Content-Security-Policy"));
   }
 
   void testDeclinesWhatIsNotThePortals() {

@@ -1,5 +1,5 @@
 // Unit tests of the media gateway's pure logic: path containment, Content-Disposition, dates,
-// ETag matching and signed download links.
+// ETag matching, signed download links, image types from magic numbers and byte-range sizes.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include "support/fakes.h"
@@ -7,16 +7,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
-#include <algorithm>
+#include <map>
+#include <vector>
 
 #include <natomedia/text.h>
 
+#include "byte_ranges.h"
 #include "conditional.h"
 #include "content_disposition.h"
 #include "formatting.h"
+#include "image_types.h"
 #include "media_paths.h"
 #include "signed_links.h"
 
@@ -64,6 +69,10 @@ class MediaGatewayTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(formats_sizes_and_durations);
   CPPUNIT_TEST(signed_links_round_trip);
   CPPUNIT_TEST(signed_links_refuse_tampering_and_expiry);
+  CPPUNIT_TEST(sniffs_the_four_image_formats);
+  CPPUNIT_TEST(refuses_whatever_is_no_image);
+  CPPUNIT_TEST(sniffed_types_follow_the_file);
+  CPPUNIT_TEST(ranges_never_undercount_bytes);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -210,6 +219,105 @@ class MediaGatewayTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(outcome(later, "/download/a/hd", now) == O::kBad);
     CPPUNIT_ASSERT(outcome("expires=abc&a=42&sig=x", "/download/a/hd", now) == O::kBad);
     CPPUNIT_ASSERT(outcome("sig=", "/download/a/hd", now) == O::kBad);
+  }
+
+  void sniffs_the_four_image_formats() {
+    using namespace std::string_literals;
+    CPPUNIT_ASSERT_EQUAL("image/jpeg"s, mg::sniff_image_type("\xFF\xD8\xFF\xE0\x00\x10JFIF\x00"s));
+    CPPUNIT_ASSERT_EQUAL("image/jpeg"s, mg::sniff_image_type("\xFF\xD8\xFF"s));
+    CPPUNIT_ASSERT_EQUAL("image/png"s,
+                         mg::sniff_image_type("\x89PNG\r\n\x1A\n\x00\x00\x00\x0DIHDR"s));
+    CPPUNIT_ASSERT_EQUAL("image/gif"s, mg::sniff_image_type("GIF89a\x01\x00\x01\x00"s));
+    CPPUNIT_ASSERT_EQUAL("image/gif"s, mg::sniff_image_type("GIF87a"s));
+    CPPUNIT_ASSERT_EQUAL("image/webp"s, mg::sniff_image_type("RIFF\x24\x00\x00\x00WEBPVP8 "s));
+    CPPUNIT_ASSERT_EQUAL("image/webp"s, mg::sniff_image_type("RIFF\x24\x00\x00\x00WEBPVP8L"s));
+    // A GIF/HTML polyglot is a GIF: served as image/gif (with nosniff and a sandbox) it is
+    // never read as a page.
+    CPPUNIT_ASSERT_EQUAL("image/gif"s, mg::sniff_image_type("GIF89a<script>alert(1)</script>"s));
+  }
+
+  void refuses_whatever_is_no_image() {
+    using namespace std::string_literals;
+    const std::vector<std::string> not_images = {
+        "",                                                                 // empty
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>",  // SVG
+        "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+        "<!DOCTYPE html><html><script>alert(1)</script></html>",  // HTML
+        "  \n\t<html><body>hi</body></html>",                     // HTML after whitespace
+        "\xEF\xBB\xBF<html>"s,                                    // HTML after a BOM
+        "<html>\xFF\xD8\xFF"s,                                    // a JPEG signature too late
+        "\xFF\xD8"s,                                              // truncated JPEG
+        "\x89PNG\r\n\x1A"s,                                       // truncated PNG
+        "GIF89"s,
+        "GIF88a"s,                        // truncated or no GIF
+        "RIFF\x24\x00\x00\x00WEBP"s,      // truncated WebP
+        "RIFF\x24\x00\x00\x00WAVEfmt "s,  // a RIFF that is no WebP
+        "BM\x36\x00\x00\x00"s,            // BMP: not allowed
+        "\x00\x00\x01\x00\x01\x00"s,      // ICO: not allowed
+        "%PDF-1.7\n"s,                    // PDF
+        "\x00\x00\x00\x18\x66typmp42"s,   // MP4
+    };
+    for (const auto& head : not_images)
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(natomedia::text::url_encode(head), std::string(),
+                                   mg::sniff_image_type(head));
+  }
+
+  void sniffed_types_follow_the_file() {
+    const std::string root = dir_ + "/root";
+    write_file(root + "/item/thumb.png", "\x89PNG\r\n\x1A\n-rest-of-a-png");
+    mg::ImageTypeCache cache;
+    auto file = mg::resolve_under(root, "item/thumb.png");
+    CPPUNIT_ASSERT(file.ok());
+    CPPUNIT_ASSERT_EQUAL(std::string("image/png"), *cache.type_of(*file));
+    CPPUNIT_ASSERT_EQUAL(std::string("image/png"), *cache.type_of(*file));  // from the cache
+    // The same name with other bytes (a new inode, as a feed update writes it): sniffed again.
+    write_file(root + "/item/thumb.tmp", "<svg xmlns=\"http://www.w3.org/2000/svg\"/>");
+    CPPUNIT_ASSERT_EQUAL(
+        0, rename((root + "/item/thumb.tmp").c_str(), (root + "/item/thumb.png").c_str()));
+    auto svg = mg::resolve_under(root, "item/thumb.png");
+    CPPUNIT_ASSERT(svg.ok());
+    CPPUNIT_ASSERT_EQUAL(std::string(""), *cache.type_of(*svg));
+    // Rewritten in place (the same inode, another size and change time): sniffed again.
+    write_file(root + "/item/thumb.png", "GIF89a....");
+    auto gif = mg::resolve_under(root, "item/thumb.png");
+    CPPUNIT_ASSERT_EQUAL(std::string("image/gif"), *cache.type_of(*gif));
+    mg::MediaFile gone = *gif;
+    gone.path = root + "/item/missing.png";
+    CPPUNIT_ASSERT(cache.type_of(gone).status().code() == Status::Code::kNotFound);
+  }
+
+  void ranges_never_undercount_bytes() {
+    const std::string etag = "\"0123abcd\"";
+    auto sent = [&](std::map<std::string, std::string> headers, uint64_t size = 1000) {
+      Request req;
+      req.method = "GET";
+      req.headers = std::move(headers);
+      return mg::most_bytes_sent(req, size, etag, "video/mp4");
+    };
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, sent({{"range", "bytes=100-199"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, sent({{"range", "Bytes=900-"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, sent({{"range", "bytes=900-5000"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{10}, sent({{"range", "bytes=-10"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=-5000"}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, sent({{"range", "bytes=1000-"}}));  // 416
+    CPPUNIT_ASSERT_EQUAL(uint64_t{50}, sent({{"request-range", "bytes=0-49"}}));
+    // Ranges httpd ignores (it sends the whole file): the whole file.
+    for (const char* ignored :
+         {"bytes=5-1", "bytes=-0", "bytes=a-b", "bytes=", "bits=0-1", "bytes=--1", "bytes= 1-2",
+          "bytes=+1-2", "bytes=1", "bytes=99999999999999999999-", "0-10"})
+      CPPUNIT_ASSERT_EQUAL_MESSAGE(ignored, uint64_t{1000}, sent({{"range", ignored}}));
+    // If-Range: only our exact strong ETag keeps the range.
+    CPPUNIT_ASSERT_EQUAL(uint64_t{10}, sent({{"range", "bytes=0-9"}, {"if-range", etag}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=0-9"}, {"if-range", "\"x\""}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=0-9"}, {"if-range", "W/" + etag}}));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1000}, sent({{"range", "bytes=0-9"},
+                                               {"if-range", "Thu, 06 Jul 2023 17:30:00 GMT"}}));
+    // Several ranges (or repeated Range headers, joined): the file plus every part's framing.
+    const uint64_t two = sent({{"range", "bytes=0-1,10-11"}});
+    CPPUNIT_ASSERT(two >= 1000 + 2 * (100 + 9));
+    CPPUNIT_ASSERT(sent({{"range", "bytes=0-1, bytes=5-6"}}) >= two);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, sent({{"range", "bytes=0-"}}, 0));
   }
 
  private:
