@@ -2,7 +2,7 @@
 // and the readers of its header and of the refused-version record beside it.
 // It must refuse or decode without a crash or a huge allocation, and what it decodes must
 // encode and decode again to the same thing. The seed (corpus/feed_snapshot/) is the demo feed
-// encoded with the file version below.
+// encoded with the file version below, and a refused-version record of the same version.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
