@@ -268,6 +268,18 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
   try {
     apr_global_mutex_child_init(&g_migrate_mutex, apr_global_mutex_lockfile(g_migrate_mutex),
                                 pchild);
+    Status watching = g_runtime->watch_feeds();
+    // The watchers stop before the child's pools go, not in the middle of a load at exit().
+    apr_pool_cleanup_register(pchild, nullptr, [](void*) -> apr_status_t {
+      try {
+        if (g_runtime) g_runtime->stop_watching_feeds();
+      } catch (...) {
+      }
+      return APR_SUCCESS;
+    }, apr_pool_cleanup_null);
+    if (!watching.ok())
+      ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: feed: %s",
+                   watching.message().c_str());
     Status cache = g_runtime->start_child();
     if (!cache.ok())
       ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: memcached: %s",

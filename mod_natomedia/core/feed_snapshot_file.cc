@@ -11,6 +11,8 @@ namespace {
 
 // "NMFEED" + the format's version: a change to the model or the order below bumps it.
 constexpr char kMagic[8] = {'N', 'M', 'F', 'E', 'E', 'D', '0', '1'};
+// "NMREFUSED" record: the magic, then one file version.
+constexpr char kRefusedMagic[8] = {'N', 'M', 'R', 'E', 'F', 'U', '0', '1'};
 // No count or length in a valid encoding comes near this: a larger one is a broken file.
 constexpr uint64_t kMaxCount = uint64_t{1} << 32;
 
@@ -125,12 +127,14 @@ void write_source(Writer& w, const FeedFileInfo& s) {
   w.i64(s.ctime_ns);
 }
 
+bool read_source(Reader& r, FeedFileInfo* s) {
+  return r.u64(&s->device) && r.u64(&s->inode) && r.u64(&s->size) && r.i64(&s->mtime_ns) &&
+         r.i64(&s->ctime_ns);
+}
+
 bool same_source(Reader& r, const FeedFileInfo& s) {
-  uint64_t device, inode, size;
-  int64_t mtime_ns, ctime_ns;
-  return r.u64(&device) && r.u64(&inode) && r.u64(&size) && r.i64(&mtime_ns) && r.i64(&ctime_ns) &&
-         device == s.device && inode == s.inode && size == s.size && mtime_ns == s.mtime_ns &&
-         ctime_ns == s.ctime_ns;
+  FeedFileInfo read;
+  return read_source(r, &read) && read == s;
 }
 
 void write_item(Writer& w, const NewsItem& item) {
@@ -256,6 +260,29 @@ Result<std::shared_ptr<const FeedSnapshot>> decode_feed_snapshot(std::string_vie
   }
   snapshot->loaded_at = loaded_at;
   return std::shared_ptr<const FeedSnapshot>(std::move(snapshot));
+}
+
+Result<FeedFileInfo> feed_snapshot_source(std::string_view bytes) {
+  Reader r(bytes);
+  FeedFileInfo source;
+  if (!r.expect(kMagic, sizeof kMagic) || !read_source(r, &source))
+    return Status::Invalid("not a feed snapshot of this version");
+  return source;
+}
+
+std::string encode_refused_version(const FeedFileInfo& refused) {
+  Writer w;
+  w.raw(kRefusedMagic, sizeof kRefusedMagic);
+  write_source(w, refused);
+  return w.take();
+}
+
+Result<FeedFileInfo> decode_refused_version(std::string_view bytes) {
+  Reader r(bytes);
+  FeedFileInfo refused;
+  if (!r.expect(kRefusedMagic, sizeof kRefusedMagic) || !read_source(r, &refused) || !r.done())
+    return Status::Invalid("not a refused feed version record");
+  return refused;
 }
 
 }  // namespace core

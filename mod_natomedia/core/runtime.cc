@@ -113,14 +113,15 @@ const Feed* Runtime::feed_for(const std::string& path, Logger& logger) {
     metrics->add("natomedia_feed_reload_failures_total");
     logger.log(LogLevel::kError, "feed " + path + " refused, last good feed kept: " + message);
   };
-  // Background reloads: no request waits while a changed feed is parsed and validated.
-  auto service = std::make_unique<FeedService>(
-      path, schema_, log_error, [] { return std::time(nullptr); }, LoadOptions(),
-      FeedService::ReloadMode::kBackground);
+  // Each child watches it from its start (start_child()), so no request waits for a load.
+  auto service =
+      std::make_unique<FeedService>(path, schema_, log_error, [] { return std::time(nullptr); });
   Status s = service->load_now();
   if (!s.ok())
-    startup_problems_.push_back("feed " + path + " not loaded (the portal serves no news until "
-                                "a valid feed is there): " + s.message());
+    startup_problems_.push_back("feed " + path +
+                                " not loaded (the children serve the server's last good version, "
+                                "or no news when there is none, until a valid feed is there): " +
+                                s.message());
   const Feed* feed = service.get();
   feeds_.push_back(std::move(service));
   feed_by_path_[path] = feed;
@@ -143,6 +144,19 @@ void Runtime::refresh_gauges() {
 Status Runtime::start_child() {
   if (settings_.server.memcached.empty()) return Status::Ok();
   return cache_->start();
+}
+
+Status Runtime::watch_feeds() {
+  Status first;
+  for (const auto& feed : feeds_) {
+    Status watching = feed->start_watching(kFeedWatchPeriod);
+    if (first.ok()) first = watching;
+  }
+  return first;
+}
+
+void Runtime::stop_watching_feeds() {
+  for (const auto& feed : feeds_) feed->stop_watching();
 }
 
 }  // namespace natomedia::core

@@ -4,6 +4,7 @@
 // pool) are started in each child. Read-only while requests are served, hence thread-safe.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -53,6 +54,16 @@ class Runtime {
   void refresh_gauges();
   // Per child: opens the memcached pool.
   Status start_child();
+  // Per child, at its start: each feed takes the server's current version now and is then
+  // watched on a thread of the child's own (FeedService::start_watching), so the child serves
+  // a change within kFeedWatchPeriod plus one load whether requests come or not. An error
+  // when a watcher cannot start (that feed is then looked at by requests, once a second).
+  Status watch_feeds();
+  // Per child, at its exit: stops the watchers.
+  void stop_watching_feeds();
+  // How often each child looks at the feed file and the server's shared snapshot: two stats,
+  // off the request path. A change is served by every child within this plus one load.
+  static constexpr std::chrono::milliseconds kFeedWatchPeriod{500};
 
   PluginRegistry& registry() { return *registry_; }
   MetricsRegistry& metrics() { return registry_->metrics(); }

@@ -1,11 +1,14 @@
-// FeedService: reload on change without restart, last good feed kept on a broken file.
+// FeedService: reload on change without restart, last good feed kept on a broken file; in
+// shared mode, one last good version for every process of a server.
 #include "core/feed_service.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -13,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/feed_snapshot_file.h"
 #include "feed_fixtures.h"
 
 namespace natomedia {
@@ -43,10 +47,16 @@ class FeedServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBrokenAtStartUp);
   CPPUNIT_TEST(testNoFeedConfigured);
   CPPUNIT_TEST(testConcurrentReaders);
-  CPPUNIT_TEST(testBackgroundReloadDoesNotBlockTheCaller);
+  CPPUNIT_TEST(testWatchedRequestsNeverLoad);
+  CPPUNIT_TEST(testWatcherLoadsWithoutRequests);
   CPPUNIT_TEST(testSharedModeParsesOncePerVersion);
   CPPUNIT_TEST(testSharedSnapshotOfAnotherVersionIgnored);
   CPPUNIT_TEST(testBrokenSharedSnapshotMeansAParse);
+  CPPUNIT_TEST(testRefusedFileLeavesEveryProcessOnTheLastGoodVersion);
+  CPPUNIT_TEST(testNewProcessTakesTheLastGoodVersionNotARefusedFile);
+  CPPUNIT_TEST(testGoneFileMeansTheLastGoodVersion);
+  CPPUNIT_TEST(testStartUpVersionBecomesTheServersWithoutAParse);
+  CPPUNIT_TEST(testHostileSharedFilesAreNotFollowed);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -203,16 +213,37 @@ class FeedServiceTest : public CppUnit::TestFixture {
   }
 
  private:
-  std::unique_ptr<FeedService> make(
-      FeedService::ReloadMode mode = FeedService::ReloadMode::kInline) {
+  std::unique_ptr<FeedService> make() {
     return std::make_unique<FeedService>(
         path_, schema_,
         [this](const std::string& m) {
           std::lock_guard<std::mutex> lock(logs_mutex_);
           logs_.push_back(m);
         },
-        [this] { return now_.load(); }, LoadOptions(), mode);
+        [this] { return now_.load(); });
   }
+
+  // A service as an httpd child is: forked from a parent that loaded the file (or tried to) at
+  // start-up, in shared mode.
+  std::unique_ptr<FeedService> make_sharing() {
+    auto service = make();
+    service->load_now();
+    service->share_loads_in(shared_dir());
+    return service;
+  }
+
+  size_t logged() {
+    std::lock_guard<std::mutex> lock(logs_mutex_);
+    return logs_.size();
+  }
+
+  // The id of the one item of a snapshot of feed_with({id}).
+  static std::string only_id(const std::shared_ptr<const FeedSnapshot>& snap) {
+    if (snap->items.size() == 1) return snap->items[0].id;
+    return "(" + std::to_string(snap->items.size()) + " items)";
+  }
+
+  static std::string broken_feed() { return feed_with({"dup", "dup"}); }  // one id twice
 
   void write(const std::string& content) { std::ofstream(path_, std::ios::trunc) << content; }
 
@@ -302,38 +333,187 @@ class FeedServiceTest : public CppUnit::TestFixture {
   std::mutex logs_mutex_;
   std::vector<std::string> logs_;  // guarded by logs_mutex_ when reloads run in the background
 
-  // What httpd uses: the caller gets the old snapshot at once and a thread of its own loads the
-  // new file; the next callers get the new one when it is ready.
-  void testBackgroundReloadDoesNotBlockTheCaller() {
-    std::vector<std::string> ids;
-    for (int i = 0; i < 2000; ++i) ids.push_back("item" + std::to_string(i));
-    write(feed_with({"a"}));
-    auto service = make(FeedService::ReloadMode::kBackground);
+  // Replaces the feed file by a rename (a new inode), as feed tools do: every write is then a
+  // new version even within one clock tick.
+  void replace(const std::string& content) {
+    std::ofstream(dir_ + "/new.xml", std::ios::trunc) << content;
+    CPPUNIT_ASSERT_EQUAL(0, rename((dir_ + "/new.xml").c_str(), path_.c_str()));
+  }
+
+  FeedFileInfo file_info(const std::string& path) {
+    struct stat st;
+    CPPUNIT_ASSERT_EQUAL(0, stat(path.c_str(), &st));
+    return feed_file_info(st);
+  }
+
+  // "DIR/feed-KEY" of the files a sync left in the shared directory.
+  std::string shared_base() {
+    for (const auto& entry : std::filesystem::directory_iterator(shared_dir())) {
+      const std::string name = entry.path().string();
+      if (name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0)
+        return name.substr(0, name.size() - 5);
+    }
+    CPPUNIT_FAIL("no lock file in the shared directory");
+    return "";
+  }
+
+  // What httpd's children use: once watched, snapshot() never looks at the disk, so no
+  // request waits for a load; the watcher does.
+  void testWatchedRequestsNeverLoad() {
+    replace(feed_with({"a"}));
+    auto service = make();
     CPPUNIT_ASSERT(service->load_now().ok());
-    write(feed_with(ids));
-    now_ += 1;
-    auto during = service->snapshot();  // starts the reload, returns the old snapshot
-    CPPUNIT_ASSERT_EQUAL(size_t{1}, during->items.size());
-    bool loaded = false;
-    for (int i = 0; i < 200 && !loaded; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-      loaded = service->current()->items.size() == ids.size();
-    }
-    CPPUNIT_ASSERT(loaded);
-    // A broken version is logged once, from the reload thread, and the last good one stays.
-    write("<newsMessage");
-    auto logged = [this] {
-      std::lock_guard<std::mutex> lock(logs_mutex_);
-      return logs_.size();
-    };
-    // The reload thread lingers a second to free the old snapshot; until then the change waits.
-    for (int i = 0; i < 200 && logged() == 0; ++i) {
+    CPPUNIT_ASSERT(service->start_watching(std::chrono::hours(1)).ok());
+    replace(feed_with({"b"}));
+    for (int i = 0; i < 3; ++i) {
       now_ += 1;
-      service->snapshot();
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      CPPUNIT_ASSERT_EQUAL(std::string("a"), only_id(service->snapshot()));
     }
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, service->parses());
+    service->stop_watching();
+    now_ += 1;
+    CPPUNIT_ASSERT_EQUAL(std::string("b"), only_id(service->snapshot()));  // inline again
+  }
+
+  // Two processes that get no request at all both serve a change, and a refused file is
+  // refused once for both, which stay on the last good version.
+  void testWatcherLoadsWithoutRequests() {
+    replace(feed_with({"a"}));
+    auto [first, second] = two_sharing_services();
+    CPPUNIT_ASSERT(first->start_watching(std::chrono::milliseconds(20)).ok());
+    CPPUNIT_ASSERT(second->start_watching(std::chrono::milliseconds(20)).ok());
+    auto both_serve = [&](const std::string& id) {
+      for (int i = 0; i < 300; ++i) {
+        if (only_id(first->current()) == id && only_id(second->current()) == id) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      return false;
+    };
+    replace(feed_with({"b"}));
+    CPPUNIT_ASSERT(both_serve("b"));
+    // Two parses at start-up, one of "b" for both.
+    CPPUNIT_ASSERT_EQUAL(uint64_t{3}, first->parses() + second->parses());
+    replace(broken_feed());
+    for (int i = 0; i < 300 && logged() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // several periods more
     CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
-    CPPUNIT_ASSERT_EQUAL(ids.size(), service->snapshot()->items.size());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{4}, first->parses() + second->parses());
+    CPPUNIT_ASSERT(both_serve("b"));
+    replace(feed_with({"c"}));
+    CPPUNIT_ASSERT(both_serve("c"));
+    first->stop_watching();
+    second->stop_watching();
+  }
+
+  // A process that had not taken the last good version yet when a refused file came takes that
+  // version, not the older one it had; the refusal is parsed and logged once for the server.
+  void testRefusedFileLeavesEveryProcessOnTheLastGoodVersion() {
+    replace(feed_with({"v1"}));
+    auto [first, second] = two_sharing_services();
+    replace(feed_with({"v2"}));
+    first->sync_now();  // v2 is now the server's last good version
+    CPPUNIT_ASSERT_EQUAL(std::string("v2"), only_id(first->current()));
+    CPPUNIT_ASSERT_EQUAL(std::string("v1"), only_id(second->current()));  // not looked yet
+    replace(broken_feed());
+    second->sync_now();  // refuses the file and takes v2, not its own v1
+    CPPUNIT_ASSERT_EQUAL(std::string("v2"), only_id(second->current()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, second->parses());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, second->shared_loads());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
+    CPPUNIT_ASSERT_MESSAGE(logs_[0], logs_[0].find("id dup") != std::string::npos);
+    first->sync_now();  // the refusal is the server's: no parse, no second message
+    CPPUNIT_ASSERT_EQUAL(std::string("v2"), only_id(first->current()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, first->parses());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
+    // The next good version is loaded once and served by both.
+    replace(feed_with({"v3"}));
+    second->sync_now();
+    first->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v3"), only_id(first->current()));
+    CPPUNIT_ASSERT_EQUAL(std::string("v3"), only_id(second->current()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, first->parses());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{3}, second->parses());
+  }
+
+  // httpd restarted on a refused file: its parent loads nothing, and a new child serves the
+  // server's last good version without parsing or logging the refused file again.
+  void testNewProcessTakesTheLastGoodVersionNotARefusedFile() {
+    std::filesystem::create_directory(shared_dir());
+    replace(feed_with({"v1"}));
+    auto first = make_sharing();
+    replace(feed_with({"v2"}));
+    first->sync_now();
+    replace(broken_feed());
+    first->sync_now();
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
+    auto fresh = make_sharing();  // its parent's load_now() refused the file
+    CPPUNIT_ASSERT(fresh->current()->items.empty());
+    CPPUNIT_ASSERT(fresh->start_watching(std::chrono::hours(1)).ok());
+    CPPUNIT_ASSERT_EQUAL(std::string("v2"), only_id(fresh->snapshot()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, fresh->parses());  // the parent's
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, fresh->shared_loads());
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
+  }
+
+  // A feed file that is gone (or not there yet) is never a reason to serve an older version.
+  void testGoneFileMeansTheLastGoodVersion() {
+    replace(feed_with({"v1"}));
+    auto [first, second] = two_sharing_services();
+    replace(feed_with({"v2"}));
+    first->sync_now();
+    CPPUNIT_ASSERT_EQUAL(0, unlink(path_.c_str()));
+    second->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v2"), only_id(second->current()));
+    auto fresh = make_sharing();
+    fresh->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v2"), only_id(fresh->current()));
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, logged());
+  }
+
+  // A graceful restart on a new good file: the version the parent loaded becomes the server's
+  // at the first child's start, without a parse, and the older processes take it.
+  void testStartUpVersionBecomesTheServersWithoutAParse() {
+    replace(feed_with({"v1"}));
+    auto [first, second] = two_sharing_services();
+    replace(feed_with({"v2"}));
+    first->sync_now();
+    replace(feed_with({"v3"}));
+    auto fresh = make_sharing();
+    fresh->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v3"), only_id(fresh->current()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, fresh->parses());
+    const uint64_t parsed = first->parses() + second->parses();
+    first->sync_now();
+    second->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v3"), only_id(first->current()));
+    CPPUNIT_ASSERT_EQUAL(std::string("v3"), only_id(second->current()));
+    CPPUNIT_ASSERT_EQUAL(parsed, first->parses() + second->parses());
+  }
+
+  // The shared files are opened without following a symbolic link: one planted there (to a
+  // snapshot of other content, or to a record that refuses a good file) is not believed.
+  void testHostileSharedFilesAreNotFollowed() {
+    replace(feed_with({"v1"}));
+    auto [first, second] = two_sharing_services();
+    first->sync_now();  // makes the lock and the snapshot
+    const std::string base = shared_base();
+    replace(feed_with({"v2"}));
+    auto evil = load_feed_memory(feed_with({"evil"}), *schema_, LoadOptions());
+    CPPUNIT_ASSERT(evil.ok());
+    std::ofstream(dir_ + "/evil.snapshot") << encode_feed_snapshot(*evil.value(), file_info(path_));
+    CPPUNIT_ASSERT_EQUAL(0, unlink((base + ".snapshot").c_str()));
+    CPPUNIT_ASSERT_EQUAL(0,
+                         symlink((dir_ + "/evil.snapshot").c_str(), (base + ".snapshot").c_str()));
+    second->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v2"), only_id(second->current()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{2}, second->parses());
+    replace(feed_with({"v3"}));
+    std::ofstream(dir_ + "/refused") << encode_refused_version(file_info(path_));
+    CPPUNIT_ASSERT_EQUAL(0, symlink((dir_ + "/refused").c_str(), (base + ".refused").c_str()));
+    first->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v3"), only_id(first->current()));
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, logged());
   }
 };
 

@@ -36,6 +36,8 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testTrailingBytesRefused);
   CPPUNIT_TEST(testHugeLengthsRefused);
   CPPUNIT_TEST(testEmptySnapshot);
+  CPPUNIT_TEST(testSourceReadFromTheHeader);
+  CPPUNIT_TEST(testRefusedVersionRecord);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -170,6 +172,33 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(decoded.value()->items.empty());
     CPPUNIT_ASSERT(!decode_feed_snapshot("", source_info(), 1).ok());
     CPPUNIT_ASSERT(!decode_feed_snapshot("NMFEED00", source_info(), 1).ok());
+  }
+
+  // What a snapshot says it was made from, from its first 48 bytes (FeedService reads only
+  // those to decide whether the whole decode is needed).
+  void testSourceReadFromTheHeader() {
+    const std::string bytes = encode_feed_snapshot(*load(kFeeds[0]), source_info());
+    auto source = feed_snapshot_source(bytes.substr(0, 48));
+    CPPUNIT_ASSERT(source.ok());
+    CPPUNIT_ASSERT(source.value() == source_info());
+    CPPUNIT_ASSERT(!feed_snapshot_source(bytes.substr(0, 47)).ok());
+    CPPUNIT_ASSERT(!feed_snapshot_source("NMFEED00" + bytes.substr(8)).ok());
+    CPPUNIT_ASSERT(!feed_snapshot_source(encode_refused_version(source_info())).ok());
+  }
+
+  // The record of a refused file version: exactly its 48 bytes, nothing shorter or longer, and
+  // a snapshot is not one.
+  void testRefusedVersionRecord() {
+    const std::string bytes = encode_refused_version(source_info());
+    CPPUNIT_ASSERT_EQUAL(size_t{48}, bytes.size());
+    auto refused = decode_refused_version(bytes);
+    CPPUNIT_ASSERT(refused.ok());
+    CPPUNIT_ASSERT(refused.value() == source_info());
+    for (size_t n = 0; n < bytes.size(); ++n)
+      CPPUNIT_ASSERT(!decode_refused_version(bytes.substr(0, n)).ok());
+    CPPUNIT_ASSERT(!decode_refused_version(bytes + "x").ok());
+    FeedSnapshot empty;
+    CPPUNIT_ASSERT(!decode_refused_version(encode_feed_snapshot(empty, source_info())).ok());
   }
 
  private:
