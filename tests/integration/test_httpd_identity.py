@@ -8,6 +8,8 @@ the backend is a tiny http.server on 127.0.0.1 that echoes the X-Account header 
 """
 # ctest-timeout: 900
 
+import base64
+import hashlib
 import http.server
 import json
 import os
@@ -61,7 +63,8 @@ class EchoBackend:
 
 def gated_conf(htdocs, backend_port):
     """The modules and areas the tests use: every area gated with AuthType natomedia."""
-    mods = ["authn_core", "authz_user", "proxy", "proxy_http", "headers", "cgid", "alias"]
+    mods = ["authn_core", "authz_user", "proxy", "proxy_http", "headers", "cgid", "alias",
+            "auth_basic", "authn_file", "rewrite"]
     lines = ["LoadModule %s_module %s/mod_%s.so" % (m, harness.APACHE_MODULES, m) for m in mods]
     lines += [
         "ScriptSock /tmp/nm-cgid-%d.sock" % backend_port,  # sun_path is short
@@ -86,6 +89,15 @@ def gated_conf(htdocs, backend_port):
         "  RequestHeader set X-Account %{NATOMEDIA_ACCOUNT_EMAIL}e",
         "  ProxyPass http://127.0.0.1:%d/" % backend_port,
         "</Location>",
+        "<Directory %s/basic>" % htdocs,
+        "  AuthType Basic",
+        "  AuthName staff",
+        "  AuthUserFile %s/../htpasswd" % htdocs,
+        "  Require valid-user",
+        "</Directory>",
+        "RewriteEngine On",
+        "RewriteCond %{ENV:NATOMEDIA_ACCOUNT_EMAIL} @",
+        "RewriteRule ^/who$ /cgi/env.cgi [PT]",
         "ScriptAlias /cgi/ %s/cgi/" % htdocs,
         "<Directory %s/cgi>" % htdocs,
         "  AuthType natomedia",
@@ -114,11 +126,13 @@ class IdentityFlows:
         self.apache = self.make_apache(start=False, plugins=PLUGINS,
                                        db=self.pg if self.pg else "sqlite")
         htdocs = self.apache.htdocs
-        for folder in ("members", "valid", "subscribers", "ht", "open"):
+        for folder in ("members", "valid", "subscribers", "ht", "open", "basic"):
             write(os.path.join(htdocs, folder, "page.html"), PAGE)
         write(os.path.join(htdocs, "ht", ".htaccess"),
               "AuthType natomedia\nRequire natomedia-account\n")
         write(os.path.join(htdocs, "cgi", "env.cgi"), CGI_SCRIPT, mode=0o755)
+        sha = base64.b64encode(hashlib.sha1(b"staff-pass").digest()).decode()
+        write(os.path.join(htdocs, "..", "htpasswd"), "staff:{SHA}%s\n" % sha)
         self.apache.extra_conf = gated_conf(htdocs, self.backend.port)
         self.apache.write_config()
         self.apache.start()
@@ -187,6 +201,8 @@ class IdentityFlows:
             r = anon.get(path, headers=API)
             self.assertEqual(r.status, 401, path)
             self.assertIn("/account/login?return_to=", r.header("WWW-Authenticate", ""))
+            self.assertIn('rel="login"', r.header("Link", ""))
+            self.assertIn("Sign in first: /account/login?return_to=", r.body)
             self.assertNotIn("members only", r.body)
             self.assertIsNone(r.location)
         # No Accept at all is no browser either.
@@ -218,6 +234,16 @@ class IdentityFlows:
             lambda: len(self.access_log_users("/open/page.html")) == 2, 10))
         self.assertEqual(sorted(self.access_log_users("/open/page.html")), ["-", email])
         self.assertEqual(self.access_log_users("/members/page.html"), [email])
+
+        # mod_rewrite (server context) sees the environment.
+        r = client.get("/who")
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertIn("NATOMEDIA_ACCOUNT_EMAIL=%s\n" % email, r.body)
+        self.assertEqual(self.apache.client().get("/who").status, 404)
+        # Another AuthType decides for itself: the portal session is no Basic user.
+        self.assertEqual(client.get("/basic/page.html", headers=BROWSER).status, 401)
+        staff = {"Authorization": "Basic " + base64.b64encode(b"staff:staff-pass").decode()}
+        self.assertEqual(client.get("/basic/page.html", headers=staff).status, 200)
 
         # Signed out: the session is gone, so is the identity.
         client.submit("/account/", {}, action="/account/logout")
