@@ -429,29 +429,18 @@ int authenticate(request_rec* r) {
       return OK;
     }
     const char* raw_path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
-    Response refusal = signed_in->visitor->sign_in_required(raw_path, r->args ? r->args : "");
-    apr_table_mergen(r->err_headers_out, "Vary", "Accept, Cookie");
-    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
-    std::string location;
-    for (const auto& [name, value] : refusal.headers) {
-      if (name == "Location")
-        location = value;
-      else
-        apr_table_set(r->err_headers_out, name.c_str(), value.c_str());
-    }
-    if (refusal.status != 303 || location.empty()) return refusal.status;
     const char* accept = apr_table_get(r->headers_in, "Accept");
-    if (accept && core::accepts_html(accept)) {
-      apr_table_set(r->headers_out, "Location", location.c_str());
-      return HTTP_SEE_OTHER;
+    Response refusal =
+        signed_in->visitor->refusal(raw_path, r->args ? r->args : "", accept ? accept : "");
+    for (const auto& [name, value] : refusal.headers) {
+      // httpd sends a redirect's Location from headers_out, the rest of an error's from
+      // err_headers_out.
+      apr_table_t* table = name == "Location" ? r->headers_out : r->err_headers_out;
+      apr_table_set(table, name.c_str(), value.c_str());
     }
-    apr_table_set(r->err_headers_out, "WWW-Authenticate",
-                  apr_psprintf(r->pool, "NatoMedia sign_in=\"%s\"", location.c_str()));
-    apr_table_set(r->err_headers_out, "Link",
-                  apr_psprintf(r->pool, "<%s>; rel=\"login\"", location.c_str()));
-    ap_custom_response(r, HTTP_UNAUTHORIZED,
-                       apr_psprintf(r->pool, "Sign in first: %s\n", location.c_str()));
-    return HTTP_UNAUTHORIZED;
+    if (!refusal.body.empty())
+      ap_custom_response(r, refusal.status, apr_pstrdup(r->pool, refusal.body.c_str()));
+    return refusal.status;
   } catch (const std::exception& e) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: AuthType natomedia: %s", e.what());
   }

@@ -28,8 +28,24 @@ Result<bool> Visitor::subscribed() {
   return newsletter->subscribed(*ctx_, account->id);
 }
 
-Response Visitor::sign_in_required(const std::string& path, const std::string& query) {
-  return ctx_->sign_in_required(return_to_for(ctx_->request().base_path, path, query));
+Response Visitor::refusal(const std::string& path, const std::string& query,
+                          const std::string& accept) {
+  Response r = ctx_->sign_in_required(return_to_for(ctx_->request().base_path, path, query));
+  r.header("Vary", "Accept, Cookie");
+  r.header("Cache-Control", "no-store");
+  if (r.status != 303 || accepts_html(accept)) return r;
+  std::string location;
+  for (const auto& [name, value] : r.headers)
+    if (name == "Location") location = value;
+  Response api;
+  api.status = 401;
+  api.content_type = "text/plain; charset=utf-8";
+  api.body = "Sign in first: " + location + "\n";
+  api.header("WWW-Authenticate", "NatoMedia sign_in=\"" + location + "\"");
+  api.header("Link", "<" + location + ">; rel=\"login\"");
+  api.header("Vary", "Accept, Cookie");
+  api.header("Cache-Control", "no-store");
+  return api;
 }
 
 std::string remote_user(const Account& account, RemoteUser mode) {

@@ -39,9 +39,12 @@ class Visitor {
   // newsletter plugin offers ("natomedia.newsletter"): Unavailable when no plugin offers it or
   // the database cannot tell.
   Result<bool> subscribed();
-  // The answer for a visitor an `AuthType natomedia` area refuses: 303 to the sign-in page,
-  // coming back to `path`?`query` afterwards; 503 when who is signed in cannot be told.
-  Response sign_in_required(const std::string& path, const std::string& query);
+  // The answer for a visitor an `AuthType natomedia` area refuses, coming back to
+  // `path`?`query` after signing in: 303 to the sign-in page for a client whose `accept` lists
+  // text/html; 401 naming the sign-in page (WWW-Authenticate, Link, a one-line text body) for
+  // any other; 503 with Retry-After when who is signed in cannot be told. Always with
+  // `Vary: Accept, Cookie` and `Cache-Control: no-store`.
+  Response refusal(const std::string& path, const std::string& query, const std::string& accept);
 
  private:
   SqlFactory sql_factory_;  // RequestContext keeps a reference to it

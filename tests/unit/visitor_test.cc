@@ -209,18 +209,39 @@ class VisitorTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!alone.subscribed().ok());
   }
 
+  static std::string header(const Response& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers)
+      if (n == name) return v;
+    return "";
+  }
+
   void testSignInRequired() {
     Visitor v(services_, site_, get("/members/a b.html"), nullptr, logger_);
-    Response r = v.sign_in_required("/members/a%20b.html", "x=1&y=2");
-    CPPUNIT_ASSERT_EQUAL(303, r.status);
-    CPPUNIT_ASSERT_EQUAL(
-        std::string("/account/login?return_to=%2Fmembers%2Fa%2520b.html%3Fx%3D1%26y%3D2"),
-        r.headers.at(0).second);
+    const std::string location =
+        "/account/login?return_to=%2Fmembers%2Fa%2520b.html%3Fx%3D1%26y%3D2";
+    Response browser = v.refusal("/members/a%20b.html", "x=1&y=2", "text/html,*/*;q=0.8");
+    CPPUNIT_ASSERT_EQUAL(303, browser.status);
+    CPPUNIT_ASSERT_EQUAL(location, header(browser, "Location"));
+    CPPUNIT_ASSERT_EQUAL(std::string("Accept, Cookie"), header(browser, "Vary"));
+    CPPUNIT_ASSERT_EQUAL(std::string("no-store"), header(browser, "Cache-Control"));
+
+    Response api = v.refusal("/members/a%20b.html", "x=1&y=2", "application/json");
+    CPPUNIT_ASSERT_EQUAL(401, api.status);
+    CPPUNIT_ASSERT_EQUAL(std::string(""), header(api, "Location"));
+    CPPUNIT_ASSERT_EQUAL("NatoMedia sign_in=\"" + location + "\"", header(api, "WWW-Authenticate"));
+    CPPUNIT_ASSERT_EQUAL("<" + location + ">; rel=\"login\"", header(api, "Link"));
+    CPPUNIT_ASSERT_EQUAL("Sign in first: " + location + "\n", api.body);
+    CPPUNIT_ASSERT_EQUAL(401, v.refusal("/members/", "", "").status);
+
     identity_->answer = Status::Unavailable("database down");
     Visitor unknown(services_, site_, get("/members/"), nullptr, logger_);
     CPPUNIT_ASSERT(!unknown.account());
     CPPUNIT_ASSERT(unknown.known().unknowable);
-    CPPUNIT_ASSERT_EQUAL(503, unknown.sign_in_required("/members/", "").status);
+    for (const char* accept : {"text/html", "application/json"}) {
+      Response r = unknown.refusal("/members/", "", accept);
+      CPPUNIT_ASSERT_EQUAL(503, r.status);
+      CPPUNIT_ASSERT(!header(r, "Retry-After").empty());
+    }
   }
 
   void testRemoteUser() {
