@@ -321,11 +321,17 @@ class HttpdIdentityPostgresTest(IdentityFlows, IntegrationTest):
         """With PostgreSQL stopped: no cookie still costs nothing (303 to sign in, open pages
         served); a session cookie that cannot be checked is 503, not "sign in again"."""
         client = self.make_account("pgdown@example.org")
+        other_cookies = self.apache.client()
+        other_cookies.get("/account/login")  # a CSRF cookie, no session
+        self.assertIn("nm_csrf", other_cookies.cookies)
         self.pg.stop()
         try:
             anon = self.apache.client()
             self.assertEqual(anon.get("/open/page.html").status, 200)
             self.assertEqual(anon.get("/members/page.html", headers=BROWSER).status, 303)
+            self.assertEqual(other_cookies.get("/open/page.html").status, 200)
+            self.assertEqual(other_cookies.get("/members/page.html", headers=BROWSER).status, 303)
+            self.assertEqual(client.get("/open/page.html").status, 200)
             r = client.get("/members/page.html", headers=BROWSER)
             self.assertEqual(r.status, 503)
             self.assertTrue(r.header("Retry-After"))
