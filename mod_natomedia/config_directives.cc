@@ -40,6 +40,17 @@ const char* set_base_path(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
+const char* set_remote_user(cmd_parms* cmd, void*, const char* arg) {
+  const std::string v = arg;
+  if (v == "email")
+    conf_of(cmd)->remote_user = core::RemoteUser::kEmail;
+  else if (v == "id")
+    conf_of(cmd)->remote_user = core::RemoteUser::kId;
+  else
+    return error(cmd, "takes `email` (the account's address, the default) or `id` (its number)");
+  return nullptr;
+}
+
 const char* set_public_url(cmd_parms* cmd, void*, const char* arg) {
   auto v = core::check_public_url(arg);
   if (!v.ok()) return error(cmd, v.status().message());
@@ -148,6 +159,9 @@ const command_rec kDirectives[] = {
     AP_INIT_FLAG("NatoMedia", reinterpret_cast<cmd_func>(set_enabled), nullptr, RSRC_CONF,
                  "On to serve the portal's routes in this server"),
     NM_TAKE1("NatoMediaBasePath", set_base_path, RSRC_CONF, "Prefix of every portal route"),
+    NM_TAKE1("NatoMediaRemoteUser", set_remote_user, RSRC_CONF,
+             "What httpd's user (r->user, %u, REMOTE_USER) holds for a signed-in visitor: email "
+             "or id"),
     NM_TAKE1("NatoMediaPublicURL", set_public_url, RSRC_CONF,
              "Absolute base URL for links in mail"),
     NM_TAKE1("NatoMediaPluginDir", (set_directory<&ServerConf::plugin_dir, true>), RSRC_CONF,
@@ -208,6 +222,7 @@ void* merge_server_conf(apr_pool_t* pool, void* base_v, void* add_v) {
   m->media_root = pick(add->media_root, base->media_root);
   m->templates = pick(add->templates, base->templates);
   m->download_quota = pick(add->download_quota, base->download_quota);
+  m->remote_user = pick(add->remote_user, base->remote_user);
   // Server-wide directives are only allowed in the main server: the vhost takes the main's.
   m->code_lifetime = base->code_lifetime;
   m->resend_cooldown = base->resend_cooldown;

@@ -12,6 +12,7 @@
 
 #include "core/portal.h"
 #include "core/runtime.h"
+#include "core/visitor.h"
 
 extern "C" module AP_MODULE_DECLARE_DATA natomedia_module;
 
@@ -23,6 +24,7 @@ struct ServerConf {
   int enabled = -1;  // NatoMedia: -1 unset, 0 Off, 1 On
   std::optional<std::string> base_path, public_url, feed, media_root, templates;
   std::optional<uint64_t> download_quota;
+  std::optional<core::RemoteUser> remote_user;  // NatoMediaRemoteUser email|id
 
   // Main server only (checked with GLOBAL_ONLY).
   std::optional<long> code_lifetime, resend_cooldown, session_idle, session_max;

@@ -125,7 +125,7 @@ core::Logger& server_logger() {
   return logger;
 }
 
-core::IncomingRequest incoming_request(request_rec* r) {
+core::IncomingRequest incoming_headers(request_rec* r) {
   core::IncomingRequest in;
   in.method = r->method ? r->method : "";
   in.path = r->uri;
@@ -140,6 +140,11 @@ core::IncomingRequest incoming_request(request_rec* r) {
   }
   in.client_ip = r->useragent_ip ? r->useragent_ip : "";
   in.https = ap_http_scheme(r) && std::string(ap_http_scheme(r)) == "https";
+  return in;
+}
+
+core::IncomingRequest incoming_request(request_rec* r) {
+  core::IncomingRequest in = incoming_headers(r);
   if (r->method_number == M_POST) read_body(r, in);
   return in;
 }

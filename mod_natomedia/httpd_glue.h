@@ -20,6 +20,9 @@ class RequestLogger : public core::Logger {
 // Logs through ap_log_error for the main server: for work outside a request (feed reloads).
 core::Logger& server_logger();
 
+// The method, path, query and headers, without reading the body.
+core::IncomingRequest incoming_headers(request_rec* r);
+
 // Reads the body (at most 64 KiB: more sets body_too_large and reads no further).
 core::IncomingRequest incoming_request(request_rec* r);
 

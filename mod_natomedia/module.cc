@@ -1,17 +1,18 @@
 // mod_natomedia: httpd glue only. Directives, hooks, and the translation between request_rec and
 // the core's plain C++ types. No exception crosses into httpd: every hook catches and answers 500.
-#include <httpd.h>
+#include <ap_mpm.h>
+#include <apr_dbd.h>
 #include <http_config.h>
 #include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_request.h>
-#include <util_mutex.h>
-#include <apr_dbd.h>
+#include <httpd.h>
+#include <mod_auth.h>
 #include <mod_dbd.h>
-#include <ap_mpm.h>
 #include <mod_watchdog.h>
 #include <unixd.h>
+#include <util_mutex.h>
 
 #include <apr_global_mutex.h>
 #include <apr_optional.h>
@@ -38,11 +39,13 @@
 #include "config_directives.h"
 #include "core/crypto_service.h"
 #include "core/feed_service.h"
+#include "core/health.h"
 #include "core/mail_sender.h"
 #include "core/migrations.h"
 #include "core/portal.h"
 #include "core/runtime.h"
 #include "core/sql_dbd.h"
+#include "core/visitor.h"
 #include "httpd_glue.h"
 
 extern "C" module AP_MODULE_DECLARE_DATA natomedia_module;
@@ -63,10 +66,68 @@ APR_OPTIONAL_FN_TYPE(ap_dbd_acquire)* g_dbd_acquire = nullptr;
 APR_OPTIONAL_FN_TYPE(ap_dbd_open)* g_dbd_open = nullptr;
 APR_OPTIONAL_FN_TYPE(ap_dbd_close)* g_dbd_close = nullptr;
 
-// What a request leaves for log_transaction: the handler's after_sent callback.
-struct AfterSent {
-  std::function<void(Sql&, uint64_t, int)> callback;
+// Who is signed in, asked once per request (post_read_request) and shared with its internal
+// redirects and subrequests.
+struct SignedIn {
+  explicit SignedIn(request_rec* r) : logger(r) {}
+  RequestLogger logger;
+  std::unique_ptr<core::Visitor> visitor;
 };
+
+// What the module keeps on a request between its hooks (r->request_config).
+struct RequestNotes {
+  std::function<void(Sql&, uint64_t, int)> after_sent;  // the handler's, for log_transaction
+  std::shared_ptr<SignedIn> signed_in;
+};
+
+RequestNotes* own_notes(request_rec* r) {
+  return static_cast<RequestNotes*>(ap_get_module_config(r->request_config, &natomedia_module));
+}
+
+RequestNotes* make_notes(request_rec* r) {
+  if (RequestNotes* n = own_notes(r)) return n;
+  void* mem = apr_palloc(r->pool, sizeof(RequestNotes));
+  auto* notes = new (mem) RequestNotes();
+  apr_pool_cleanup_register(
+      r->pool, notes,
+      [](void* p) -> apr_status_t {
+        static_cast<RequestNotes*>(p)->~RequestNotes();
+        return APR_SUCCESS;
+      },
+      apr_pool_cleanup_null);
+  ap_set_module_config(r->request_config, &natomedia_module, notes);
+  return notes;
+}
+
+// This request's answer to "who is signed in", or its parent's (internal redirect, subrequest);
+// null when nobody asked (no session cookie).
+std::shared_ptr<SignedIn> signed_in_of(request_rec* r) {
+  for (int depth = 0; r && depth < 32; ++depth) {
+    if (RequestNotes* n = own_notes(r); n && n->signed_in) return n->signed_in;
+    r = r->prev ? r->prev : r->main;
+  }
+  return nullptr;
+}
+
+core::SqlFactory sql_factory(request_rec* r) {
+  return [r]() -> std::unique_ptr<Sql> {
+    ap_dbd_t* dbd = g_dbd_acquire(r);
+    if (!dbd) return nullptr;
+    return std::make_unique<core::DbdSql>(dbd->driver, dbd->handle, dbd->pool, dbd->prepared,
+                                          r->pool);
+  };
+}
+
+std::shared_ptr<SignedIn> ask_who_is_signed_in(request_rec* r, const core::Site& site) {
+  auto signed_in = std::make_shared<SignedIn>(r);
+  signed_in->visitor = std::make_unique<core::Visitor>(
+      g_runtime->services(), site, incoming_headers(r), sql_factory(r), signed_in->logger);
+  return signed_in;
+}
+
+core::RemoteUser remote_user_mode(request_rec* r) {
+  return server_conf(r->server)->remote_user.value_or(core::RemoteUser::kEmail);
+}
 
 // The prefix the module was installed under, from where this .so lies
 // (PREFIX/lib/apache2/modules/mod_natomedia.so), so a staged install finds its own plugins.
@@ -310,6 +371,165 @@ int status_handler(request_rec* r) {
   }
 }
 
+// CONTRACT section 14: tells httpd who is signed in, for every request of a NatoMedia server
+// with a cookie (a request without one costs nothing): NATOMEDIA_ACCOUNT_ID/EMAIL now, early
+// enough for mod_rewrite and mod_headers; r->user in set_remote_user once the per-directory
+// configuration is known.
+int identify_visitor(request_rec* r) {
+  if (!g_runtime) return DECLINED;
+  ServerConf* conf = server_conf(r->server);
+  if (!conf->site.config.enabled) return DECLINED;
+  try {
+    std::shared_ptr<SignedIn> signed_in = r->prev ? signed_in_of(r->prev) : nullptr;
+    if (!signed_in) {
+      if (!apr_table_get(r->headers_in, "Cookie")) return DECLINED;
+      signed_in = ask_who_is_signed_in(r, conf->site);
+    }
+    make_notes(r)->signed_in = signed_in;
+    if (auto account = signed_in->visitor->account()) {
+      apr_table_setn(r->subprocess_env, "NATOMEDIA_ACCOUNT_ID",
+                     apr_pstrdup(r->pool, std::to_string(account->id).c_str()));
+      apr_table_setn(r->subprocess_env, "NATOMEDIA_ACCOUNT_EMAIL",
+                     apr_pstrdup(r->pool, account->email.c_str()));
+    }
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: who is signed in: %s", e.what());
+  }
+  return DECLINED;
+}
+
+bool is_natomedia_auth(const char* auth_type) {
+  return auth_type && strcasecmp(auth_type, "natomedia") == 0;
+}
+
+// r->user for a signed-in visitor, where no other AuthType decides who the user is.
+int set_remote_user(request_rec* r) {
+  if (r->user) return DECLINED;
+  const char* auth_type = ap_auth_type(r);
+  if (auth_type && !is_natomedia_auth(auth_type)) return DECLINED;
+  try {
+    auto signed_in = signed_in_of(r);
+    if (!signed_in) return DECLINED;
+    if (auto account = signed_in->visitor->account()) {
+      r->user = apr_pstrdup(r->pool, core::remote_user(*account, remote_user_mode(r)).c_str());
+      r->ap_auth_type = const_cast<char*>("natomedia");
+    }
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: who is signed in: %s", e.what());
+  }
+  return DECLINED;
+}
+
+// `AuthType natomedia`: a signed-in, verified account is the user; anyone else is sent to sign
+// in (303, browsers) or told to (401, other clients), as mod_auth_form sends a visitor to its
+// login form. 503 when who is signed in cannot be told (the database is down).
+int authenticate(request_rec* r) {
+  if (!is_natomedia_auth(ap_auth_type(r))) return DECLINED;
+  ServerConf* conf = server_conf(r->server);
+  if (!g_runtime || !conf->site.config.enabled) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "mod_natomedia: AuthType natomedia needs "
+                  "`NatoMedia On` in this server");
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+  try {
+    auto signed_in = signed_in_of(r);
+    if (!signed_in) signed_in = ask_who_is_signed_in(r, conf->site);  // no cookie: no SQL
+    if (auto account = signed_in->visitor->account()) {
+      r->user = apr_pstrdup(r->pool, core::remote_user(*account, remote_user_mode(r)).c_str());
+      r->ap_auth_type = const_cast<char*>("natomedia");
+      return OK;
+    }
+    const char* raw_path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;
+    const char* accept = apr_table_get(r->headers_in, "Accept");
+    Response refusal =
+        signed_in->visitor->refusal(raw_path, r->args ? r->args : "", accept ? accept : "");
+    for (const auto& [name, value] : refusal.headers) {
+      // httpd sends a redirect's Location from headers_out, the rest of an error's from
+      // err_headers_out.
+      apr_table_t* table = name == "Location" ? r->headers_out : r->err_headers_out;
+      apr_table_set(table, name.c_str(), value.c_str());
+    }
+    if (!refusal.body.empty())
+      ap_custom_response(r, refusal.status, apr_pstrdup(r->pool, refusal.body.c_str()));
+    return refusal.status;
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: AuthType natomedia: %s", e.what());
+  }
+  return HTTP_INTERNAL_SERVER_ERROR;
+}
+
+// `Require natomedia-account [newsletter]`, parsed once at configuration time.
+const int kAnyAccount = 0;
+const int kSubscribers = 1;
+
+const char* parse_account_requirement(cmd_parms* cmd, const char* line, const void** parsed) {
+  const char* word = ap_getword_conf(cmd->temp_pool, &line);
+  if (!*word) {
+    *parsed = &kAnyAccount;
+  } else if (strcmp(word, "newsletter") == 0 && !*ap_getword_conf(cmd->temp_pool, &line)) {
+    *parsed = &kSubscribers;
+  } else {
+    return "Require natomedia-account takes nothing (any signed-in account) or `newsletter` "
+           "(newsletter subscribers only)";
+  }
+  return nullptr;
+}
+
+authz_status check_account_requirement(request_rec* r, const char*, const void* parsed) {
+  try {
+    auto signed_in = signed_in_of(r);
+    if (!signed_in || !signed_in->visitor->account()) return AUTHZ_DENIED_NO_USER;
+    if (parsed != &kSubscribers) return AUTHZ_GRANTED;
+    auto subscribed = signed_in->visitor->subscribed();
+    if (subscribed.ok()) return *subscribed ? AUTHZ_GRANTED : AUTHZ_DENIED;
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "mod_natomedia: Require natomedia-account "
+                  "newsletter: %s",
+                  subscribed.status().message().c_str());
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: Require natomedia-account: %s",
+                  e.what());
+  }
+  return AUTHZ_GENERAL_ERROR;
+}
+
+const authz_provider kAccountProvider = {&check_account_requirement, &parse_account_requirement};
+
+// `SetHandler natomedia-health`: 200 or 503 with what is up and what is down, as JSON.
+int health_handler(request_rec* r) {
+  if (!r->handler || strcmp(r->handler, "natomedia-health") != 0) return DECLINED;
+  if (r->method_number != M_GET) {
+    r->allowed = AP_METHOD_BIT << M_GET;
+    return HTTP_METHOD_NOT_ALLOWED;
+  }
+  if (!g_runtime) return HTTP_SERVICE_UNAVAILABLE;
+  try {
+    ServerConf* conf = server_conf(r->server);
+    std::unique_ptr<Sql> sql = sql_factory(r)();
+    core::HealthInputs in;
+    in.sql = sql.get();
+    in.cache = g_runtime->services().cache;
+    in.memcached_configured = !g_runtime->settings().server.memcached.empty();
+    in.feed = conf->site.feed;
+    in.feed_configured = !conf->site.config.feed_path.empty();
+    in.mail_sender_configured = g_runtime->mail_sender() != nullptr;
+    in.mail_sender_last_run =
+        static_cast<std::time_t>(g_runtime->metrics().value(core::kMailSenderLastRunGauge));
+    in.now = apr_time_sec(apr_time_now());
+    core::HealthReport report = core::check_health(in);
+    r->status = report.ok ? HTTP_OK : HTTP_SERVICE_UNAVAILABLE;
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    ap_set_content_length(r, static_cast<apr_off_t>(report.json.size()));
+    if (!r->header_only) ap_rwrite(report.json.data(), static_cast<int>(report.json.size()), r);
+    return OK;
+  } catch (const std::exception& e) {
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: health: %s", e.what());
+    return HTTP_INTERNAL_SERVER_ERROR;
+  }
+}
+
 int portal_handler(request_rec* r) {
   if (!g_runtime) return DECLINED;
   ServerConf* conf = server_conf(r->server);
@@ -317,25 +537,13 @@ int portal_handler(request_rec* r) {
     const core::Services& services = g_runtime->services();
     if (!r->uri || !core::portal_owns(services, conf->site, r->uri)) return DECLINED;
     core::IncomingRequest in = incoming_request(r);
+    if (auto signed_in = signed_in_of(r)) in.known_account = signed_in->visitor->known();
     RequestLogger logger(r);
-    core::SqlFactory sql_factory = [r]() -> std::unique_ptr<Sql> {
-      ap_dbd_t* dbd = g_dbd_acquire(r);
-      if (!dbd) return nullptr;
-      return std::make_unique<core::DbdSql>(dbd->driver, dbd->handle, dbd->pool, dbd->prepared,
-                                            r->pool);
-    };
-    core::Answer answer = core::handle_request(services, conf->site, in, sql_factory, logger);
+    core::Answer answer = core::handle_request(services, conf->site, in, sql_factory(r), logger);
     if (answer.declined) return DECLINED;
     g_runtime->metrics().add("natomedia_requests_total");
-    if (answer.response.after_sent) {
-      void* mem = apr_palloc(r->pool, sizeof(AfterSent));
-      auto* after = new (mem) AfterSent{std::move(answer.response.after_sent)};
-      apr_pool_cleanup_register(r->pool, after, [](void* p) -> apr_status_t {
-        static_cast<AfterSent*>(p)->~AfterSent();
-        return APR_SUCCESS;
-      }, apr_pool_cleanup_null);
-      ap_set_module_config(r->request_config, &natomedia_module, after);
-    }
+    if (answer.response.after_sent)
+      make_notes(r)->after_sent = std::move(answer.response.after_sent);
     return send_response(r, answer.response);
   } catch (const std::exception& e) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: %s %s failed: %s", r->method,
@@ -392,8 +600,8 @@ void start_mail_sender(apr_pool_t* pconf, server_rec* s) {
 
 // After the answer has gone out: the handler's after_sent callback with the bytes really sent.
 int log_transaction(request_rec* r) {
-  auto* after = static_cast<AfterSent*>(ap_get_module_config(r->request_config, &natomedia_module));
-  if (!after || !after->callback) return DECLINED;
+  RequestNotes* notes = own_notes(r);
+  if (!notes || !notes->after_sent) return DECLINED;
   try {
     std::unique_ptr<Sql> sql;
     if (ap_dbd_t* dbd = g_dbd_acquire ? g_dbd_acquire(r) : nullptr)
@@ -401,7 +609,7 @@ int log_transaction(request_rec* r) {
                                            r->pool);
     else
       sql = std::make_unique<core::UnavailableSql>("no database connection");
-    after->callback(*sql, static_cast<uint64_t>(r->bytes_sent), r->status);
+    notes->after_sent(*sql, static_cast<uint64_t>(r->bytes_sent), r->status);
   } catch (const std::exception& e) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: after the answer: %s", e.what());
   } catch (...) {
@@ -410,13 +618,20 @@ int log_transaction(request_rec* r) {
   return DECLINED;
 }
 
-void register_hooks(apr_pool_t*) {
+void register_hooks(apr_pool_t* pool) {
   static const char* const after_dbd[] = {"mod_dbd.c", nullptr};
   ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(post_config, after_dbd, nullptr, APR_HOOK_MIDDLE);
   ap_hook_child_init(child_init, after_dbd, nullptr, APR_HOOK_MIDDLE);
+  static const char* const before_rewrite[] = {"mod_rewrite.c", "mod_headers.c", nullptr};
+  ap_hook_post_read_request(identify_visitor, nullptr, before_rewrite, APR_HOOK_FIRST);
+  ap_hook_header_parser(set_remote_user, nullptr, nullptr, APR_HOOK_FIRST);
+  ap_hook_check_authn(authenticate, nullptr, nullptr, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
+  ap_register_auth_provider(pool, AUTHZ_PROVIDER_GROUP, "natomedia-account", AUTHZ_PROVIDER_VERSION,
+                            &kAccountProvider, AP_AUTH_INTERNAL_PER_CONF);
   ap_hook_handler(status_handler, nullptr, nullptr, APR_HOOK_FIRST);
+  ap_hook_handler(health_handler, nullptr, nullptr, APR_HOOK_FIRST);
   ap_hook_handler(portal_handler, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_log_transaction(log_transaction, nullptr, nullptr, APR_HOOK_MIDDLE);
 }

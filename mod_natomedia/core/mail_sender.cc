@@ -112,6 +112,7 @@ Result<DeliveryReport> MailSender::deliver_due(Sql& sql, int max_messages) {
       " AND (claimed_until IS NULL OR claimed_until < %s) ORDER BY id LIMIT 100",
       {std::to_string(now), std::to_string(now)});
   if (!due.ok()) return due.status();
+  metrics_.set(kMailSenderLastRunGauge, static_cast<uint64_t>(now));
   for (size_t i = 0; i < due->size() && report.sent + report.retried + report.failed <
                                              max_messages; ++i) {
     switch (deliver_one(sql, due->text(i, "id"), clock_.now())) {

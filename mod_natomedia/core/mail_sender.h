@@ -16,6 +16,10 @@
 
 namespace natomedia::core {
 
+// The gauge deliver_due sets when a run has read the outbox (Unix time): the health page tells
+// from it whether the sender is alive, whichever child runs it.
+constexpr const char* kMailSenderLastRunGauge = "natomedia_mail_sender_last_run_timestamp_seconds";
+
 struct DeliveryReport {
   int sent = 0;
   int retried = 0;  // failed this time, will be tried again

@@ -1,5 +1,7 @@
 #include "core/plugin_registry.h"
 
+#include "core/mail_sender.h"
+
 namespace natomedia::core {
 
 void declare_core_counters(MetricsRegistry& m) {
@@ -14,6 +16,7 @@ void declare_core_counters(MetricsRegistry& m) {
   m.declare("natomedia_feed_last_reload_timestamp_seconds",
             "When the current feed was loaded (Unix time)", true);
   m.declare("natomedia_feed_reload_failures_total", "Feed reloads refused (last good kept)");
+  m.declare(kMailSenderLastRunGauge, "When the mail sender last read the outbox (Unix time)", true);
 }
 
 PluginRegistry::PluginRegistry(SiteConfig server_config)

@@ -105,13 +105,7 @@ bool portal_owns(const Services& services, const Site& site, const std::string& 
   return !site.config.base_path.empty() || services.router->owns(rel);
 }
 
-Answer handle_request(const Services& services, const Site& site, const IncomingRequest& in,
-                      const SqlFactory& sql_factory, Logger& logger) {
-  Answer answer;
-  if (!portal_owns(services, site, in.path)) {
-    answer.declined = true;
-    return answer;
-  }
+Request make_request(const Site& site, const IncomingRequest& in, Status* query_status) {
   Request req;
   req.method = in.method;
   req.path = relative_path(site.config.base_path, in.path);
@@ -123,11 +117,25 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
   if (auto ua = req.header("user-agent")) req.user_agent = *ua;
   if (auto c = req.header("cookie")) parse_cookies(*c, req.cookies);
 
-  Status query_status = parse_urlencoded(in.raw_query, req.query);
+  Status parsed = parse_urlencoded(in.raw_query, req.query);
   const std::string cookie_lang_name = in.https ? "__Host-nm_lang" : "nm_lang";
-  std::optional<std::string> query_lang = query_status.ok() ? req.query.get("lang") : std::nullopt;
+  std::optional<std::string> query_lang = parsed.ok() ? req.query.get("lang") : std::nullopt;
+  if (query_status) *query_status = parsed;
   req.lang = pick_language(query_lang, req.cookies.get(cookie_lang_name),
                            req.header("accept-language").value_or(""));
+  return req;
+}
+
+Answer handle_request(const Services& services, const Site& site, const IncomingRequest& in,
+                      const SqlFactory& sql_factory, Logger& logger) {
+  Answer answer;
+  if (!portal_owns(services, site, in.path)) {
+    answer.declined = true;
+    return answer;
+  }
+  Status query_status = Status::Ok();
+  Request req = make_request(site, in, &query_status);
+  std::optional<std::string> query_lang = query_status.ok() ? req.query.get("lang") : std::nullopt;
 
   const Router::Match match = services.router->match(req.method, req.path);
   req.route = match.params;
@@ -145,6 +153,7 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
   }
 
   RequestContext ctx(services, site, std::move(req), sql_factory, logger);
+  if (in.known_account) ctx.know_account(*in.known_account);
   if (query_lang && (*query_lang == "en" || *query_lang == "fr"))
     ctx.set_cookie({"nm_lang", *query_lang, 365L * 24 * 3600, true, "Lax"});
 

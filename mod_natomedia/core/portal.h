@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ struct Site {
   const Feed* feed = nullptr;  // never null while serving (an empty feed when none is configured)
 };
 
+// Who is signed in, when the module already asked for this request (core/visitor.h): the portal
+// then does not ask the identity provider a second time.
+struct KnownAccount {
+  std::optional<Account> account;
+  bool unknowable = false;  // the identity provider answered Unavailable
+};
+
 struct IncomingRequest {
   std::string method;
   std::string path;       // decoded by httpd, before the base path is taken off
@@ -47,6 +55,7 @@ struct IncomingRequest {
   bool body_too_large = false;
   std::string client_ip;
   bool https = false;
+  std::optional<KnownAccount> known_account;
 };
 
 class Logger {
@@ -64,6 +73,11 @@ struct Answer {
 
 // Whether a request for `path` must be read (body) and handled by the portal at all.
 bool portal_owns(const Services& services, const Site& site, const std::string& path);
+
+// The Request a Context gives handlers: headers, cookies, query and language of `in`, its path
+// relative to the base path ("" when outside it). `query_status` (optional) says whether the
+// query string parsed.
+Request make_request(const Site& site, const IncomingRequest& in, Status* query_status = nullptr);
 
 Answer handle_request(const Services& services, const Site& site, const IncomingRequest& in,
                       const SqlFactory& sql_factory, Logger& logger);

@@ -36,6 +36,17 @@ class RequestContext : public Context {
     account_known_ = false;
     account_unknowable_ = false;
   }
+  // Takes who is signed in as already told (the module asked before the portal's handler ran).
+  void know_account(const KnownAccount& known) {
+    account_ = known.account;
+    account_known_ = true;
+    account_unknowable_ = known.unknowable;
+  }
+  // What account() found, for whoever asks next in this request.
+  KnownAccount known_account() {
+    account();
+    return {account_, account_unknowable_};
+  }
   Response sign_in_required(const std::string& return_to) override;
   void emit(const AccountEventData& event) override;
   std::shared_ptr<void> provider(const std::string& name, int version) const override;
