@@ -18,6 +18,8 @@ depend on the database and run on SQLite only.
 # ctest-timeout: 1200
 
 import base64
+import hashlib
+import hmac
 import os
 import re
 import sqlite3
@@ -235,6 +237,35 @@ class LinksDie:
         self.admin("accounts", "enable", email)
         self.assert_dead(link, grant, token_url, email)
         self.assert_fresh_link_works(self.assert_password_is(email, PASSWORD))
+
+    def test_unsubscribe_links_sent_before_the_upgrade_work_until_trust_changes(self):
+        """Newsletters sent by the previous version carry base64url("SUB:EMAIL:SIG"), signed
+        for "unsubscribe": made at epoch 0, they work while the account stays at epoch 0."""
+        email = "early.reader@example.org"
+        self.verified_subscriber(email)
+        (sub_id,) = self.sql("SELECT id FROM subscriptions WHERE email = ?", (email,))[0]
+        with open(self.apache.secret_file, "rb") as f:
+            key = f.read()
+        data = "%s:%s" % (sub_id, email)
+        mac = hmac.new(hmac.new(key, b"natomedia-sign:unsubscribe", hashlib.sha256).digest(),
+                       data.encode(), hashlib.sha256).digest()
+        sig = hashlib.sha256(key).hexdigest()[:8] + "." + \
+            base64.urlsafe_b64encode(mac).decode().rstrip("=")
+        token = base64.urlsafe_b64encode(("%s:%s" % (data, sig)).encode()).decode().rstrip("=")
+        old_url = "/newsletter/unsubscribe?token=" + token
+        anon = harness.Client(self.apache.url())
+        r = anon.get(old_url)
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertIn(email, r.body)
+        other = self.reset_grant(email)
+        r = other.submit("/account/password/new",
+                         {"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+        self.assertEqual(r.status, 200, r.body[:500])
+        self.assertEqual(anon.get(old_url).status, 400)
+        r = anon.request("POST", old_url, body=b"List-Unsubscribe=One-Click", cookies=False,
+                         headers=ONE_CLICK)
+        self.assertEqual(r.status, 400, r.body[:300])
+        self.assertEqual(self.subscription_state(email), "subscribed")
 
     def test_delete_kills_them(self):
         email = "deleted@example.org"
