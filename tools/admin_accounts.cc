@@ -157,8 +157,11 @@ Status set_disabled(Sql& sql, const AccountsCommand& c, bool disable, std::ostre
   int ended = 0;
   Status s = transaction(sql, [&]() -> Status {
     // Enabling restores what the account was: verified when it ever verified, else pending.
+    // Disabling moves the credential epoch on: the account's signed download links, reset grants
+    // and unsubscribe tokens die now and stay dead when it is enabled again (CONTRACT section 12).
     auto changed = sql.exec(
-        disable ? "UPDATE accounts SET state = 'disabled' WHERE id = %s"
+        disable ? "UPDATE accounts SET state = 'disabled', "
+                  "credential_epoch = credential_epoch + 1 WHERE id = %s"
                 : "UPDATE accounts SET state = CASE WHEN verified_at IS NULL THEN 'pending' "
                   "ELSE 'verified' END WHERE id = %s",
         {id});

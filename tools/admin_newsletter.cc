@@ -131,19 +131,23 @@ Result<OpenIssue> next_issue(Sql& sql, const FeedSnapshot& feed,
 struct Recipient {
   int64_t subscription_id = 0;
   std::string email, lang;
+  int64_t account_id = 0;
+  int64_t credential_epoch = 0;  // the account's now: its unsubscribe token is bound to it
 };
 
 // Subscribers the issue has not reached yet (every subscriber for a new issue).
 Result<std::vector<Recipient>> pending_recipients(Sql& sql, int64_t issue_id) {
   auto rows = sql.query(
-      "SELECT id, email, lang FROM subscriptions WHERE state = 'subscribed' AND id NOT IN "
+      "SELECT s.id, s.email, s.lang, s.account_id, a.credential_epoch FROM subscriptions s "
+      "JOIN accounts a ON a.id = s.account_id WHERE s.state = 'subscribed' AND s.id NOT IN "
       "(SELECT subscription_id FROM newsletter_deliveries WHERE issue_id = CAST(%s AS BIGINT)) "
-      "ORDER BY id",
+      "ORDER BY s.id",
       {std::to_string(issue_id)});
   if (!rows.ok()) return schema_missing(rows.status());
   std::vector<Recipient> out;
   for (size_t i = 0; i < rows->size(); ++i)
-    out.push_back({rows->integer(i, "id"), rows->text(i, "email"), rows->text(i, "lang")});
+    out.push_back({rows->integer(i, "id"), rows->text(i, "email"), rows->text(i, "lang"),
+                   rows->integer(i, "account_id"), rows->integer(i, "credential_epoch")});
   return out;
 }
 
@@ -185,7 +189,7 @@ class IssueComposer {
                               std::time_t now) const {
     const std::string lang = to.lang == "fr" ? "fr" : "en";
     const std::string token =
-        newsletter::make_unsubscribe_token(crypto_, to.subscription_id, to.email);
+        newsletter::make_unsubscribe_token(crypto_, to.account_id, to.credential_epoch);
     const std::string unsubscribe =
         newsletter::unsubscribe_url(settings_.public_url, settings_.base_path, token);
     Vars vars;

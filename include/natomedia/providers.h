@@ -61,7 +61,7 @@ class AccountService {
   virtual Result<Account> mark_verified(Context& ctx, int64_t account_id) = 0;
   // Starts a new session for the account in this browser (a new id, the cookie set).
   virtual Status sign_in(Context& ctx, const Account& account) = 0;
-  // The account with this id as stored now, NotFound when none (SDK ABI version 2).
+  // The account with this id as stored now (with its credential epoch), NotFound when none.
   virtual Result<Account> find_by_id(Context& ctx, int64_t account_id) = 0;
 };
 

@@ -226,6 +226,10 @@ struct Account {
   std::string email;
   std::string state;  // "pending", "verified", "disabled"
   std::string lang;
+  // Moves on whenever trust in the account changes (its password or address changes, it is
+  // disabled; a deleted account has none): a link, grant or token bound to an earlier epoch is
+  // dead (CONTRACT section 12). Bind it into what stands for the account (SDK ABI version 3).
+  int64_t credential_epoch = 0;
 };
 
 enum class AccountEvent { kCreated, kVerified, kSignedIn, kPasswordChanged, kPasswordResetRequested };

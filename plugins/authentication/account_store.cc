@@ -4,7 +4,8 @@ namespace natomedia::auth {
 
 namespace {
 
-constexpr const char* kColumns = "SELECT id, email, password_hash, state, lang FROM accounts ";
+constexpr const char* kColumns =
+    "SELECT id, email, password_hash, state, lang, credential_epoch FROM accounts ";
 
 Result<StoredAccount> first_account(Result<SqlRows> rows) {
   if (!rows.ok()) return rows.status();
@@ -14,6 +15,7 @@ Result<StoredAccount> first_account(Result<SqlRows> rows) {
   a.account.email = rows->text(0, "email");
   a.account.state = rows->text(0, "state");
   a.account.lang = rows->text(0, "lang");
+  a.account.credential_epoch = rows->integer(0, "credential_epoch");
   a.password_hash = rows->text(0, "password_hash");
   return a;
 }
@@ -42,9 +44,18 @@ Result<Account> insert_account(Sql& sql, const std::string& email, const std::st
 }
 
 Status set_password(Sql& sql, int64_t id, const std::string& phc, std::time_t now) {
-  auto changed =
-      sql.exec("UPDATE accounts SET password_hash = %s, password_changed_at = %s WHERE id = %s",
-               {phc, std::to_string(now), std::to_string(id)});
+  auto changed = sql.exec(
+      "UPDATE accounts SET password_hash = %s, password_changed_at = %s, "
+      "credential_epoch = credential_epoch + 1 WHERE id = %s",
+      {phc, std::to_string(now), std::to_string(id)});
+  if (!changed.ok()) return changed.status();
+  return *changed == 1 ? Status::Ok() : Status::NotFound("no such account");
+}
+
+Status change_email(Sql& sql, int64_t id, const std::string& email) {
+  auto changed = sql.exec(
+      "UPDATE accounts SET email = %s, credential_epoch = credential_epoch + 1 WHERE id = %s",
+      {email, std::to_string(id)});
   if (!changed.ok()) return changed.status();
   return *changed == 1 ? Status::Ok() : Status::NotFound("no such account");
 }

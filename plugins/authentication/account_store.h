@@ -23,9 +23,15 @@ Result<StoredAccount> find_account_by_id(Sql& sql, int64_t id);
 Result<Account> insert_account(Sql& sql, const std::string& email, const std::string& phc,
                                const std::string& lang, std::time_t now);
 
-// A new password: the hash and password_changed_at.
+// A new password: the hash and password_changed_at; the credential epoch moves on, so every
+// signed link, reset grant and unsubscribe token made for the account dies (CONTRACT section 12).
+// Every path that changes a password goes through here.
 Status set_password(Sql& sql, int64_t id, const std::string& phc, std::time_t now);
-// The same password hashed with today's parameters (re-hash at sign-in).
+// A new (normalised) address; the credential epoch moves on as for a new password. Conflict when
+// another account has the address. The step after a confirmed email-change code.
+Status change_email(Sql& sql, int64_t id, const std::string& email);
+// The same password hashed with today's parameters (re-hash at sign-in): trust has not changed,
+// the epoch stays.
 Status replace_password_hash(Sql& sql, int64_t id, const std::string& phc);
 
 // pending -> verified; true when this call changed the state.

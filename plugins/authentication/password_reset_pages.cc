@@ -135,7 +135,7 @@ Response post_reset_verify(Context& ctx) {
             "password reset: right code, no account: " + account.status().message());
     return unavailable(ctx, 30);
   }
-  Status s = issue_grant(ctx, account->account.id, return_to);
+  Status s = issue_grant(ctx, account->account, return_to);
   if (!s.ok()) {
     ctx.log(LogLevel::kWarning, "password reset: no grant stored: " + s.message());
     return unavailable(ctx, 30);

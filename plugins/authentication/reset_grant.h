@@ -1,6 +1,8 @@
 // The right to set a new password, earned by a correct reset code (CONTRACT section 4): single
 // use, short-lived, bound to the browser that typed the code. The browser holds a random grant
-// id in the nm_reset cookie; the database holds only its SHA-256, the account and the return_to.
+// id in the nm_reset cookie; the database holds only its SHA-256, the account, the return_to and
+// the account's credential epoch at issue: once the epoch moves on (the password or address
+// changed, the account was disabled) the grant is dead (CONTRACT section 12).
 #pragma once
 
 #include <cstdint>
@@ -20,15 +22,17 @@ struct ResetGrant {
   std::string return_to;
 };
 
-// Stores a new grant for the account (earlier grants of the account are dropped) and sets the
-// cookie on this answer.
-Status issue_grant(Context& ctx, int64_t account_id, const std::string& return_to);
+// Stores a new grant for the account at its credential epoch (earlier grants of the account are
+// dropped) and sets the cookie on this answer.
+Status issue_grant(Context& ctx, const Account& account, const std::string& return_to);
 
-// This browser's live grant, or nullopt (none, unknown, expired). Does not consume it.
+// This browser's live grant, or nullopt (none, unknown, expired, or the account's epoch moved
+// on). Does not consume it.
 std::optional<ResetGrant> find_grant(Context& ctx);
 
 // Consumes the grant with `sql` (call inside the transaction that uses it): Ok for exactly one
-// caller even when two race, NotFound for the others or when it has expired meanwhile.
+// caller even when two race, NotFound for the others or when it has expired or the account's
+// epoch has moved on meanwhile.
 Status consume_grant(Context& ctx, Sql& sql, const ResetGrant& grant);
 
 // Clears the grant cookie on this answer.

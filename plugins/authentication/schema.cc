@@ -2,6 +2,22 @@
 
 namespace natomedia::auth {
 
+namespace {
+
+// Version 2: the credential epoch (CONTRACT section 12, "links die with trust"). Existing accounts
+// and grants start at 0, so what was handed out before the upgrade matches until trust changes.
+Migration credential_epochs() {
+  Migration m;
+  m.version = 2;
+  m.description = "credential epoch of accounts, bound into reset grants";
+  m.sqlite = {
+      "ALTER TABLE accounts ADD COLUMN credential_epoch BIGINT NOT NULL DEFAULT 0",
+      "ALTER TABLE password_reset_grants ADD COLUMN credential_epoch BIGINT NOT NULL DEFAULT 0"};
+  return m;  // the same statements on PostgreSQL
+}
+
+}  // namespace
+
 std::vector<Migration> schema_migrations() {
   const char* accounts_tail =
       " email VARCHAR(254) NOT NULL UNIQUE,"
@@ -36,7 +52,7 @@ std::vector<Migration> schema_migrations() {
       sessions, sessions_index, grants, grants_index};
   m.pgsql = {std::string("CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY,") + accounts_tail,
              sessions, sessions_index, grants, grants_index};
-  return {m};
+  return {m, credential_epochs()};
 }
 
 }  // namespace natomedia::auth

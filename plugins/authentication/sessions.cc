@@ -58,7 +58,7 @@ Result<std::optional<Account>> resolve_session(Context& ctx) {
   const std::string hash = current_hash(ctx);
   if (hash.empty()) return nobody;
   auto rows = ctx.sql().query(
-      "SELECT s.created_at, s.last_seen, a.id, a.email, a.state, a.lang "
+      "SELECT s.created_at, s.last_seen, a.id, a.email, a.state, a.lang, a.credential_epoch "
       "FROM account_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = %s",
       {hash});
   if (!rows.ok()) return Status::Unavailable("session lookup failed: " + rows.status().message());
@@ -80,6 +80,7 @@ Result<std::optional<Account>> resolve_session(Context& ctx) {
   a.email = rows->text(0, "email");
   a.state = rows->text(0, "state");
   a.lang = rows->text(0, "lang");
+  a.credential_epoch = rows->integer(0, "credential_epoch");
   return std::optional<Account>(std::move(a));
 }
 

@@ -25,8 +25,10 @@ struct Downloader {
   std::optional<Response> refusal;
 };
 
-// A valid signed link still needs its account to be allowed to download now: a link handed out
-// before the account was disabled (or deleted) stops working at once, not when it expires.
+// A signed link is checked against its account as stored now: the signature binds the account's
+// credential epoch, so a link made before the password or address changed, or before the account
+// was disabled, is refused at once, not when it expires; so is a link of a deleted account. A
+// link whose account cannot be found answers as a forged one does (403), naming no account.
 Downloader link_holder(Context& ctx, int64_t account_id, const std::string& path) {
   Downloader d;
   auto accounts = find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);
@@ -38,38 +40,42 @@ Downloader link_holder(Context& ctx, int64_t account_id, const std::string& path
     return d;
   }
   auto account = accounts->find_by_id(ctx, account_id);
-  if (account.ok() && account->state == "verified") {
-    d.account_id = account_id;
+  if (!account.ok() && account.status().code() != Status::Code::kNotFound) {
+    ctx.log(LogLevel::kWarning, "signed download link: " + account.status().message());
+    d.refusal = ctx.unavailable(30);
     return d;
   }
-  if (account.ok() || account.status().code() == Status::Code::kNotFound) {
+  const LinkCheck link = account.ok() ? check_link(ctx.crypto(), ctx.request().query, path,
+                                                   account->credential_epoch, ctx.clock().now())
+                                      : LinkCheck::kBad;
+  if (link == LinkCheck::kBad) {
+    ctx.log(LogLevel::kInfo, "refused a download link for " + path + " of account " +
+                                 std::to_string(account_id) +
+                                 (account.ok() ? ": a bad signature, or made before the "
+                                                 "account's credentials changed"
+                                               : ": no such account"));
+    d.refusal = ctx.error(403, "media.download.bad_link");
+  } else if (link == LinkCheck::kExpired) {
+    d.refusal = ctx.error(410, "media.download.expired_link");
+  } else if (account->state != "verified") {
     ctx.log(LogLevel::kInfo, "refused a signed download link for " + path + ": account " +
-                                 std::to_string(account_id) + " is " +
-                                 (account.ok() ? account->state : std::string("gone")));
+                                 std::to_string(account_id) + " is " + account->state);
     d.refusal = ctx.error(403, "media.download.link_account");
-    return d;
+  } else {
+    d.account_id = account_id;
   }
-  ctx.log(LogLevel::kWarning, "signed download link: " + account.status().message());
-  d.refusal = ctx.unavailable(30);
   return d;
 }
 
 Downloader identify(Context& ctx, const NewsItem& item, const std::string& path) {
   Downloader d;
-  const LinkCheck link = check_link(ctx.crypto(), ctx.request().query, path, ctx.clock().now());
-  switch (link.outcome) {
-    case LinkCheck::Outcome::kBad:
-      ctx.log(LogLevel::kInfo, "refused a download link with a bad signature for " + path);
-      d.refusal = ctx.error(403, "media.download.bad_link");
-      return d;
-    case LinkCheck::Outcome::kExpired:
-      d.refusal = ctx.error(410, "media.download.expired_link");
-      return d;
-    case LinkCheck::Outcome::kOk:
-      return link_holder(ctx, link.account_id, path);
-    case LinkCheck::Outcome::kAbsent:
-      break;
+  const LinkClaim claim = claimed_account(ctx.request().query);
+  if (claim.shape == LinkClaim::Shape::kMalformed) {
+    ctx.log(LogLevel::kInfo, "refused a malformed download link for " + path);
+    d.refusal = ctx.error(403, "media.download.bad_link");
+    return d;
   }
+  if (claim.shape == LinkClaim::Shape::kWellFormed) return link_holder(ctx, claim.account_id, path);
   auto account = ctx.account();
   if (!account) {
     d.refusal = ctx.sign_in_required(ctx.url(video_path(item)));

@@ -58,7 +58,7 @@ Value::List keywords(const NewsItem& item, const std::string& lang, bool* fallba
   return it == item.keywords.end() ? Value::List{} : strings(it->second);
 }
 
-Value::List renditions(Context& ctx, const NewsItem& item, int64_t signer) {
+Value::List renditions(Context& ctx, const NewsItem& item, const Account* signer) {
   const std::string& lang = ctx.request().lang;
   const std::time_t expires = link_expiry(ctx.clock().now());
   Value::List out;
@@ -73,10 +73,10 @@ Value::List renditions(Context& ctx, const NewsItem& item, int64_t signer) {
     row["size"] = r.size > 0 ? human_size(r.size, lang) : "";
     row["bytes"] = std::to_string(r.size);
     row["download_url"] = ctx.url(path);
-    if (signer != 0) {
-      const std::string query = signed_query(ctx.crypto(), path, signer, expires);
-      const std::string base = ctx.config().public_url.empty() ? ctx.url(path)
-                                                               : ctx.absolute_url(path);
+    if (signer) {
+      const std::string query = signed_query(ctx.crypto(), path, *signer, expires);
+      const std::string base =
+          ctx.config().public_url.empty() ? ctx.url(path) : ctx.absolute_url(path);
       row["signed_url"] = base + "?" + query;
     }
     out.emplace_back(std::move(row));
@@ -112,7 +112,7 @@ Value::Map item_card(const Context& ctx, const NewsItem& item, bool link_to_vide
   return card;
 }
 
-Vars item_page(Context& ctx, const NewsItem& item, int64_t signer) {
+Vars item_page(Context& ctx, const NewsItem& item, const Account* signer) {
   const std::string& lang = ctx.request().lang;
   Localized headline = pick(item.headline, lang);
   Localized dateline = pick(item.dateline, lang);
@@ -141,8 +141,8 @@ Vars item_page(Context& ctx, const NewsItem& item, int64_t signer) {
   v["has_subjects"] = v["subjects"].truthy();
   v["has_keywords"] = v["keywords"].truthy();
   v["renditions"] = renditions(ctx, item, signer);
-  v["signed_links"] = signer != 0;
-  if (signer != 0)
+  v["signed_links"] = signer != nullptr;
+  if (signer)
     v["links_valid_until"] = ctx.i18n().long_date(link_expiry(ctx.clock().now()), lang) + ", " +
                              rfc3339(link_expiry(ctx.clock().now())).substr(11, 5) + " UTC";
   if (!item.icon_href.empty()) v["thumbnail"] = ctx.url(thumbnail_path(item));

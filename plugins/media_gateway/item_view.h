@@ -18,7 +18,7 @@ std::string download_path(const NewsItem& item, const Rendition& rendition);
 Value::Map item_card(const Context& ctx, const NewsItem& item, bool link_to_video_page);
 
 // The whole item for its page. `signer` is the account the page hands signed download links
-// to (0: none).
-Vars item_page(Context& ctx, const NewsItem& item, int64_t signer);
+// to (nullptr: none).
+Vars item_page(Context& ctx, const NewsItem& item, const Account* signer);
 
 }  // namespace natomedia::media_gateway

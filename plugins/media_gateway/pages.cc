@@ -17,10 +17,13 @@ namespace natomedia::media_gateway {
 
 namespace {
 
-// Who a page is rendered for: it shows the account in its header (and signed links).
+// Who a page is rendered for: it shows the account in its header (and signed links, which die
+// with the account's credential epoch: a new epoch is a new page).
 std::string audience(Context& ctx) {
   auto account = ctx.account();
-  return account ? "a" + std::to_string(account->id) : "anon";
+  return account
+             ? "a" + std::to_string(account->id) + "e" + std::to_string(account->credential_epoch)
+             : "anon";
 }
 
 Validators page_validators(Context& ctx, const FeedSnapshot& snapshot, const std::string& kind) {
@@ -103,10 +106,10 @@ Response item_page_answer(Context& ctx, bool video_page) {
   if (!item || (video_page && !item->is_video)) return ctx.error(404, "error.404.message");
   auto account = ctx.account();
   const bool verified = account && account->state == "verified";
-  const int64_t signer = item->is_video && verified ? account->id : 0;
+  const Account* signer = item->is_video && verified ? &*account : nullptr;
   // Signed links change every hour: so does the page of an account that gets them.
   std::string kind = std::string(video_page ? "video-" : "item-") + item->id;
-  if (signer != 0) kind += "-h" + std::to_string(ctx.clock().now() / 3600);
+  if (signer) kind += "-h" + std::to_string(ctx.clock().now() / 3600);
   const Validators v = page_validators(ctx, *snapshot, kind);
   if (client_copy_current(ctx.request(), v)) return not_modified(v);
   return cached_page(ctx, *snapshot, v, [&] {

@@ -11,8 +11,18 @@ namespace {
 constexpr const char* kPurpose = "download";
 
 std::string signed_data(const std::string& path, const std::string& expires,
-                        const std::string& account) {
-  return path + "|" + expires + "|" + account;
+                        const std::string& account, int64_t epoch) {
+  return path + "|" + expires + "|" + account + "|" + std::to_string(epoch);
+}
+
+bool any_link_parameter(const Params& query) {
+  return query.has("sig") || query.has("expires") || query.has("a");
+}
+
+bool well_formed(const Params& query) {
+  const std::string sig = query.get_or("sig");
+  return all_digits(query.get_or("expires"), 12) && all_digits(query.get_or("a"), 18) &&
+         !sig.empty() && sig.size() <= 512;
 }
 
 }  // namespace
@@ -22,27 +32,32 @@ std::time_t link_expiry(std::time_t now) {
   return (earliest + 3599) / 3600 * 3600;
 }
 
-std::string signed_query(const Crypto& crypto, const std::string& path, int64_t account_id,
+std::string signed_query(const Crypto& crypto, const std::string& path, const Account& account,
                          std::time_t expires) {
   const std::string t = std::to_string(expires);
-  const std::string a = std::to_string(account_id);
+  const std::string a = std::to_string(account.id);
   return "expires=" + t + "&a=" + a + "&sig=" +
-         text::url_encode(crypto.sign(kPurpose, signed_data(path, t, a)));
+         text::url_encode(crypto.sign(kPurpose, signed_data(path, t, a, account.credential_epoch)));
+}
+
+LinkClaim claimed_account(const Params& query) {
+  LinkClaim claim;
+  if (!any_link_parameter(query)) return claim;
+  claim.shape = well_formed(query) ? LinkClaim::Shape::kWellFormed : LinkClaim::Shape::kMalformed;
+  if (claim.shape == LinkClaim::Shape::kWellFormed)
+    claim.account_id = std::stoll(query.get_or("a"));
+  return claim;
 }
 
 LinkCheck check_link(const Crypto& crypto, const Params& query, const std::string& path,
-                     std::time_t now) {
-  LinkCheck check;
-  if (!query.has("sig") && !query.has("expires") && !query.has("a")) return check;
-  check.outcome = LinkCheck::Outcome::kBad;
+                     int64_t credential_epoch, std::time_t now) {
+  if (!any_link_parameter(query)) return LinkCheck::kAbsent;
+  if (!well_formed(query)) return LinkCheck::kBad;
   const std::string t = query.get_or("expires");
-  const std::string a = query.get_or("a");
-  const std::string sig = query.get_or("sig");
-  if (!all_digits(t, 12) || !all_digits(a, 18) || sig.empty() || sig.size() > 512) return check;
-  if (!crypto.verify(kPurpose, signed_data(path, t, a), sig)) return check;
-  check.account_id = std::stoll(a);
-  check.outcome = std::stoll(t) < now ? LinkCheck::Outcome::kExpired : LinkCheck::Outcome::kOk;
-  return check;
+  if (!crypto.verify(kPurpose, signed_data(path, t, query.get_or("a"), credential_epoch),
+                     query.get_or("sig")))
+    return LinkCheck::kBad;
+  return std::stoll(t) < now ? LinkCheck::kExpired : LinkCheck::kOk;
 }
 
 }  // namespace natomedia::media_gateway

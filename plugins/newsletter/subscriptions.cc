@@ -42,6 +42,12 @@ Result<Subscription> SubscriptionStore::find_by_account(int64_t account_id) {
   return select_one("account_id = CAST(%s AS BIGINT)", {std::to_string(account_id)});
 }
 
+Result<Subscription> SubscriptionStore::find_by_id_and_email(int64_t subscription_id,
+                                                             const std::string& email) {
+  return select_one("id = CAST(%s AS BIGINT) AND email = %s",
+                    {std::to_string(subscription_id), email});
+}
+
 Status SubscriptionStore::insert_subscription(const Account& account, const std::string& lang) {
   auto r = sql_.exec(
       "INSERT INTO subscriptions (account_id, email, lang, state, subscribed_at, unsubscribed_at) "

@@ -46,6 +46,8 @@ class SubscriptionStore {
 
   // NotFound when the account has never subscribed.
   Result<Subscription> find_by_account(int64_t account_id);
+  // The row a version-1 unsubscribe token names (its id and address); NotFound when none.
+  Result<Subscription> find_by_id_and_email(int64_t subscription_id, const std::string& email);
   // Subscribes `account` (again) and records the consent, in one transaction.
   Result<SubscribeOutcome> subscribe(const Account& account, const ConsentRecord& consent);
   // Unsubscribes the row an unsubscribe token names; true when it was subscribed. A row that is

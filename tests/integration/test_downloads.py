@@ -25,14 +25,15 @@ PASSWORD = "Correct-Horse-9-battery"
 VIDEO = "clip"
 
 
-def sign_link(secret_path, path, expires, account_id):
+def sign_link(secret_path, path, expires, account_id, credential_epoch=0):
     """A download link signed with the server's own key, the way Crypto::sign does it
-    (key id = first 8 hex digits of SHA-256(key); HMAC keyed by HMAC(key, domain + purpose))."""
+    (key id = first 8 hex digits of SHA-256(key); HMAC keyed by HMAC(key, domain + purpose)),
+    over PATH|EXPIRES|ACCOUNT|EPOCH (the account's credential epoch, not in the URL)."""
     with open(secret_path, "rb") as f:
         key = f.read()
     kid = hashlib.sha256(key).hexdigest()[:8]
     purpose_key = hmac.new(key, b"natomedia-sign:download", hashlib.sha256).digest()
-    data = "%s|%d|%d" % (path, expires, account_id)
+    data = "%s|%d|%d|%d" % (path, expires, account_id, credential_epoch)
     mac = hmac.new(purpose_key, data.encode(), hashlib.sha256).digest()
     sig = kid + "." + base64.urlsafe_b64encode(mac).decode().rstrip("=")
     return "%s?expires=%d&a=%d&sig=%s" % (path, expires, account_id, urllib.parse.quote(sig))
@@ -118,6 +119,14 @@ class DownloadsTest(IntegrationTest):
         verify = "/account/verify?email=" + urllib.parse.quote(email)
         r = c.submit(verify, {"email": email, "code": code}, action="/account/verify")
         self.assertEqual(r.status, 200, r.body[:1000])
+        return c
+
+    def verified_client_again(self, email):
+        """A new session of an existing account, signed in with its password."""
+        c = self.apache.client()
+        r = c.submit("/account/login", {"email": email, "password": PASSWORD,
+                                        "return_to": "/account/"})
+        self.assertEqual(r.status, 303, r.body[:1000])
         return c
 
     def account_id(self, email):
@@ -277,13 +286,21 @@ class DownloadsTest(IntegrationTest):
         admin("accounts", "disable", email)
         r = anon.get(link)
         self.assertEqual(r.status, 403, r.body[:300])
-        self.assertIn("cannot download any more", r.body)
+        self.assertIn("the account is disabled", r.body)
         self.assertEqual(anon.get(link, headers={"Range": "bytes=0-9"}).status, 403)
         self.assertRegex(self.apache.error_log(),
-                         r"refused a signed download link for /download/%s/hd720: account \d+ "
-                         r"is disabled" % VIDEO)
+                         r"refused a download link for /download/%s/hd720 of account \d+: a bad "
+                         r"signature, or made before the account's credentials changed" % VIDEO)
+        # Disabling moved the account's credential epoch on (CONTRACT section 12): enabling it
+        # again does not bring the old link back; a link made now works.
         admin("accounts", "enable", email)
-        self.assertEqual(anon.get(link).status, 200)
+        self.assertEqual(anon.get(link).status, 403)
+        c = self.verified_client_again(email)
+        page = c.get("/videos/" + VIDEO)
+        fresh = html.unescape(re.search(r'id="link-hd720" readonly value="([^"]+)"',
+                                        page.body).group(1))
+        self.assertNotEqual(fresh, link)
+        self.assertEqual(anon.get(fresh).status, 200)
 
     def test_daily_quota(self):
         if int(time.time()) % 86400 < 3700:

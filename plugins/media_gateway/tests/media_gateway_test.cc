@@ -68,6 +68,7 @@ class MediaGatewayTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(honours_conditional_headers);
   CPPUNIT_TEST(formats_sizes_and_durations);
   CPPUNIT_TEST(signed_links_round_trip);
+  CPPUNIT_TEST(signed_links_die_with_the_credential_epoch);
   CPPUNIT_TEST(signed_links_refuse_tampering_and_expiry);
   CPPUNIT_TEST(sniffs_the_four_image_formats);
   CPPUNIT_TEST(refuses_whatever_is_no_image);
@@ -188,26 +189,49 @@ class MediaGatewayTest : public CppUnit::TestFixture {
                    !mg::all_digits("", 3) && !mg::all_digits("-1", 3));
   }
 
+  static natomedia::Account account(int64_t id, int64_t epoch) {
+    natomedia::Account a;
+    a.id = id;
+    a.credential_epoch = epoch;
+    return a;
+  }
+
   void signed_links_round_trip() {
     FakeCrypto crypto;
     const std::time_t now = 1700000000;
     const std::time_t expires = mg::link_expiry(now);
     CPPUNIT_ASSERT(expires >= now + mg::kLinkLifetime && expires % 3600 == 0);
-    const std::string q = mg::signed_query(crypto, "/download/a/hd", 42, expires);
-    auto check = mg::check_link(crypto, query_of(q), "/download/a/hd", now);
-    CPPUNIT_ASSERT(check.outcome == mg::LinkCheck::Outcome::kOk);
-    CPPUNIT_ASSERT_EQUAL(int64_t{42}, check.account_id);
-    CPPUNIT_ASSERT(mg::check_link(crypto, Params(), "/download/a/hd", now).outcome ==
-                   mg::LinkCheck::Outcome::kAbsent);
+    const std::string q = mg::signed_query(crypto, "/download/a/hd", account(42, 3), expires);
+    CPPUNIT_ASSERT(q.find("epoch") == std::string::npos && q.find("&a=42&") != std::string::npos);
+    auto claim = mg::claimed_account(query_of(q));
+    CPPUNIT_ASSERT(claim.shape == mg::LinkClaim::Shape::kWellFormed);
+    CPPUNIT_ASSERT_EQUAL(int64_t{42}, claim.account_id);
+    CPPUNIT_ASSERT(mg::check_link(crypto, query_of(q), "/download/a/hd", 3, now) ==
+                   mg::LinkCheck::kOk);
+    CPPUNIT_ASSERT(mg::claimed_account(Params()).shape == mg::LinkClaim::Shape::kAbsent);
+    CPPUNIT_ASSERT(mg::check_link(crypto, Params(), "/download/a/hd", 3, now) ==
+                   mg::LinkCheck::kAbsent);
+  }
+
+  void signed_links_die_with_the_credential_epoch() {
+    FakeCrypto crypto;
+    const std::time_t now = 1700000000;
+    const std::string q = mg::signed_query(crypto, "/download/a/hd", account(42, 3), now + 100);
+    for (int64_t other : {0, 2, 4, 1000})
+      CPPUNIT_ASSERT(mg::check_link(crypto, query_of(q), "/download/a/hd", other, now) ==
+                     mg::LinkCheck::kBad);
+    // An expired link of another epoch is bad, not expired: it says nothing about the account.
+    CPPUNIT_ASSERT(mg::check_link(crypto, query_of(q), "/download/a/hd", 4, now + 101) ==
+                   mg::LinkCheck::kBad);
   }
 
   void signed_links_refuse_tampering_and_expiry() {
     FakeCrypto crypto;
     const std::time_t now = 1700000000;
-    const std::string q = mg::signed_query(crypto, "/download/a/hd", 42, now + 100);
-    using O = mg::LinkCheck::Outcome;
+    const std::string q = mg::signed_query(crypto, "/download/a/hd", account(42, 0), now + 100);
+    using O = mg::LinkCheck;
     auto outcome = [&](const std::string& query, const std::string& path, std::time_t at) {
-      return mg::check_link(crypto, query_of(query), path, at).outcome;
+      return mg::check_link(crypto, query_of(query), path, 0, at);
     };
     CPPUNIT_ASSERT(outcome(q, "/download/a/sd", now) == O::kBad);       // another rendition
     CPPUNIT_ASSERT(outcome(q, "/download/a/hd", now + 101) == O::kExpired);
@@ -219,6 +243,7 @@ class MediaGatewayTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(outcome(later, "/download/a/hd", now) == O::kBad);
     CPPUNIT_ASSERT(outcome("expires=abc&a=42&sig=x", "/download/a/hd", now) == O::kBad);
     CPPUNIT_ASSERT(outcome("sig=", "/download/a/hd", now) == O::kBad);
+    CPPUNIT_ASSERT(mg::claimed_account(query_of("sig=")).shape == mg::LinkClaim::Shape::kMalformed);
   }
 
   void sniffs_the_four_image_formats() {
