@@ -1,5 +1,7 @@
 #include "httpd_glue.h"
 
+#include "core/request_parsing.h"
+
 #include <http_config.h>
 #include <http_core.h>
 #include <http_main.h>
@@ -132,7 +134,8 @@ core::IncomingRequest incoming_request(request_rec* r) {
   in.raw_query = r->args ? r->args : "";
   apr_table_do(collect_header, &in, r->headers_in, nullptr);
   in.client_ip = r->useragent_ip ? r->useragent_ip : "";
-  in.https = ap_http_scheme(r) && std::string(ap_http_scheme(r)) == "https";
+  in.https =
+      core::connection_is_https(ap_http_scheme(r), apr_table_get(r->subprocess_env, "HTTPS"));
   if (r->method_number == M_POST) read_body(r, in);
   return in;
 }
