@@ -1,5 +1,7 @@
 #include "core/portal.h"
 
+#include <algorithm>
+
 #include <natomedia/text.h>
 
 #include "core/metrics_registry.h"
@@ -72,6 +74,16 @@ Response run_handler(const Router::Route& route, RequestContext& ctx, Logger& lo
                                      route.plugin + " failed with an unknown exception");
   }
   return ctx.error(500, "error.500.message");
+}
+
+// No cache, shared or the browser's, may keep the answer: drops any Cache-Control a handler set.
+void forbid_storing(Response& r) {
+  auto& h = r.headers;
+  h.erase(
+      std::remove_if(h.begin(), h.end(),
+                     [](const auto& kv) { return text::lower_ascii(kv.first) == "cache-control"; }),
+      h.end());
+  r.header("Cache-Control", "no-store");
 }
 
 }  // namespace
@@ -156,6 +168,10 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
     r = run_handler(*match.route, ctx, logger);
   }
   for (const auto& c : ctx.set_cookies()) r.header("Set-Cookie", c);
+  // CONTRACT section 12: an answer with a CSRF token, a session (or another credential cookie),
+  // the signed-in account's data, or the echo of a form (an address, a code) is never stored.
+  // Files (downloads, thumbnails) carry none of these and keep their own caching.
+  if ((ctx.private_answer() || is_post) && !r.file) forbid_storing(r);
   if (r.content_type.rfind("text/html", 0) == 0) {
     r.header("Vary", "Accept-Language, Cookie");
     r.header("Content-Language", ctx.request().lang);
