@@ -15,7 +15,7 @@ if [ ! -e "$NM_PREFIX/lib/apache2/modules/mod_natomedia.so" ]; then
   exit 2
 fi
 scripts="news_vs_static download_vs_static static_module_overhead wrong_code_post signin_rate mix_load"
-scripts="$scripts feed_reload"
+scripts="$scripts feed_reload signin_throttled"
 results="$OUT_DIR/results.txt"
 : > "$results"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \

@@ -1,5 +1,7 @@
 #include "httpd_glue.h"
 
+#include "core/request_parsing.h"
+
 #include <http_config.h>
 #include <http_core.h>
 #include <http_main.h>
@@ -139,7 +141,8 @@ core::IncomingRequest incoming_headers(request_rec* r) {
     in.headers.erase("request-range");
   }
   in.client_ip = r->useragent_ip ? r->useragent_ip : "";
-  in.https = ap_http_scheme(r) && std::string(ap_http_scheme(r)) == "https";
+  in.https =
+      core::connection_is_https(ap_http_scheme(r), apr_table_get(r->subprocess_env, "HTTPS"));
   return in;
 }
 

@@ -63,11 +63,13 @@ class Context {
   // A provider another plugin registered with PluginHost::provide, or nullptr.
   virtual std::shared_ptr<void> provider(const std::string& name, int version) const = 0;
 
-  // Adds Set-Cookie to the answer (Secure and the __Host- prefix on HTTPS).
+  // Adds Set-Cookie to the answer (Secure and the __Host- prefix on HTTPS). An answer that sets
+  // any cookie but the language's gets Cache-Control: no-store from the core.
   virtual void set_cookie(const CookieSpec& cookie) = 0;
   // The value of a cookie the core wrote (it knows the __Host- prefix), or nullopt.
   virtual std::optional<std::string> cookie(const std::string& name) const = 0;
-  // The CSRF token for the forms of this answer (sets the binding cookie when there is none).
+  // The CSRF token for the forms of this answer (sets the binding cookie when there is none);
+  // the answer gets Cache-Control: no-store from the core.
   virtual std::string csrf_token() = 0;
   // Binds CSRF tokens to a new random value from now on (after sign-in and sign-out).
   virtual void rotate_csrf() = 0;
@@ -76,7 +78,9 @@ class Context {
   virtual void log(LogLevel level, const std::string& message) = 0;
 
   // A page from `tmpl` with the common values (lang, strings, base path, csrf_token, account,
-  // the lang-switch links) added to `vars`.
+  // the lang-switch links) added to `vars`. A page that shows the csrf_token or the signed-in
+  // account is private: the core sends it with Cache-Control: no-store (whatever Cache-Control
+  // the handler set), and only such a page sets the CSRF binding cookie.
   virtual Response page(int status, const std::string& tmpl, Vars vars) = 0;
   // The one error page: a status with a message from the string catalogue.
   virtual Response error(int status, const std::string& message_key) = 0;

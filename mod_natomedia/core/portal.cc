@@ -76,6 +76,16 @@ Response run_handler(const Router::Route& route, RequestContext& ctx, Logger& lo
   return ctx.error(500, "error.500.message");
 }
 
+// No cache, shared or the browser's, may keep the answer: drops any Cache-Control a handler set.
+void forbid_storing(Response& r) {
+  auto& h = r.headers;
+  h.erase(
+      std::remove_if(h.begin(), h.end(),
+                     [](const auto& kv) { return text::lower_ascii(kv.first) == "cache-control"; }),
+      h.end());
+  r.header("Cache-Control", "no-store");
+}
+
 }  // namespace
 
 void add_page_headers(Response& r) {
@@ -179,6 +189,10 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
   }
   if (r.file) add_file_headers(r);
   for (const auto& c : ctx.set_cookies()) r.header("Set-Cookie", c);
+  // CONTRACT section 12: an answer with a CSRF token, a session (or another credential cookie),
+  // the signed-in account's data, or the echo of a form (an address, a code) is never stored.
+  // Files (downloads, thumbnails) carry none of these and keep their own caching.
+  if ((ctx.private_answer() || is_post) && !r.file) forbid_storing(r);
   if (r.content_type.rfind("text/html", 0) == 0) {
     r.header("Vary", "Accept-Language, Cookie");
     r.header("Content-Language", ctx.request().lang);

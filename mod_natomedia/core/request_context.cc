@@ -8,6 +8,7 @@
 namespace natomedia::core {
 
 static const char* kCsrfCookie = "nm_csrf";
+static const char* kLangCookie = "nm_lang";
 
 RequestContext::RequestContext(const Services& services, const Site& site, Request request,
                                const SqlFactory& sql_factory, Logger& logger)
@@ -37,6 +38,7 @@ std::optional<Account> RequestContext::account() {
       auto resolved = identity->resolve(*this);
       if (resolved.ok()) {
         account_ = std::move(resolved.value());
+        if (account_) private_answer_ = true;  // pages show the account
       } else {
         account_unknowable_ = true;
         log(LogLevel::kWarning, "who is signed in cannot be told: " + resolved.status().message());
@@ -81,6 +83,7 @@ std::string RequestContext::cookie_name(const std::string& name) const {
 }
 
 void RequestContext::set_cookie(const CookieSpec& c) {
+  if (c.name != kLangCookie) private_answer_ = true;
   // Later calls to cookie() in this request see the new value (a sign-in, then the page).
   set_values_[c.name] = c.max_age == 0 ? std::nullopt : std::optional<std::string>(c.value);
   std::string v = cookie_name(c.name) + "=" + c.value + "; Path=/";
@@ -98,12 +101,15 @@ std::optional<std::string> RequestContext::cookie(const std::string& name) const
 }
 
 std::string RequestContext::csrf_token() {
+  private_answer_ = true;
   if (csrf_binding_.empty()) rotate_csrf();
   return services_.crypto->sign("csrf", csrf_binding_);
 }
 
-void RequestContext::rotate_csrf() {
-  csrf_binding_ = services_.crypto->random_token(16);
+void RequestContext::rotate_csrf() { set_csrf_binding(services_.crypto->random_token(16)); }
+
+void RequestContext::set_csrf_binding(std::string binding) {
+  csrf_binding_ = std::move(binding);
   set_cookie({kCsrfCookie, csrf_binding_, -1, true, "Lax"});
 }
 
@@ -128,7 +134,12 @@ Response RequestContext::page(int status, const std::string& tmpl, Vars vars) {
   const std::string other = lang == "fr" ? "en" : "fr";
   vars["lang"] = lang;
   vars["base"] = request_.base_path;
-  vars["csrf_token"] = csrf_token();
+  // The token is minted for the page but kept (binding cookie, no-store) only when the page
+  // shows it: a public page that has no form stays free of cookies and cacheable.
+  const std::string binding =
+      csrf_binding_.empty() ? services_.crypto->random_token(16) : csrf_binding_;
+  const std::string token = services_.crypto->sign("csrf", binding);
+  vars["csrf_token"] = token;
   vars["lang_switch_url"] = lang_switch_url(other);
   vars["lang_switch_code"] = other;
   vars["path"] = request_.path;
@@ -147,6 +158,10 @@ Response RequestContext::page(int status, const std::string& tmpl, Vars vars) {
     return r;
   }
   r.body = std::move(*html);
+  if (r.body.find(text::html_escape(token)) != std::string::npos) {
+    private_answer_ = true;
+    if (binding != csrf_binding_) set_csrf_binding(binding);
+  }
   add_page_headers(r);
   return r;
 }

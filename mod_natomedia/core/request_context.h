@@ -65,10 +65,15 @@ class RequestContext : public Context {
   bool csrf_valid() const;
   // The Set-Cookie values this request produced, to add to whatever answer it gets.
   const std::vector<std::string>& set_cookies() const { return set_cookies_; }
+  // Whether the answer carries something private (CONTRACT section 12): a CSRF token a page
+  // shows or a handler asked for, a cookie other than the language's (session, CSRF binding,
+  // reset grant), or what the signed-in account sees. No cache may keep such an answer.
+  bool private_answer() const { return private_answer_; }
 
  private:
   std::string cookie_name(const std::string& name) const;
   std::string lang_switch_url(const std::string& lang) const;
+  void set_csrf_binding(std::string binding);
 
   const Services& services_;
   const Site& site_;
@@ -80,6 +85,7 @@ class RequestContext : public Context {
   bool account_known_ = false;
   bool account_unknowable_ = false;  // the identity provider answered Unavailable
   std::string csrf_binding_;
+  bool private_answer_ = false;
   std::vector<std::string> set_cookies_;
   std::map<std::string, std::optional<std::string>> set_values_;  // nullopt: deleted
 };

@@ -170,6 +170,10 @@ std::string pick_language(const std::optional<std::string>& query_lang,
   return lang.empty() ? std::string(kLanguages[0]) : lang;
 }
 
+bool connection_is_https(const char* scheme, const char* https_env) {
+  if (scheme && text::lower_ascii(scheme) == "https") return true;
+  return https_env && text::lower_ascii(text::trim(https_env)) == "on";
+}
 
 }  // namespace core
 }  // namespace natomedia

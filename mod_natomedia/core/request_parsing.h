@@ -48,5 +48,11 @@ std::string pick_language(const std::optional<std::string>& query_lang,
                           const std::optional<std::string>& cookie_lang,
                           std::string_view accept_language);
 
+// Whether the visitor's connection is HTTPS: httpd's own view (`scheme`, ap_http_scheme: "https"
+// under mod_ssl), or the environment variable HTTPS (`https_env`, null when unset) being "on",
+// which an administrator sets behind a TLS-terminating proxy with
+// `SetEnvIf X-Forwarded-Proto ^https$ HTTPS=on` (CONTRACT section 12, docs/operations.md).
+bool connection_is_https(const char* scheme, const char* https_env);
+
 }  // namespace core
 }  // namespace natomedia

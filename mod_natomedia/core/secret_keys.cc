@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include <natomedia/text.h>
@@ -20,6 +21,24 @@ std::string quoted(const std::string& path) { return "secret file '" + path + "'
 std::string how_to_make(const std::string& path) {
   return "needs at least " + std::to_string(SecretKeys::kMinKeyBytes) +
          " bytes of random data, e.g. `head -c 64 /dev/urandom > " + path + "`";
+}
+
+// Why a file of mode `mode` may not hold keys (to follow its quoted name), with the chmod that
+// fixes it; "" when it may.
+// Every user reading it could forge every token and link; anyone but its owner writing it could
+// replace the keys. 0600, or 0640 for an owner root and httpd's group reading it, are right.
+std::string open_mode_problem(const std::string& path, mode_t mode) {
+  const bool world_reads = mode & S_IROTH;
+  const bool others_write = mode & (S_IWGRP | S_IWOTH);
+  if (!world_reads && !others_write) return "";
+  char octal[8];
+  std::snprintf(octal, sizeof octal, "%04o", static_cast<unsigned>(mode & 07777));
+  const std::string fix = (mode & S_IRGRP) ? "640" : "600";
+  return std::string(world_reads ? " may be read by every user" : "") +
+         (world_reads && others_write ? " and" : "") +
+         (others_write ? " may be written by users other than its owner" : "") + " (mode " + octal +
+         "); make it private to its owner" + (fix == "640" ? " and the group that reads it" : "") +
+         ": `chmod " + fix + " " + path + "`";
 }
 
 bool printable(char c) { return c >= 0x20 && c <= 0x7e; }
@@ -97,6 +116,8 @@ Result<SecretKeys> SecretKeys::load(const std::string& path) {
     error = std::string(" cannot be read (") + std::strerror(errno) + ")";
   } else if (!S_ISREG(st.st_mode)) {
     error = " is not a regular file";
+  } else if (std::string problem = open_mode_problem(path, st.st_mode); !problem.empty()) {
+    error = problem;
   } else if (static_cast<size_t>(st.st_size) > kMaxFileBytes) {
     error = " is " + std::to_string(st.st_size) + " bytes; a secret file holds at most " +
             std::to_string(kMaxFileBytes) + " bytes (is it the right file?)";
@@ -109,16 +130,7 @@ Result<SecretKeys> SecretKeys::load(const std::string& path) {
   }
   close(fd);
   if (!error.empty()) return Status::Invalid(quoted(path) + error);
-
-  Result<SecretKeys> keys = parse(content, path);
-  if (keys.ok() && (st.st_mode & S_IROTH)) {
-    std::string mode = std::to_string((st.st_mode >> 6) & 7) +
-                       std::to_string((st.st_mode >> 3) & 7) + std::to_string(st.st_mode & 7);
-    std::string w = quoted(path) + " is readable by every user (mode 0" + mode +
-                    "); make it private to the user that reads it: `chmod 600 " + path + "`";
-    keys->warning = keys->warning.empty() ? w : keys->warning + "; " + w;
-  }
-  return keys;
+  return parse(content, path);
 }
 
 }  // namespace core

@@ -67,8 +67,9 @@ Response post_login(Context& ctx, PluginState& state) {
   // Throttled by what was typed, normalised as far as it goes, account or not.
   const std::string who = email.value_or(text::lower_ascii(text::trim(typed)));
 
-  if (long wait = state.throttle.retry_after(ctx, who); wait > 0)
-    return throttled(ctx, std::move(vars), wait);
+  // The attempt takes its place in the throttle's counters before any password is checked.
+  const SignInThrottle::Attempt attempt = state.throttle.begin(ctx, who);
+  if (attempt.refused()) return throttled(ctx, std::move(vars), attempt.retry_after);
 
   std::optional<StoredAccount> stored;
   if (email) {
@@ -77,22 +78,25 @@ Response post_login(Context& ctx, PluginState& state) {
       stored = *found;
     } else if (found.status().code() != Status::Code::kNotFound) {
       ctx.log(LogLevel::kWarning, "sign-in: account lookup failed: " + found.status().message());
+      state.throttle.abandoned(ctx, attempt);
       return unavailable(ctx, 30);
     }
   }
   Result<bool> verified = stored ? ctx.crypto().password_verify(password, stored->password_hash)
                                  : state.dummy_hash.verify(ctx, password);
-  if (!verified.ok() && verified.status().code() == Status::Code::kUnavailable)
+  if (!verified.ok() && verified.status().code() == Status::Code::kUnavailable) {
+    state.throttle.abandoned(ctx, attempt);
     return unavailable(ctx, kHashBusyRetryAfter);
-  if (!verified.ok() || !*verified) {
+  }
+  // A disabled account's right password counts as a failure too: the same 401, the same count.
+  if (!verified.ok() || !*verified || stored->account.state == "disabled") {
     if (!verified.ok())
       ctx.log(LogLevel::kError,
               "sign-in: a stored password hash is unusable: " + verified.status().message());
-    state.throttle.record_failure(ctx, who);
+    state.throttle.failed(ctx, attempt);
     return refused(ctx, std::move(vars));
   }
-  if (stored->account.state == "disabled") return refused(ctx, std::move(vars));
-  state.throttle.record_success(ctx, who);
+  state.throttle.succeeded(ctx, attempt);
   if (stored->account.state == "pending")
     return redirect(ctx, with_query("/account/verify", {{"email", *email}}));
 

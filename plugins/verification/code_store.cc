@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include <natomedia/client_address.h>
 #include <natomedia/text.h>
 
 namespace natomedia::verification {
@@ -144,7 +145,7 @@ CodeIssue CodeStore::admit(CodePurpose purpose, const std::string& email,
   CodeIssue a = hourly_limit(address, limits_.codes_per_address, now);
   if (a.outcome != CodeIssue::Outcome::kSent) return a;
   const std::string ip =
-      "codes:ri:" + text::hex_encode(crypto_.hmac("codes.ip", client_ip)).substr(0, 32);
+      "codes:ri:" + text::hex_encode(crypto_.hmac("codes.ip", client_key(client_ip))).substr(0, 32);
   return hourly_limit(ip, limits_.codes_per_ip, now);
 }
 

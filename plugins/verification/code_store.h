@@ -43,7 +43,8 @@ class CodeStore {
   CodeStore(Cache& cache, const Crypto& crypto, CodeLimits limits)
       : cache_(cache), crypto_(crypto), limits_(limits) {}
 
-  // The resend cooldown and the hourly limits for one more code to `email` from `client_ip`.
+  // The resend cooldown and the hourly limits for one more code to `email` from `client_ip`
+  // (counted by natomedia::client_key: an IPv4 address or an IPv6 /64).
   // kSent means "allowed" (and counted); nothing is stored for the code itself.
   CodeIssue admit(CodePurpose purpose, const std::string& email, const std::string& client_ip,
                   std::time_t now);

@@ -874,6 +874,8 @@ class Client:
 
     cookies: name -> value; cookie_attrs: name -> the full Set-Cookie header last seen.
     Paths are relative to base_url ("/account/login"); absolute http URLs to the same origin work.
+    source_address: (host, 0) to connect from, e.g. ("127.0.0.2", 0): another visitor for every
+    per-client limit (any 127.x address reaches a server listening on 127.0.0.1).
     """
 
     def __init__(self, base_url, timeout=30.0):
@@ -885,6 +887,7 @@ class Client:
         self.cookies = {}
         self.cookie_attrs = {}
         self.default_headers = {}
+        self.source_address = None
 
     def _target(self, path):
         if path.startswith("http://") or path.startswith("https://"):
@@ -921,7 +924,8 @@ class Client:
         hdrs.update(headers or {})
         if cookies and self.cookies and not any(k.lower() == "cookie" for k in hdrs):
             hdrs["Cookie"] = self.cookie_header()
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout,
+                                          source_address=self.source_address)
         try:
             conn.request(method, self._target(path), body=body, headers=hdrs)
             resp = conn.getresponse()

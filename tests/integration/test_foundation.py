@@ -135,6 +135,7 @@ class FoundationTest(harness.IntegrationTest):
         short = os.path.join(self.work_dir, "short.key")
         with open(short, "wb") as f:
             f.write(b"0123456789")
+        os.chmod(short, 0o600)  # a private file: the size is what is wrong
         self.assert_configtest_fails(["NatoMediaSecretFile", "32"], secret_file=short)
 
     def test_missing_required_directives(self):

@@ -50,6 +50,8 @@ class PortalTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBasePath);
   CPPUNIT_TEST(testSignInRequired);
   CPPUNIT_TEST(testFileAnswersAreData);
+  CPPUNIT_TEST(testPrivateAnswersAreNotStored);
+  CPPUNIT_TEST(testPublicAnswersKeepTheirCaching);
   CPPUNIT_TEST_SUITE_END();
 
   std::unique_ptr<PluginRegistry> registry_;
@@ -117,13 +119,36 @@ class PortalTest : public CppUnit::TestFixture {
       r.body = "hello " + account->email;
       return r;
     }, {});
+    // A page that shows the sign-out form (with its CSRF token) only to a signed-in visitor.
+    registry_->route("GET", "/t/public",
+                     [](Context& ctx) {
+                       Vars vars;
+                       vars["status"] = "200";
+                       vars["title"] = "public";
+                       vars["message"] = "news";
+                       Response r = ctx.page(200, "core/error.html", std::move(vars));
+                       r.header("Cache-Control", "public, max-age=60");
+                       return r;
+                     },
+                     {});
     registry_->route("GET", "/t/file",
-                     [](Context&) {
+                     [](Context& ctx) {
+                       ctx.account();
                        Response r;
                        r.file = FileBody{"/dev/null", "image/png", "", ""};
+                       r.header("Cache-Control", "public, max-age=86400");
                        // A plugin's weaker word, which the core replaces.
                        r.header("Content-Security-Policy", "default-src *");
                        r.header("x-content-type-options", "sniff-away");
+                       return r;
+                     },
+                     {});
+    registry_->route("GET", "/t/session",
+                     [](Context& ctx) {
+                       ctx.set_cookie({"nm_session", "s3cret", -1, true, "Lax"});
+                       Response r;
+                       r.content_type = "text/plain";
+                       r.header("Cache-Control", "public, max-age=60");
                        return r;
                      },
                      {});
@@ -283,6 +308,48 @@ class PortalTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(handle(get("/portalx/t/page")).declined);
     CPPUNIT_ASSERT_EQUAL(200, handle(get("/portal/t/page")).response.status);
     CPPUNIT_ASSERT_EQUAL(404, handle(get("/portal/anything")).response.status);
+  }
+
+  Account signed_in_account() {
+    Account a;
+    a.id = 7;
+    a.email = "a@example.org";
+    a.state = "verified";
+    return a;
+  }
+
+  // CONTRACT section 12: an answer with a CSRF token, a session, the signed-in account or the
+  // echo of a form is sent with Cache-Control: no-store, whatever the handler said.
+  void testPrivateAnswersAreNotStored() {
+    Answer token = handle(get("/t/page"));  // the handler asked for the token
+    CPPUNIT_ASSERT_EQUAL(std::string("no-store"), header(token.response, "Cache-Control"));
+    Answer session = handle(get("/t/session"));
+    CPPUNIT_ASSERT_EQUAL(std::string("no-store"), header(session.response, "Cache-Control"));
+    Answer form = handle(post("/t/open", ""));
+    CPPUNIT_ASSERT_EQUAL(std::string("no-store"), header(form.response, "Cache-Control"));
+    identity_->answer = std::optional<Account>(signed_in_account());
+    Answer mine = handle(get("/t/public"));
+    CPPUNIT_ASSERT(mine.response.body.find("name=\"csrf_token\"") != std::string::npos);
+    CPPUNIT_ASSERT_EQUAL(std::string("no-store"), header(mine.response, "Cache-Control"));
+    CPPUNIT_ASSERT(header(mine.response, "Set-Cookie").find("nm_csrf=") == 0);
+  }
+
+  void testPublicAnswersKeepTheirCaching() {
+    // No form on the page: no token minted, no cookie, the handler's caching stands.
+    Answer page = handle(get("/t/public"));
+    CPPUNIT_ASSERT_EQUAL(200, page.response.status);
+    CPPUNIT_ASSERT(page.response.body.find("csrf_token") == std::string::npos);
+    CPPUNIT_ASSERT_EQUAL(std::string("public, max-age=60"), header(page.response, "Cache-Control"));
+    CPPUNIT_ASSERT_EQUAL(std::string(), header(page.response, "Set-Cookie"));
+    // The language cookie is no secret.
+    Answer fr = handle(get("/t/public", "lang=fr"));
+    CPPUNIT_ASSERT_EQUAL(std::string("public, max-age=60"), header(fr.response, "Cache-Control"));
+    CPPUNIT_ASSERT(header(fr.response, "Set-Cookie").find("nm_lang=fr") == 0);
+    // A file keeps its own caching, even for a signed-in visitor.
+    identity_->answer = std::optional<Account>(signed_in_account());
+    Answer file = handle(get("/t/file"));
+    CPPUNIT_ASSERT_EQUAL(std::string("public, max-age=86400"),
+                         header(file.response, "Cache-Control"));
   }
 };
 

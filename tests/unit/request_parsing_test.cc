@@ -28,6 +28,7 @@ class RequestParsingTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAcceptLanguage);
   CPPUNIT_TEST(testReturnToAccepts);
   CPPUNIT_TEST(testReturnToRefuses);
+  CPPUNIT_TEST(testHttpsFromHttpdOrTheProxyVariable);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -214,6 +215,19 @@ class RequestParsingTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL_MESSAGE(path, std::string("/"), safe_return_to(path));
     CPPUNIT_ASSERT_EQUAL(std::string("/"), safe_return_to("/" + std::string(3000, 'a')));
     CPPUNIT_ASSERT_EQUAL(std::string("/"), safe_return_to(std::string("/a\0b", 4)));
+  }
+
+  void testHttpsFromHttpdOrTheProxyVariable() {
+    using natomedia::core::connection_is_https;
+    CPPUNIT_ASSERT(connection_is_https("https", nullptr));  // mod_ssl
+    CPPUNIT_ASSERT(connection_is_https("http", "on"));      // SetEnvIf behind a TLS proxy
+    CPPUNIT_ASSERT(connection_is_https("http", "On"));
+    CPPUNIT_ASSERT(connection_is_https(nullptr, "on"));
+    CPPUNIT_ASSERT(!connection_is_https("http", nullptr));
+    CPPUNIT_ASSERT(!connection_is_https("http", "off"));
+    CPPUNIT_ASSERT(!connection_is_https("http", ""));
+    CPPUNIT_ASSERT(!connection_is_https("http", "1"));
+    CPPUNIT_ASSERT(!connection_is_https(nullptr, nullptr));
   }
 };
 

@@ -38,7 +38,8 @@ class SecretKeysTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRotationLines);
   CPPUNIT_TEST(testShortLineMakesOneKey);
   CPPUNIT_TEST(testBinaryFile);
-  CPPUNIT_TEST(testWorldReadableWarns);
+  CPPUNIT_TEST(testOpenModesAreRefused);
+  CPPUNIT_TEST(testPrivateModesAreAccepted);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -138,12 +139,39 @@ class SecretKeysTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(keys->warning.empty());
   }
 
-  void testWorldReadableWarns() {
-    std::string path = write("public", std::string(48, 'x'), 0644);
-    auto keys = SecretKeys::load(path);
-    CPPUNIT_ASSERT_MESSAGE(keys.status().message(), keys.ok());
-    CPPUNIT_ASSERT_MESSAGE(keys->warning, contains(keys->warning, "readable by every user"));
-    CPPUNIT_ASSERT(contains(keys->warning, "chmod 600 " + path));
+  void testOpenModesAreRefused() {
+    const struct {
+      mode_t mode;
+      const char* octal;
+      const char* why;
+      const char* fix;
+    } cases[] = {
+        {0644, "0644", "may be read by every user", "chmod 640"},
+        {0604, "0604", "may be read by every user", "chmod 600"},
+        {0620, "0620", "may be written by users other than its owner", "chmod 600"},
+        {0660, "0660", "may be written by users other than its owner", "chmod 640"},
+        {0602, "0602", "may be written by users other than its owner", "chmod 600"},
+        {0666, "0666", "may be read by every user and may be written", "chmod 640"},
+    };
+    for (const auto& c : cases) {
+      std::string path = write(std::string("open-") + c.octal, std::string(48, 'x'), c.mode);
+      auto keys = SecretKeys::load(path);
+      CPPUNIT_ASSERT_MESSAGE(c.octal, !keys.ok());
+      CPPUNIT_ASSERT(keys.status().code() == Status::Code::kInvalid);
+      const std::string& m = keys.status().message();
+      CPPUNIT_ASSERT_MESSAGE(m, contains(m, "secret file '" + path + "'"));
+      CPPUNIT_ASSERT_MESSAGE(m, contains(m, c.why));
+      CPPUNIT_ASSERT_MESSAGE(m, contains(m, std::string("(mode ") + c.octal + ")"));
+      CPPUNIT_ASSERT_MESSAGE(m, contains(m, std::string("`") + c.fix + " " + path + "`"));
+    }
+  }
+
+  void testPrivateModesAreAccepted() {
+    for (mode_t mode : {0600, 0640, 0400, 0440}) {
+      auto keys = SecretKeys::load(write("private", std::string(48, 'x'), mode));
+      CPPUNIT_ASSERT_MESSAGE(keys.status().message(), keys.ok());
+      CPPUNIT_ASSERT(keys->warning.empty());
+    }
   }
 
  private:
