@@ -226,6 +226,9 @@ struct Account {
   std::string email;
   std::string state;  // "pending", "verified", "disabled"
   std::string lang;
+  // A pending account's latest registration, as an opaque name that changes whenever the address
+  // is registered again; a verification code is bound to it (ABI 3). "" for other accounts.
+  std::string registration;
 };
 
 enum class AccountEvent { kCreated, kVerified, kSignedIn, kPasswordChanged, kPasswordResetRequested };
