@@ -107,6 +107,9 @@ class OracleFlows(AccountAttack):
         self.assert_alike(typed, "wrong reset codes")
         for case in ("disabled", "unknown"):
             self.assertEqual(self.mails(address(case, "reset"), "Reset your password"), [], case)
+        # The decoys' stand-in for the mail write leaves nothing behind.
+        self.assertIn(self.sql("SELECT COUNT(*) FROM verification_decoy_writes")[0][0],
+                      ("0", 0))
 
 
 @unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
