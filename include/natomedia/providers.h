@@ -41,10 +41,18 @@ class CodeService {
   virtual ~CodeService() = default;
   // Issues a code for `purpose` to `account` and queues its mail with `sql` (the caller's
   // connection, so the mail commits with the caller's transaction), in the account's language.
+  // A kVerifyAccount code is bound to account.registration: it verifies only that registration.
   virtual CodeIssue issue(Context& ctx, Sql& sql, CodePurpose purpose, const Account& account) = 0;
   // Checks and, when right, consumes the code typed for `email` (spaces and dashes ignored).
   virtual CodeCheck check(Context& ctx, CodePurpose purpose, const std::string& email,
                           const std::string& typed) = 0;
+  // The decoy for an address that must get no code (no account, or one that may not have this
+  // code): the same cooldown, limits, stored code state (with the same lifetime) and mail
+  // composition as issue(), but the state matches no code and the mail is discarded, so every
+  // later answer (422 up to the 5th wrong entry, then 410; 429 inside the cooldown) is the one a
+  // real code gets (ABI 3). `lang` is the language a real mail would be in.
+  virtual CodeIssue issue_decoy(Context& ctx, Sql& sql, CodePurpose purpose,
+                                const std::string& email, const std::string& lang) = 0;
 };
 
 constexpr const char* kCodeServiceName = "natomedia.codes";
@@ -63,6 +71,12 @@ class AccountService {
   virtual Status sign_in(Context& ctx, const Account& account) = 0;
   // The account with this id as stored now (with its credential epoch), NotFound when none.
   virtual Result<Account> find_by_id(Context& ctx, int64_t account_id) = 0;
+  // pending -> verified only while the address's latest registration is `registration` (the
+  // Account::registration a verification code was bound to), in one statement, so a registration
+  // that replaces the pending account meanwhile wins. NotFound when the account is gone, no
+  // longer pending or was registered again (ABI 3).
+  virtual Result<Account> verify_registration(Context& ctx, const std::string& email,
+                                              const std::string& registration) = 0;
 };
 
 constexpr const char* kAccountServiceName = "natomedia.accounts";

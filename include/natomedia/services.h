@@ -230,6 +230,9 @@ struct Account {
   // disabled; a deleted account has none): a link, grant or token bound to an earlier epoch is
   // dead (CONTRACT section 12). Bind it into what stands for the account (SDK ABI version 3).
   int64_t credential_epoch = 0;
+  // A pending account's latest registration, as an opaque name that changes whenever the address
+  // is registered again; a verification code is bound to it (ABI 3). "" for other accounts.
+  std::string registration;
 };
 
 enum class AccountEvent { kCreated, kVerified, kSignedIn, kPasswordChanged, kPasswordResetRequested };

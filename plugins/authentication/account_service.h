@@ -5,6 +5,8 @@
 
 #include <natomedia/providers.h>
 
+#include "account_store.h"
+
 namespace natomedia::auth {
 
 class SessionIdentity : public IdentityProvider {
@@ -20,6 +22,11 @@ class AccountServiceImpl : public AccountService {
   // Invalid unless the account (as stored now) is verified.
   Status sign_in(Context& ctx, const Account& account) override;
   Result<Account> find_by_id(Context& ctx, int64_t account_id) override;
+  Result<Account> verify_registration(Context& ctx, const std::string& email,
+                                      const std::string& registration) override;
 };
+
+// The account as the providers hand it out: with Account::registration for a pending one.
+Account with_registration(Context& ctx, const StoredAccount& stored);
 
 }  // namespace natomedia::auth

@@ -1,5 +1,7 @@
 #include "account_store.h"
 
+#include <natomedia/text.h>
+
 namespace natomedia::auth {
 
 namespace {
@@ -41,6 +43,29 @@ Result<Account> insert_account(Sql& sql, const std::string& email, const std::st
   auto stored = find_account_by_email(sql, email);
   if (!stored.ok()) return stored.status();
   return stored->account;
+}
+
+Result<bool> replace_pending_account(Sql& sql, const std::string& email, const std::string& phc,
+                                     const std::string& lang, std::time_t now) {
+  auto changed = sql.exec(
+      "UPDATE accounts SET password_hash = %s, lang = %s, created_at = %s, "
+      "credential_epoch = credential_epoch + 1 WHERE email = %s AND state = 'pending'",
+      {phc, lang, std::to_string(now), email});
+  if (!changed.ok()) return changed.status();
+  return *changed == 1;
+}
+
+std::string registration_of(const Crypto& crypto, const std::string& phc) {
+  return text::hex_encode(crypto.hmac("auth.registration", phc)).substr(0, 32);
+}
+
+Result<bool> verify_pending_account(Sql& sql, int64_t id, const std::string& phc, std::time_t now) {
+  auto changed = sql.exec(
+      "UPDATE accounts SET state = 'verified', verified_at = %s "
+      "WHERE id = %s AND state = 'pending' AND password_hash = %s",
+      {std::to_string(now), std::to_string(id), phc});
+  if (!changed.ok()) return changed.status();
+  return *changed == 1;
 }
 
 Status set_password(Sql& sql, int64_t id, const std::string& phc, std::time_t now) {

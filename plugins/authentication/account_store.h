@@ -23,6 +23,21 @@ Result<StoredAccount> find_account_by_id(Sql& sql, int64_t id);
 Result<Account> insert_account(Sql& sql, const std::string& email, const std::string& phc,
                                const std::string& lang, std::time_t now);
 
+// The address registered again while its account is pending: the new hash, language and
+// created_at (for a pending account, the time of its last registration); the credential epoch
+// moves on, as for any new password. False when the account
+// is not pending (verified, disabled) or gone.
+Result<bool> replace_pending_account(Sql& sql, const std::string& email, const std::string& phc,
+                                     const std::string& lang, std::time_t now);
+
+// The opaque name of a registration that Account::registration carries for a pending account
+// (a keyed hash of its password hash, so every registration has its own).
+std::string registration_of(const Crypto& crypto, const std::string& phc);
+
+// pending -> verified only while the stored hash is still `phc` (the registration a code was
+// bound to): true when this call changed the state.
+Result<bool> verify_pending_account(Sql& sql, int64_t id, const std::string& phc, std::time_t now);
+
 // A new password: the hash and password_changed_at; the credential epoch moves on, so every
 // signed link, reset grant and unsubscribe token made for the account dies (CONTRACT section 12).
 // Every path that changes a password goes through here.

@@ -47,24 +47,25 @@ Response new_password_form(Context& ctx, Vars vars, int status) {
   return r;
 }
 
-// Issues a reset code where the account exists. Unavailable when the codes cannot be reached;
-// for an unknown address memcached is asked too, so that an outage answers alike for both.
+// Issues a reset code where the account exists and may use it; any other address (none, or a
+// disabled account) gets a decoy code state through the same steps (the cooldown and limits,
+// the state stored, the mail composed but dropped), so that the wrong-code answers that follow
+// (422 up to the 5th, then 410) and the work done are the same for every address.
 Status send_reset_code(Context& ctx, CodeService& codes, const std::string& email) {
   Sql& sql = ctx.sql();
   auto found = find_account_by_email(sql, email);
   if (!found.ok() && found.status().code() != Status::Code::kNotFound) return found.status();
-  if (!found.ok() || found->account.state == "disabled") {
-    if (ctx.cache().get("auth:probe").outcome == CacheOutcome::kError)
-      return Status::Unavailable("memcached cannot be reached");
-    return Status::Ok();
-  }
+  const bool real = found.ok() && found->account.state != "disabled";
   Status s = transaction(sql, [&]() -> Status {
-    CodeIssue issue = codes.issue(ctx, sql, CodePurpose::kResetPassword, found->account);
+    CodeIssue issue =
+        real ? codes.issue(ctx, sql, CodePurpose::kResetPassword, found->account)
+             : codes.issue_decoy(ctx, sql, CodePurpose::kResetPassword, email,
+                                 found.ok() ? found->account.lang : ctx.request().lang);
     if (issue.outcome == CodeIssue::Outcome::kUnavailable)
       return Status::Unavailable("no reset code could be issued");
     return Status::Ok();
   });
-  if (s.ok()) ctx.emit({AccountEvent::kPasswordResetRequested, found->account});
+  if (s.ok() && real) ctx.emit({AccountEvent::kPasswordResetRequested, found->account});
   return s;
 }
 

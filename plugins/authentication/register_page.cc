@@ -1,6 +1,8 @@
 // GET/POST /account/register. Whether or not the address already has an account, the answer is
-// the same 303 after the same work (a password hash and one transaction): a new address gets a
-// pending account and a code, a known one gets a notice mail instead (CONTRACT section 5).
+// the same 303 after a password hash: a new address gets a pending account and a code; a pending
+// one (never verified, so nobody's yet) is replaced by this registration and gets a fresh code
+// bound to it; a verified or disabled one gets a notice mail to its owner and a decoy code state
+// (CONTRACT sections 5 and 12).
 #include <optional>
 
 #include <natomedia/providers.h>
@@ -30,6 +32,7 @@ Status notify_owner(Context& ctx, Sql& sql, const std::string& email) {
   if (ctx.cache().add(key, "1", kNoticeInterval).code() == Status::Code::kConflict)
     return Status::Ok();
   auto owner = find_account_by_email(sql, email);
+  if (owner.status().code() == Status::Code::kNotFound) return Status::Ok();  // deleted since
   if (!owner.ok()) return owner.status();
   Vars vars;
   vars["email"] = email;
@@ -83,21 +86,51 @@ Response post_register(Context& ctx, PluginState& state) {
   if (!phc.ok()) return unavailable(ctx, kHashBusyRetryAfter);
 
   Sql& sql = ctx.sql();
-  std::optional<Account> created;
-  Status s = transaction(sql, [&]() -> Status {
-    auto account = insert_account(sql, *email, *phc, ctx.request().lang, ctx.clock().now());
-    if (!account.ok()) return account.status();
-    CodeIssue issue = codes->issue(ctx, sql, CodePurpose::kVerifyAccount, *account);
-    // Cooldown and rate limits keep the account: the verify page's "Send new code" says when.
+  const std::time_t now = ctx.clock().now();
+  const std::string lang = ctx.request().lang;
+  const std::string registration = registration_of(ctx.crypto(), *phc);
+  // Issues the code of this registration; cooldown and rate limits keep the account (the verify
+  // page's "Send new code" says when).
+  auto issue_code = [&](Account account) -> Status {
+    account.registration = registration;
+    CodeIssue issue = codes->issue(ctx, sql, CodePurpose::kVerifyAccount, account);
     if (issue.outcome == CodeIssue::Outcome::kUnavailable)
       return Status::Unavailable("no verification code could be issued");
-    created = *account;
     return Status::Ok();
+  };
+  std::optional<Account> created;
+  Status s = transaction(sql, [&]() -> Status {
+    auto account = insert_account(sql, *email, *phc, lang, now);
+    if (!account.ok()) return account.status();
+    Status issued = issue_code(*account);
+    if (issued.ok()) created = *account;
+    return issued;
   });
-  if (s.code() == Status::Code::kConflict) s = notify_owner(ctx, sql, *email);
-  if (!s.ok()) {
-    ctx.log(LogLevel::kWarning, "registration failed: " + s.message());
-    return unavailable(ctx, 30);
+  if (s.code() == Status::Code::kConflict) {
+    // A pending address belongs to nobody yet: this registration replaces the account (its
+    // hash, language and time), and only the code mailed now (bound to it) verifies it.
+    s = transaction(sql, [&]() -> Status {
+      auto replaced = replace_pending_account(sql, *email, *phc, lang, now);
+      if (!replaced.ok()) return replaced.status();
+      if (!*replaced) return Status::Conflict("the address has a verified or disabled account");
+      auto stored = find_account_by_email(sql, *email);
+      if (!stored.ok()) return stored.status();
+      return issue_code(stored->account);
+    });
+  }
+  if (s.code() == Status::Code::kConflict) {
+    // Verified or disabled: its owner is told, and the visitor's verify page gets a decoy code
+    // state, so that what follows (422 up to the 5th wrong code, then 410) is as for a new one.
+    s = notify_owner(ctx, sql, *email);
+    if (s.ok()) {
+      CodeIssue decoy;
+      Status t = transaction(sql, [&]() -> Status {
+        decoy = codes->issue_decoy(ctx, sql, CodePurpose::kVerifyAccount, *email, lang);
+        return Status::Ok();
+      });
+      if (!t.ok() || decoy.outcome == CodeIssue::Outcome::kUnavailable)
+        s = Status::Unavailable("no decoy code could be made");
+    }
   }
   if (created) {
     ctx.metrics().add("natomedia_registrations_total");

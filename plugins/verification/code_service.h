@@ -19,9 +19,11 @@ class CodeServiceImpl : public CodeService {
   CodeIssue issue(Context& ctx, Sql& sql, CodePurpose purpose, const Account& account) override;
   CodeCheck check(Context& ctx, CodePurpose purpose, const std::string& email,
                   const std::string& typed) override;
-  // The same cooldown and limits as issue() for an address that gets no code (it has no
-  // pending account), so that the answer does not tell whether the account exists.
-  CodeIssue admit_only(Context& ctx, CodePurpose purpose, const std::string& email);
+  CodeIssue issue_decoy(Context& ctx, Sql& sql, CodePurpose purpose, const std::string& email,
+                        const std::string& lang) override;
+  // check(), and on kOk *binding is the registration the code was bound to ("" for none).
+  CodeCheck check_bound(Context& ctx, CodePurpose purpose, const std::string& email,
+                        const std::string& typed, std::string* binding);
 };
 
 }  // namespace natomedia::verification

@@ -1,6 +1,7 @@
 #include "code_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <sstream>
 
@@ -20,6 +21,7 @@ struct CodeEntry {
   std::string hmac;
   std::time_t issued = 0;
   int wrong = 0;
+  std::string binding;  // "" for none
 };
 
 CodeEntry parse_code(const std::string& value) {
@@ -27,7 +29,9 @@ CodeEntry parse_code(const std::string& value) {
   std::istringstream in(value);
   std::string tag;
   long long issued = 0;
-  if (in >> tag >> e.hmac >> issued >> e.wrong && tag == "c1") {
+  if (in >> tag >> e.hmac >> issued >> e.wrong && (tag == "c1" || tag == "c2")) {
+    if (tag == "c2" && !(in >> e.binding)) return CodeEntry{};
+    if (e.binding == "-") e.binding.clear();
     e.live = true;
     e.issued = static_cast<std::time_t>(issued);
   }
@@ -35,8 +39,15 @@ CodeEntry parse_code(const std::string& value) {
 }
 
 std::string format_code(const CodeEntry& e) {
-  return "c1 " + e.hmac + " " + std::to_string(static_cast<long long>(e.issued)) + " " +
-         std::to_string(e.wrong);
+  return "c2 " + e.hmac + " " + std::to_string(static_cast<long long>(e.issued)) + " " +
+         std::to_string(e.wrong) + " " + (e.binding.empty() ? "-" : e.binding);
+}
+
+// A binding goes into a space-separated entry: anything else is refused, never stored.
+bool valid_binding(const std::string& binding) {
+  return binding.size() <= 128 && std::all_of(binding.begin(), binding.end(), [](unsigned char c) {
+           return std::isalnum(c) || c == '_' || c == '.';
+         });
 }
 
 struct WrongCount {
@@ -103,8 +114,7 @@ std::string clean_typed_code(const std::string& typed) {
   return out;
 }
 
-std::string CodeStore::key(const char* kind, CodePurpose purpose,
-                           const std::string& email) const {
+std::string CodeStore::key(const char* kind, CodePurpose purpose, const std::string& email) const {
   return std::string("codes:") + kind + ":" + purpose_name(purpose) + ":" +
          text::hex_encode(crypto_.hmac("codes.key", email)).substr(0, 32);
 }
@@ -134,8 +144,8 @@ CodeIssue CodeStore::admit(CodePurpose purpose, const std::string& email,
       CacheEntry e = cache_.get(cd);
       if (e.outcome == CacheOutcome::kError) return {CodeIssue::Outcome::kUnavailable, 0};
       long long since = e.outcome == CacheOutcome::kHit ? now - std::atoll(e.value.c_str()) : 0;
-      long wait = static_cast<long>(std::clamp<long long>(limits_.cooldown - since, 1,
-                                                          limits_.cooldown));
+      long wait =
+          static_cast<long>(std::clamp<long long>(limits_.cooldown - since, 1, limits_.cooldown));
       return {CodeIssue::Outcome::kCooldown, wait};
     }
     if (!added.ok()) return {CodeIssue::Outcome::kUnavailable, 0};
@@ -150,7 +160,21 @@ CodeIssue CodeStore::admit(CodePurpose purpose, const std::string& email,
 }
 
 Status CodeStore::store(CodePurpose purpose, const std::string& email, const std::string& code,
-                        std::time_t now) {
+                        std::time_t now, const std::string& binding) {
+  if (!valid_binding(binding)) return Status::Invalid("a code binding must be a plain token");
+  return put(purpose, email, code_hmac(purpose, email, code), now, binding);
+}
+
+Status CodeStore::store_decoy(CodePurpose purpose, const std::string& email, std::time_t now,
+                              const std::string& random) {
+  // The same HMAC computation as a real code's, then the caller's random bytes in its place.
+  const std::string hmac = code_hmac(purpose, email, random);
+  if (random.size() < 16 || hmac.empty()) return Status::Internal("the CSPRNG failed");
+  return put(purpose, email, text::hex_encode(random), now, "");
+}
+
+Status CodeStore::put(CodePurpose purpose, const std::string& email, const std::string& hmac,
+                      std::time_t now, const std::string& binding) {
   // The hourly wrong-entry count outlives the code it came from: keep it, with a TTL that
   // covers the new code.
   const std::string wk = key("w", purpose, email);
@@ -162,8 +186,9 @@ Status CodeStore::store(CodePurpose purpose, const std::string& email, const std
   if (kept.code() == Status::Code::kUnavailable || kept.code() == Status::Code::kInternal)
     return kept;
   CodeEntry e;
-  e.hmac = code_hmac(purpose, email, code);
+  e.hmac = hmac;
   e.issued = now;
+  e.binding = binding;
   return cache_.set(key("c", purpose, email), format_code(e), limits_.lifetime);
 }
 
@@ -192,8 +217,8 @@ CodeCheck CodeStore::record_wrong(const std::string& code_key, const std::string
   return CodeCheck::kUnavailable;
 }
 
-CodeCheck CodeStore::check(CodePurpose purpose, const std::string& email,
-                           const std::string& typed, std::time_t now) {
+CodeCheck CodeStore::check(CodePurpose purpose, const std::string& email, const std::string& typed,
+                           std::time_t now, std::string* binding) {
   const std::string ck = key("c", purpose, email);
   const std::string wk = key("w", purpose, email);
   const std::string typed_hmac = code_hmac(purpose, email, clean_typed_code(typed));
@@ -223,7 +248,10 @@ CodeCheck CodeStore::check(CodePurpose purpose, const std::string& email,
     if (s.code() == Status::Code::kConflict) continue;
     if (s.code() == Status::Code::kNotFound) return CodeCheck::kDead;
     if (!s.ok()) return CodeCheck::kUnavailable;
-    if (right) return CodeCheck::kOk;
+    if (right) {
+      if (binding) *binding = entry.binding;
+      return CodeCheck::kOk;
+    }
     // The 5th wrong entry is still answered "wrong"; the code is dead from now on.
     return record_wrong(ck, wk, now);
   }

@@ -3,8 +3,12 @@
 //
 // Per (purpose, address) there are two entries, both keyed by an HMAC of the address (no address
 // in memcached keys):
-//   codes:c:P:H   "c1 HMAC ISSUED WRONG": the code's HMAC, issue time, wrong entries so far;
-//                 "x" once consumed or killed. TTL: NatoMediaCodeLifetime.
+//   codes:c:P:H   "c2 HMAC ISSUED WRONG BINDING": the code's HMAC, issue time, wrong entries so
+//                 far, and the registration the code is bound to ("-" for none); "x" once
+//                 consumed or killed. TTL: NatoMediaCodeLifetime. A decoy (an address that must
+//                 get no code) is the same entry with a random HMAC that no typed code matches,
+//                 so it answers wrong, dead and expired exactly as a real code does. ("c1 HMAC
+//                 ISSUED WRONG", the format before bindings, is read as bound to nothing.)
 //   codes:w:P:H   "COUNT WINDOW_START": wrong entries in the current hour, across codes. Made
 //                 when a code is issued and kept (not reset) by the next code. If it has vanished
 //                 (eviction, memcached restart) the live code is refused: losing it must never give
@@ -48,13 +52,20 @@ class CodeStore {
   // kSent means "allowed" (and counted); nothing is stored for the code itself.
   CodeIssue admit(CodePurpose purpose, const std::string& email, const std::string& client_ip,
                   std::time_t now);
-  // Stores `code` as the one live code for (purpose, email), killing any earlier one but keeping
-  // the hourly count of wrong entries. Unavailable when memcached cannot be reached.
+  // Stores `code` as the one live code for (purpose, email), bound to `binding` (a registration,
+  // "" for none), killing any earlier one but keeping the hourly count of wrong entries.
+  // Unavailable when memcached cannot be reached.
   Status store(CodePurpose purpose, const std::string& email, const std::string& code,
-               std::time_t now);
-  // Checks `typed` and consumes the code when it is right (exactly one caller wins a race).
+               std::time_t now, const std::string& binding = "");
+  // The same work and entry as store() for a code nobody gets: in place of its HMAC, `random`
+  // (32 bytes from the CSPRNG), so no typed code is ever right. Kills any earlier code, as
+  // store() does.
+  Status store_decoy(CodePurpose purpose, const std::string& email, std::time_t now,
+                     const std::string& random);
+  // Checks `typed` and consumes the code when it is right (exactly one caller wins a race); on
+  // kOk, *binding (when given) is what the code was bound to ("" for nothing).
   CodeCheck check(CodePurpose purpose, const std::string& email, const std::string& typed,
-                  std::time_t now);
+                  std::time_t now, std::string* binding = nullptr);
 
  private:
   struct Hourly;
@@ -62,6 +73,8 @@ class CodeStore {
   std::string code_hmac(CodePurpose purpose, const std::string& email,
                         const std::string& code) const;
   long counter_ttl() const;
+  Status put(CodePurpose purpose, const std::string& email, const std::string& hmac,
+             std::time_t now, const std::string& binding);
   CodeIssue hourly_limit(const std::string& key, int limit, std::time_t now);
   CodeCheck record_wrong(const std::string& code_key, const std::string& wrong_key,
                          std::time_t now);

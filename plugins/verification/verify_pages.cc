@@ -1,6 +1,7 @@
 // The account-verification pages. Every answer is the same whether or not the address has an
-// account: a code that was never issued is as dead as a used one, and a resend for an unknown
-// or verified address passes through the same cooldown and limits as a real one.
+// account: a code that was never issued is as dead as a used one, and a resend for an unknown,
+// verified or disabled address makes a decoy code state through the same cooldown, limits and
+// work as a real code, so wrong codes then answer 422 up to the 5th and 410 after it alike.
 #include <natomedia/email.h>
 #include <natomedia/providers.h>
 #include <natomedia/text.h>
@@ -53,8 +54,10 @@ Response verified_page(Context& ctx) {
   return r;
 }
 
-// The right code was typed (and consumed): verify the account and sign it in.
-Response complete(Context& ctx, const std::string& email) {
+// The right code was typed (and consumed): verify the registration it was bound to and sign the
+// account in. A code whose registration has been replaced since (the address registered again)
+// is as dead as a used one.
+Response complete(Context& ctx, const std::string& email, const std::string& registration) {
   auto accounts =
       find_provider<AccountService>(ctx, kAccountServiceName, kAccountServiceVersion);
   if (!accounts) {
@@ -62,22 +65,16 @@ Response complete(Context& ctx, const std::string& email) {
                               "(NatoMediaPlugin authentication)");
     return unavailable(ctx);
   }
-  auto account = accounts->find_by_email(ctx, email);
-  if (!account.ok()) {
-    if (account.status().code() == Status::Code::kNotFound)
-      return verify_form(ctx, email, 410, {{"dead", true}});  // deleted since its code was sent
-    ctx.log(LogLevel::kWarning, "verification: " + account.status().message());
-    return unavailable(ctx);
-  }
-  auto verified = accounts->mark_verified(ctx, account->id);
+  auto verified = accounts->verify_registration(ctx, email, registration);
   if (!verified.ok()) {
-    ctx.log(LogLevel::kError, "verification: marking account " + std::to_string(account->id) +
-                                  " verified: " + verified.status().message());
+    if (verified.status().code() == Status::Code::kNotFound)
+      return verify_form(ctx, email, 410, {{"dead", true}});  // replaced, deleted or disabled
+    ctx.log(LogLevel::kWarning, "verification: " + verified.status().message());
     return unavailable(ctx);
   }
   Status signed_in = accounts->sign_in(ctx, *verified);
   if (!signed_in.ok())
-    ctx.log(LogLevel::kWarning, "verification: account " + std::to_string(account->id) +
+    ctx.log(LogLevel::kWarning, "verification: account " + std::to_string(verified->id) +
                                     " verified but not signed in: " + signed_in.message());
   ctx.metrics().add("natomedia_verifications_total");
   return verified_page(ctx);
@@ -104,9 +101,11 @@ Response post_verify(Context& ctx, CodeServiceImpl& codes) {
   const Params& form = ctx.request().form;
   const std::string email = normalize_email(form.get_or("email")).value_or("");
   const std::string shown = email.empty() ? form.get_or("email") : email;
-  switch (codes.check(ctx, CodePurpose::kVerifyAccount, email, form.get_or("code"))) {
+  std::string registration;
+  switch (codes.check_bound(ctx, CodePurpose::kVerifyAccount, email, form.get_or("code"),
+                            &registration)) {
     case CodeCheck::kOk:
-      return complete(ctx, email);
+      return complete(ctx, email, registration);
     case CodeCheck::kWrong:
       return verify_form(ctx, shown, 422, {{"wrong", true}});
     case CodeCheck::kDead:
@@ -128,19 +127,19 @@ Response post_resend(Context& ctx, CodeServiceImpl& codes) {
   if (!account.ok() && account.status().code() != Status::Code::kNotFound)
     return unavailable(ctx);
 
+  // A pending account gets a code bound to its latest registration; any other address a decoy,
+  // through the same steps, so that what follows (the cooldown, 422 then 410) is alike.
+  const bool pending = account.ok() && account->state == "pending";
+  const std::string lang = account.ok() ? account->lang : ctx.request().lang;
   CodeIssue issued;
-  if (account.ok() && account->state == "pending") {
-    Sql& sql = ctx.sql();
-    Status s = transaction(sql, [&]() -> Status {
-      issued = codes.issue(ctx, sql, CodePurpose::kVerifyAccount, *account);
-      // Only a code that was stored needs its mail committed; nothing else was written.
-      return issued.outcome == CodeIssue::Outcome::kSent ? Status::Ok()
-                                                         : Status::Conflict("no code");
-    });
-    if (!s.ok() && issued.outcome == CodeIssue::Outcome::kSent) return unavailable(ctx);
-  } else {
-    issued = codes.admit_only(ctx, CodePurpose::kVerifyAccount, email);
-  }
+  Sql& sql = ctx.sql();
+  Status s = transaction(sql, [&]() -> Status {
+    issued = pending ? codes.issue(ctx, sql, CodePurpose::kVerifyAccount, *account)
+                     : codes.issue_decoy(ctx, sql, CodePurpose::kVerifyAccount, email, lang);
+    // Only a code that was stored needs its mail committed; nothing else was written.
+    return issued.outcome == CodeIssue::Outcome::kSent ? Status::Ok() : Status::Conflict("no code");
+  });
+  if (!s.ok() && issued.outcome == CodeIssue::Outcome::kSent) return unavailable(ctx);
   switch (issued.outcome) {
     case CodeIssue::Outcome::kSent:
       return Response::Redirect(ctx.url("/account/verify?email=" + text::url_encode(email)));

@@ -14,6 +14,8 @@
 
 #include "code_store.h"
 
+#include <natomedia/text.h>
+
 using natomedia::CacheEntry;
 using natomedia::CacheOutcome;
 using natomedia::CodeCheck;
@@ -50,6 +52,11 @@ class CodeStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testCooldown);
   CPPUNIT_TEST(testHourlyLimits);
   CPPUNIT_TEST(testRacingRightSubmissions);
+  CPPUNIT_TEST(testBindingComesBackWithTheCode);
+  CPPUNIT_TEST(testBindingMustBeAToken);
+  CPPUNIT_TEST(testDecoyAnswersAsARealCode);
+  CPPUNIT_TEST(testDecoyKillsTheLiveCode);
+  CPPUNIT_TEST(testFormatWithoutBindingRead);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -186,6 +193,69 @@ class CodeStoreTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL(1, ok.load());
       CPPUNIT_ASSERT_EQUAL(3, dead.load());
     }
+  }
+
+  void testBindingComesBackWithTheCode() {
+    CPPUNIT_ASSERT(store_->store(kVerify, kEmail, "123456", clock_.t, "reg1").ok());
+    std::string binding = "unset";
+    CPPUNIT_ASSERT(store_->check(kVerify, kEmail, "000000", clock_.t, &binding) ==
+                   CodeCheck::kWrong);
+    CPPUNIT_ASSERT_EQUAL(std::string("unset"), binding);  // only a right code tells
+    // A later registration's code replaces it: the earlier one is just wrong now.
+    CPPUNIT_ASSERT(store_->store(kVerify, kEmail, "654321", clock_.t, "reg2").ok());
+    CPPUNIT_ASSERT(store_->check(kVerify, kEmail, "123456", clock_.t, &binding) ==
+                   CodeCheck::kWrong);
+    CPPUNIT_ASSERT(store_->check(kVerify, kEmail, "654321", clock_.t, &binding) == CodeCheck::kOk);
+    CPPUNIT_ASSERT_EQUAL(std::string("reg2"), binding);
+    // No binding: "" comes back.
+    CPPUNIT_ASSERT(store_->store(kVerify, kEmail, "111222", clock_.t).ok());
+    CPPUNIT_ASSERT(store_->check(kVerify, kEmail, "111222", clock_.t, &binding) == CodeCheck::kOk);
+    CPPUNIT_ASSERT_EQUAL(std::string(), binding);
+  }
+
+  void testBindingMustBeAToken() {
+    CPPUNIT_ASSERT(store_->store(kVerify, kEmail, "123456", clock_.t, "a b").code() ==
+                   Status::Code::kInvalid);
+    CPPUNIT_ASSERT(check("123456") == CodeCheck::kDead);  // nothing stored
+  }
+
+  void testDecoyAnswersAsARealCode() {
+    // The same sequence as testFifthWrongKills, whatever is typed (even the digits the
+    // CSPRNG would have given): 5 wrong, then dead.
+    const std::string random(32, 'r');
+    CPPUNIT_ASSERT(store_->store_decoy(kVerify, kEmail, clock_.t, random).ok());
+    for (const char* typed : {"111111", "000000", "rrrrrr", "", "123456"})
+      CPPUNIT_ASSERT(check(typed) == CodeCheck::kWrong);
+    CPPUNIT_ASSERT(check("111111") == CodeCheck::kDead);
+    // It expires as a code does.
+    CPPUNIT_ASSERT(store_->store_decoy(kVerify, "bob@example.org", clock_.t, random).ok());
+    clock_.t += limits_.lifetime;
+    CPPUNIT_ASSERT(store_->check(kVerify, "bob@example.org", "000000", clock_.t) ==
+                   CodeCheck::kDead);
+    // The CSPRNG failed: nothing is stored.
+    CPPUNIT_ASSERT(!store_->store_decoy(kVerify, kEmail, clock_.t, "").ok());
+  }
+
+  void testDecoyKillsTheLiveCode() {
+    CPPUNIT_ASSERT(store_->store(kVerify, kEmail, "123456", clock_.t, "reg1").ok());
+    CPPUNIT_ASSERT(store_->store_decoy(kVerify, kEmail, clock_.t, std::string(32, 'r')).ok());
+    CPPUNIT_ASSERT(check("123456") == CodeCheck::kWrong);
+  }
+
+  void testFormatWithoutBindingRead() {
+    // An entry written before codes had bindings ("c1 ..."): a code bound to nothing.
+    CPPUNIT_ASSERT(store_->store(kVerify, kEmail, "123456", clock_.t, "reg1").ok());
+    const std::string key =
+        "codes:c:verify:" +
+        natomedia::text::hex_encode(crypto_.hmac("codes.key", kEmail)).substr(0, 32);
+    CacheEntry e = cache_.get(key);
+    CPPUNIT_ASSERT(e.outcome == CacheOutcome::kHit);
+    std::string old = e.value.substr(0, e.value.rfind(' '));
+    old.replace(0, 2, "c1");
+    CPPUNIT_ASSERT(cache_.set(key, old, 600).ok());
+    std::string binding = "unset";
+    CPPUNIT_ASSERT(store_->check(kVerify, kEmail, "123456", clock_.t, &binding) == CodeCheck::kOk);
+    CPPUNIT_ASSERT_EQUAL(std::string(), binding);
   }
 
  private:
