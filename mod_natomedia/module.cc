@@ -41,6 +41,7 @@
 #include "core/mail_sender.h"
 #include "core/migrations.h"
 #include "core/portal.h"
+#include "core/retention.h"
 #include "core/runtime.h"
 #include "core/sql_dbd.h"
 #include "httpd_glue.h"
@@ -138,6 +139,7 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 }
 
 void start_mail_sender(apr_pool_t* pconf, server_rec* s);
+void start_pruner(apr_pool_t* pconf, server_rec* s);
 
 // The directory where one child leaves each new feed version it loaded for the others
 // (FeedService shared mode): DefaultRuntimeDir/natomedia-feed, 0700, owned by the user the
@@ -207,6 +209,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     }
     share_hash_slots(s);
     start_mail_sender(pconf, s);
+    start_pruner(pconf, s);
     return OK;
   } catch (const std::exception& e) {
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_natomedia: %s", e.what());
@@ -376,6 +379,59 @@ void start_mail_sender(apr_pool_t* pconf, server_rec* s) {
   if (get_instance(&watchdog, "natomedia-mail", 0, 1, pconf) != APR_SUCCESS ||
       register_callback(watchdog, apr_time_from_sec(1), s, deliver_mail) != APR_SUCCESS)
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: cannot start the mail sender");
+}
+
+// Retention (CONTRACT section 12): mod_watchdog runs this every NatoMediaPruneInterval in one
+// child of the server (a singleton of its own, so a long prune never delays the mail), and the
+// core's and the plugins' pruners delete what has had its time. One info line per run.
+apr_status_t prune_tables(int state, void* data, apr_pool_t* pool) {
+  if (state != AP_WATCHDOG_STATE_RUNNING || !g_runtime) return APR_SUCCESS;
+  auto* s = static_cast<server_rec*>(data);
+  apr_pool_t* run = nullptr;
+  apr_pool_create(&run, pool);
+  try {
+    ap_dbd_t* dbd = g_dbd_open(run, s);
+    if (!dbd) {
+      g_runtime->metrics().add("natomedia_sql_errors_total");
+      ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                   "mod_natomedia: pruning skipped: no database connection");
+      apr_pool_destroy(run);
+      return APR_SUCCESS;
+    }
+    {
+      core::DbdSql sql(dbd->driver, dbd->handle, dbd->pool, dbd->prepared, run);
+      core::PruneOutcome outcome =
+          core::prune(sql, g_runtime->registry().pruners(), g_runtime->settings().server,
+                      g_runtime->services().clock->now());
+      for (const auto& error : outcome.errors)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: pruning %s", error.c_str());
+      ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_natomedia: %s",
+                   core::describe(outcome).c_str());
+    }
+    g_dbd_close(s, dbd);
+  } catch (const std::exception& e) {
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: pruning failed: %s", e.what());
+  }
+  apr_pool_destroy(run);
+  return APR_SUCCESS;
+}
+
+void start_pruner(apr_pool_t* pconf, server_rec* s) {
+  auto get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+  auto register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+  if (!get_instance || !register_callback) {
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 "mod_natomedia: mod_watchdog is not available: this server will not prune "
+                 "(run `natomedia-admin db prune` from cron)");
+    return;
+  }
+  ap_watchdog_t* watchdog = nullptr;
+  const long interval = g_runtime->settings().prune_interval;
+  if (get_instance(&watchdog, "natomedia-prune", 0, 1, pconf) != APR_SUCCESS ||
+      register_callback(watchdog, apr_time_from_sec(interval), s, prune_tables) != APR_SUCCESS)
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 "mod_natomedia: cannot start the retention task (run `natomedia-admin db prune` "
+                 "from cron)");
 }
 
 // After the answer has gone out: the handler's after_sent callback with the bytes really sent.

@@ -83,6 +83,11 @@ Result<uint64_t> DownloadLog::bytes_today(Sql& sql, int64_t account_id, std::tim
   return static_cast<uint64_t>(total < 0 ? 0 : total);
 }
 
+Result<int> DownloadLog::prune(Sql& sql, long days, std::time_t now) {
+  return sql.exec("DELETE FROM media_downloads WHERE last_at <= %s",
+                  {std::to_string(now - static_cast<std::time_t>(days) * 86400)});
+}
+
 Result<std::vector<DownloadLog::Row>> DownloadLog::recent(Sql& sql, int64_t account_id,
                                                           size_t limit) {
   // A fixed LIMIT keeps one prepared statement; the caller's limit is applied below.

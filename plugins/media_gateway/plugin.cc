@@ -21,6 +21,13 @@ natomedia::Handler redirect_to(std::string path) {
 void setup(natomedia::PluginHost* host) {
   namespace mg = natomedia::media_gateway;
   host->migration(mg::DownloadLog::migration());
+  // Download-log rows go NatoMediaDownloadLogDays after their last request (CONTRACT 12).
+  host->on_prune([](natomedia::Sql& sql, const natomedia::SiteConfig& config,
+                    std::time_t now) -> natomedia::Result<std::vector<natomedia::Pruned>> {
+    auto n = mg::DownloadLog::prune(sql, config.download_log_days, now);
+    if (!n.ok()) return n.status();
+    return std::vector<natomedia::Pruned>{{"download-log rows", *n}};
+  });
   host->counter(mg::kDownloadsCounter, "Logical downloads of video renditions started");
   host->counter(mg::kDownloadBytesCounter, "Bytes of video renditions sent");
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,
