@@ -74,7 +74,8 @@ class PortalDb:
 
     def text_values(self):
         """(table, column, value) for every text or blob value of every table, read from a copy
-        of the database (an SQLite backup file; on PostgreSQL every text/bytea column)."""
+        of the database: on SQLite an online back-up (as docs/operations.md makes them), whose raw
+        bytes are scanned too; on PostgreSQL every text/bytea column."""
         out = []
         if self.pg:
             cols = self.pg.psql(
@@ -97,6 +98,8 @@ class PortalDb:
             src.backup(dst)
         finally:
             src.close()
+        with open(copy, "rb") as f:  # the file itself too: free pages and slack of pages
+            out.append(("<backup file>", "<raw bytes>", f.read().decode("latin-1")))
         try:
             tables = [r[0] for r in dst.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()]
