@@ -133,6 +133,14 @@ const char* set_seconds(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
+const char* set_download_log_days(cmd_parms* cmd, void*, const char* arg) {
+  if (const char* e = global_only(cmd)) return e;
+  auto v = core::check_days(arg, core::kDownloadLogDaysRange.min, core::kDownloadLogDaysRange.max);
+  if (!v.ok()) return error(cmd, v.status().message());
+  conf_of(cmd)->download_log_days = *v;
+  return nullptr;
+}
+
 const char* set_quota(cmd_parms* cmd, void*, const char* arg) {
   auto v = core::check_bytes(arg);
   if (!v.ok()) return error(cmd, v.status().message());
@@ -187,14 +195,22 @@ const command_rec kDirectives[] = {
              RSRC_CONF, "Lifetime of emailed codes in seconds"),
     NM_TAKE1("NatoMediaResendCooldown", (set_seconds<&ServerConf::resend_cooldown, 0, 3600>),
              RSRC_CONF, "Least seconds between two codes to one address"),
-    NM_TAKE1("NatoMediaSessionIdle", (set_seconds<&ServerConf::session_idle, 60, 2592000>),
+    NM_TAKE1("NatoMediaSessionIdle",
+             (set_seconds<&ServerConf::session_idle, core::kSessionIdleRange.min,
+                          core::kSessionIdleRange.max>),
              RSRC_CONF, "Session idle lifetime in seconds"),
-    NM_TAKE1("NatoMediaSessionMax", (set_seconds<&ServerConf::session_max, 60, 31536000>),
+    NM_TAKE1("NatoMediaSessionMax",
+             (set_seconds<&ServerConf::session_max, core::kSessionMaxRange.min,
+                          core::kSessionMaxRange.max>),
              RSRC_CONF, "Session absolute lifetime in seconds"),
     NM_TAKE1("NatoMediaPasswordDenyList", (set_readable_file<&ServerConf::deny_list, true>),
              RSRC_CONF, "File of forbidden passwords, one a line"),
     NM_TAKE1("NatoMediaDownloadQuota", set_quota, RSRC_CONF,
              "Bytes a day one account may download"),
+    NM_TAKE1("NatoMediaDownloadLogDays", set_download_log_days, RSRC_CONF,
+             "Days a download-log row is kept"),
+    NM_TAKE1("NatoMediaPruneInterval", (set_seconds<&ServerConf::prune_interval, 1, 86400>),
+             RSRC_CONF, "Seconds between two runs of the retention task"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 
@@ -228,6 +244,8 @@ void* merge_server_conf(apr_pool_t* pool, void* base_v, void* add_v) {
   m->resend_cooldown = base->resend_cooldown;
   m->session_idle = base->session_idle;
   m->session_max = base->session_max;
+  m->download_log_days = base->download_log_days;
+  m->prune_interval = base->prune_interval;
   m->plugin_dir = base->plugin_dir;
   m->share_dir = base->share_dir;
   m->secret_file = base->secret_file;
@@ -294,6 +312,7 @@ core::RuntimeSettings runtime_settings(server_rec* s, const std::string& prefix)
   w.resend_cooldown = c->resend_cooldown.value_or(60);
   w.session_idle = c->session_idle.value_or(1800);
   w.session_max = c->session_max.value_or(43200);
+  w.download_log_days = c->download_log_days.value_or(400);
   w.mail_transport = c->mail_transport.value_or("");
   w.mail_from = c->mail_from.value_or("");
   w.memcached = c->memcached.value_or("");
@@ -303,6 +322,7 @@ core::RuntimeSettings runtime_settings(server_rec* s, const std::string& prefix)
   settings.plugin_dir = c->plugin_dir.value_or(prefix + "/lib/natomedia/plugins");
   settings.secret_file = c->secret_file.value_or("");
   settings.plugins = c->plugins;
+  settings.prune_interval = c->prune_interval.value_or(600);
   return settings;
 }
 

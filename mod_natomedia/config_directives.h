@@ -27,7 +27,8 @@ struct ServerConf {
   std::optional<core::RemoteUser> remote_user;  // NatoMediaRemoteUser email|id
 
   // Main server only (checked with GLOBAL_ONLY).
-  std::optional<long> code_lifetime, resend_cooldown, session_idle, session_max;
+  std::optional<long> code_lifetime, resend_cooldown, session_idle, session_max, download_log_days,
+      prune_interval;
   std::optional<std::string> plugin_dir, share_dir, secret_file, memcached, mail_transport,
       mail_from, deny_list;
   std::vector<core::PluginRef> plugins;

@@ -43,6 +43,7 @@
 #include "core/mail_sender.h"
 #include "core/migrations.h"
 #include "core/portal.h"
+#include "core/retention.h"
 #include "core/runtime.h"
 #include "core/sql_dbd.h"
 #include "core/visitor.h"
@@ -199,6 +200,7 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 }
 
 void start_mail_sender(apr_pool_t* pconf, server_rec* s);
+void start_pruner(apr_pool_t* pconf, server_rec* s);
 
 // The directory where one child leaves each new feed version it loaded for the others
 // (FeedService shared mode): DefaultRuntimeDir/natomedia-feed, 0700, owned by the user the
@@ -268,6 +270,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     }
     share_hash_slots(s);
     start_mail_sender(pconf, s);
+    start_pruner(pconf, s);
     return OK;
   } catch (const std::exception& e) {
     ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_natomedia: %s", e.what());
@@ -598,6 +601,59 @@ void start_mail_sender(apr_pool_t* pconf, server_rec* s) {
     ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: cannot start the mail sender");
 }
 
+// Retention (CONTRACT section 12): mod_watchdog runs this every NatoMediaPruneInterval in one
+// child of the server (a singleton of its own, so a long prune never delays the mail), and the
+// core's and the plugins' pruners delete what has had its time. One info line per run.
+apr_status_t prune_tables(int state, void* data, apr_pool_t* pool) {
+  if (state != AP_WATCHDOG_STATE_RUNNING || !g_runtime) return APR_SUCCESS;
+  auto* s = static_cast<server_rec*>(data);
+  apr_pool_t* run = nullptr;
+  apr_pool_create(&run, pool);
+  try {
+    ap_dbd_t* dbd = g_dbd_open(run, s);
+    if (!dbd) {
+      g_runtime->metrics().add("natomedia_sql_errors_total");
+      ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                   "mod_natomedia: pruning skipped: no database connection");
+      apr_pool_destroy(run);
+      return APR_SUCCESS;
+    }
+    {
+      core::DbdSql sql(dbd->driver, dbd->handle, dbd->pool, dbd->prepared, run);
+      core::PruneOutcome outcome =
+          core::prune(sql, g_runtime->registry().pruners(), g_runtime->settings().server,
+                      g_runtime->services().clock->now());
+      for (const auto& error : outcome.errors)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: pruning %s", error.c_str());
+      ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_natomedia: %s",
+                   core::describe(outcome).c_str());
+    }
+    g_dbd_close(s, dbd);
+  } catch (const std::exception& e) {
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: pruning failed: %s", e.what());
+  }
+  apr_pool_destroy(run);
+  return APR_SUCCESS;
+}
+
+void start_pruner(apr_pool_t* pconf, server_rec* s) {
+  auto get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+  auto register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+  if (!get_instance || !register_callback) {
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 "mod_natomedia: mod_watchdog is not available: this server will not prune "
+                 "(run `natomedia-admin db prune` from cron)");
+    return;
+  }
+  ap_watchdog_t* watchdog = nullptr;
+  const long interval = g_runtime->settings().prune_interval;
+  if (get_instance(&watchdog, "natomedia-prune", 0, 1, pconf) != APR_SUCCESS ||
+      register_callback(watchdog, apr_time_from_sec(interval), s, prune_tables) != APR_SUCCESS)
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                 "mod_natomedia: cannot start the retention task (run `natomedia-admin db prune` "
+                 "from cron)");
+}
+
 // After the answer has gone out: the handler's after_sent callback with the bytes really sent.
 int log_transaction(request_rec* r) {
   RequestNotes* notes = own_notes(r);
@@ -624,8 +680,11 @@ void register_hooks(apr_pool_t* pool) {
   ap_hook_check_config(check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
   ap_hook_post_config(post_config, after_dbd, nullptr, APR_HOOK_MIDDLE);
   ap_hook_child_init(child_init, after_dbd, nullptr, APR_HOOK_MIDDLE);
+  // After mod_remoteip (the client's address) and mod_setenvif (HTTPS=on behind a TLS proxy,
+  // which names the session cookie __Host-…); before mod_rewrite and mod_headers use the result.
+  static const char* const after_proxy_facts[] = {"mod_remoteip.c", "mod_setenvif.c", nullptr};
   static const char* const before_rewrite[] = {"mod_rewrite.c", "mod_headers.c", nullptr};
-  ap_hook_post_read_request(identify_visitor, nullptr, before_rewrite, APR_HOOK_FIRST);
+  ap_hook_post_read_request(identify_visitor, after_proxy_facts, before_rewrite, APR_HOOK_MIDDLE);
   ap_hook_header_parser(set_remote_user, nullptr, nullptr, APR_HOOK_FIRST);
   ap_hook_check_authn(authenticate, nullptr, nullptr, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
   ap_register_auth_provider(pool, AUTHZ_PROVIDER_GROUP, "natomedia-account", AUTHZ_PROVIDER_VERSION,

@@ -5,7 +5,35 @@
 #include <algorithm>
 #include <fstream>
 
+#include "core/settings.h"
+
 namespace natomedia::admin {
+
+Result<SiteConfig> server_config(const ConfigValues& values) {
+  SiteConfig config;
+  struct Setting {
+    const char* directive;
+    long* field;
+    core::Range range;
+    bool days;
+  };
+  const Setting settings[] = {
+      {"NatoMediaSessionIdle", &config.session_idle, core::kSessionIdleRange, false},
+      {"NatoMediaSessionMax", &config.session_max, core::kSessionMaxRange, false},
+      {"NatoMediaDownloadLogDays", &config.download_log_days, core::kDownloadLogDaysRange, true},
+  };
+  for (const auto& s : settings) {
+    std::string key = s.directive;
+    std::transform(key.begin(), key.end(), key.begin(), ::tolower);
+    auto it = values.last.find(key);
+    if (it == values.last.end()) continue;
+    auto v = s.days ? core::check_days(it->second, s.range.min, s.range.max)
+                    : core::check_seconds(it->second, s.range.min, s.range.max);
+    if (!v.ok()) return Status::Invalid(std::string(s.directive) + ": " + v.status().message());
+    *s.field = *v;
+  }
+  return config;
+}
 
 std::vector<std::string> split_words(const std::string& line) {
   std::vector<std::string> words;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <natomedia/config.h>
 #include <natomedia/status.h>
 
 namespace natomedia::admin {
@@ -17,6 +18,11 @@ struct ConfigValues {
 };
 
 Result<ConfigValues> read_httpd_conf(const std::string& path);
+
+// The server-wide values the plugins' retention rules read (NatoMediaSessionIdle,
+// NatoMediaSessionMax, NatoMediaDownloadLogDays), checked as the module checks them, with the
+// module's defaults where a directive is absent. Invalid names the directive.
+Result<SiteConfig> server_config(const ConfigValues& values);
 
 // Splits a directive line into words, honouring double quotes.
 std::vector<std::string> split_words(const std::string& line);

@@ -52,10 +52,19 @@ const std::map<std::string, std::string>& texts() {
        "            number.\n"},
       {"db",
        "usage: natomedia-admin [--config FILE | --db D:P] db migrate\n"
+       "       natomedia-admin [--config FILE | --db D:P] db prune\n"
        "\n"
        "  migrate  apply the schema migrations of the core and of every plugin named by\n"
        "           NatoMediaPlugin in the configuration, once each, in order. Safe to run\n"
-       "           while httpd serves, and from several machines at once (PostgreSQL).\n"},
+       "           while httpd serves, and from several machines at once (PostgreSQL).\n"
+       "  prune    delete now what the retention rules say has had its time, as httpd's\n"
+       "           retention task does every NatoMediaPruneInterval: pending accounts 7 days\n"
+       "           after their last registration, delivered mail 7 days after delivery, the\n"
+       "           text of failed mail a day after it failed (the row 7 days after), sessions\n"
+       "           past NatoMediaSessionIdle or NatoMediaSessionMax, expired reset grants,\n"
+       "           download-log rows older than NatoMediaDownloadLogDays; and whatever the\n"
+       "           other plugins named by NatoMediaPlugin prune. Prints one count a line.\n"
+       "           With --db alone only the core's tables (the outbox) are pruned.\n"},
       {"newsletter",
        "usage: natomedia-admin [--config FILE] newsletter send [--dry-run]\n"
        "\n"

@@ -8,6 +8,8 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <iomanip>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -23,6 +25,7 @@
 #include "core/migrations.h"
 #include "core/plugin_loader.h"
 #include "core/plugin_registry.h"
+#include "core/retention.h"
 #include "core/sql_dbd.h"
 
 namespace natomedia::admin {
@@ -37,6 +40,7 @@ const char* kUsageText =
     "\n"
     "Commands:\n"
     "  db migrate             apply the schema migrations of the core and the plugins\n"
+    "  db prune               delete now what the retention rules say has had its time\n"
     "  feed validate FILE     check a content feed (exit 0 valid, 1 invalid, reasons with lines)\n"
     "  accounts list [--state S] | show EMAIL | disable EMAIL | enable EMAIL | delete EMAIL\n"
     "                         list, inspect, disable/enable, or erase (GDPR) accounts\n"
@@ -95,6 +99,7 @@ class Tool {
   int run() {
     const auto& a = opts_.args;
     if (a.size() == 2 && a[0] == "db" && a[1] == "migrate") return db_migrate();
+    if (a.size() == 2 && a[0] == "db" && a[1] == "prune") return db_prune();
     if (a.size() == 3 && a[0] == "feed" && a[1] == "validate") return feed_validate(a[2]);
     if (a.size() == 2 && a[0] == "outbox" && a[1] == "status") return outbox_status();
     if (a.size() == 2 && a[0] == "outbox" && a[1] == "retry") return outbox_retry();
@@ -159,22 +164,50 @@ class Tool {
     return kFailed;
   }
 
+  // The plugins named in httpd.conf, set up as the module does: they contribute their own
+  // migrations and pruners.
+  Status load_plugins(core::PluginRegistry& registry) {
+    for (const auto& name : config_.plugins) {
+      auto plugin = core::load_plugin(name, opts_.plugin_dir);
+      if (!plugin.ok()) return plugin.status();
+      Status setup = registry.setup(*plugin);
+      if (!setup.ok()) return setup;
+    }
+    return Status::Ok();
+  }
+
   int db_migrate() {
     Status s = open_db();
     if (!s.ok()) return report(s);
-    // The plugins named in httpd.conf contribute their own migrations.
     core::PluginRegistry registry{SiteConfig{}};
-    for (const auto& name : config_.plugins) {
-      auto plugin = core::load_plugin(name, opts_.plugin_dir);
-      if (!plugin.ok()) return report(plugin.status());
-      Status setup = registry.setup(*plugin);
-      if (!setup.ok()) return report(setup);
-    }
+    s = load_plugins(registry);
+    if (!s.ok()) return report(s);
     auto result = core::migrate(*sql_, registry.migrations());
     if (!result.ok()) return report(result.status());
     if (result->applied.empty()) std::cout << "schema is up to date\n";
     for (const auto& line : result->applied) std::cout << "applied " << line << "\n";
     return kOk;
+  }
+
+  // The same pruners the module's retention task runs, once, now.
+  int db_prune() {
+    Status s = open_db();
+    if (!s.ok()) return report(s);
+    auto config = server_config(config_);
+    if (!config.ok()) return report(config.status());
+    core::PluginRegistry registry{*config};
+    s = load_plugins(registry);
+    if (!s.ok()) return report(s);
+    if (config_.plugins.empty())
+      std::cerr << "natomedia-admin: no NatoMediaPlugin in the configuration: only the core's "
+                   "tables (the mail outbox) are pruned; give --config to prune the plugins' too\n";
+    core::PruneOutcome outcome =
+        core::prune(*sql_, registry.pruners(), *config, std::time(nullptr));
+    for (const auto& p : outcome.removed)
+      std::cout << std::setw(8) << p.rows << "  " << p.what << "\n";
+    for (const auto& e : outcome.errors) std::cerr << "natomedia-admin: pruning " << e << "\n";
+    std::cout << core::describe(outcome) << "\n";
+    return outcome.errors.empty() ? kOk : kFailed;
   }
 
   int feed_validate(const std::string& file) {

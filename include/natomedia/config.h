@@ -22,6 +22,7 @@ struct SiteConfig {
   long resend_cooldown = 60;          // NatoMediaResendCooldown, seconds
   long session_idle = 1800;           // NatoMediaSessionIdle, seconds
   long session_max = 43200;           // NatoMediaSessionMax, seconds
+  long download_log_days = 400;       // NatoMediaDownloadLogDays (SDK ABI version 3)
   std::string mail_transport;         // NatoMediaMailTransport URL
   std::string mail_from;              // NatoMediaMailFrom
   std::string memcached;              // NatoMediaMemcached configuration string

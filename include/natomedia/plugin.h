@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -99,6 +100,23 @@ class Context {
 using Handler = std::function<Response(Context&)>;
 using EventListener = std::function<void(Context&, const AccountEventData&)>;
 
+// What one pruning run removed (or emptied), by kind of row, named for the error log's line and
+// for `natomedia-admin db prune`: {"expired sessions", 12}.
+struct Pruned {
+  std::string what;
+  int64_t rows = 0;
+};
+
+// A plugin's retention rules for its own tables: deletes (or empties) what has had its time at
+// `now`, with `sql`, and says how many rows of each kind. `config` is the server-wide
+// configuration (NatoMediaSessionIdle, NatoMediaDownloadLogDays…). The core runs every pruner
+// outside requests, each in a transaction of its own (an error rolls back that pruner only and
+// is logged): in one process per server every NatoMediaPruneInterval (a mod_watchdog task), and
+// in `natomedia-admin db prune`. Several servers sharing a database may run it at once, so a
+// pruner must be a set of idempotent statements. (SDK ABI version 3.)
+using Pruner =
+    std::function<Result<std::vector<Pruned>>(Sql& sql, const SiteConfig& config, std::time_t now)>;
+
 struct RouteOptions {
   // POST routes check csrf_token (and Origin / Sec-Fetch-Site) before the handler runs; RFC 8058
   // one-click unsubscribe is the rare route that must not.
@@ -128,6 +146,8 @@ class PluginHost {
   // "PLUGIN/NAME.html") and DIR/i18n/*.strings. Plugins installed with the module need not call
   // it: their resources are in the share directory already. Looked up after NatoMediaTemplates.
   virtual void resources_dir(const std::string& dir) = 0;
+  // The plugin's retention rules (see Pruner); may be called more than once (SDK ABI version 3).
+  virtual void on_prune(Pruner pruner) = 0;
 };
 
 }  // namespace natomedia

@@ -136,4 +136,20 @@ Status SqlOutbox::queue(Sql& sql, const MailMessage& message) {
   return Status::Ok();
 }
 
+Result<std::vector<Pruned>> prune_outbox(Sql& sql, const SiteConfig&, std::time_t now) {
+  auto delivered = sql.exec("DELETE FROM mail_outbox WHERE status = 'sent' AND sent_at <= %s",
+                            {std::to_string(now - kDeliveredRetention)});
+  if (!delivered.ok()) return delivered.status();
+  auto emptied = sql.exec(
+      "UPDATE mail_outbox SET message = '' WHERE status = 'failed' AND message <> '' AND "
+      "failed_at <= %s",
+      {std::to_string(now - kFailedTextRetention)});
+  if (!emptied.ok()) return emptied.status();
+  auto failed = sql.exec("DELETE FROM mail_outbox WHERE status = 'failed' AND failed_at <= %s",
+                         {std::to_string(now - kFailedRetention)});
+  if (!failed.ok()) return failed.status();
+  return std::vector<Pruned>{
+      {"delivered mails", *delivered}, {"failed mail bodies", *emptied}, {"failed mails", *failed}};
+}
+
 }  // namespace natomedia::core

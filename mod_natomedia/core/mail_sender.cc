@@ -146,7 +146,8 @@ MailSender::Outcome MailSender::deliver_one(Sql& sql, const std::string& id, std
   if (sent.ok()) {
     sql.exec(
         "UPDATE mail_outbox SET status = 'sent', sent_at = %s, attempts = attempts + 1,"
-        " last_error = NULL, claimed_until = NULL WHERE id = %s AND claimed_by = %s",
+        " message = '', last_error = NULL, claimed_until = NULL"
+        " WHERE id = %s AND claimed_by = %s",
         {std::to_string(done), id, sender_id_});
     metrics_.add("natomedia_mails_sent_total");
     return Outcome::kSent;
@@ -156,9 +157,10 @@ MailSender::Outcome MailSender::deliver_one(Sql& sql, const std::string& id, std
   const bool give_up = done - row->integer(0, "created_at") >= kGiveUpSeconds;
   sql.exec(
       "UPDATE mail_outbox SET status = %s, attempts = attempts + 1, next_attempt_at = %s,"
-      " last_error = %s, claimed_until = NULL WHERE id = %s AND claimed_by = %s",
+      " failed_at = %s, last_error = %s, claimed_until = NULL WHERE id = %s AND claimed_by = %s",
       {give_up ? "failed" : "queued", std::to_string(done + backoff_seconds(attempts)),
-       clip(sent.message()), id, sender_id_});
+       give_up ? SqlValue(std::to_string(done)) : SqlValue(), clip(sent.message()), id,
+       sender_id_});
   if (!give_up) return Outcome::kRetry;
   metrics_.add("natomedia_mails_failed_total");
   return Outcome::kFailed;

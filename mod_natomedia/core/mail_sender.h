@@ -2,7 +2,8 @@
 // (the module runs it from a mod_watchdog singleton callback). Messages are taken oldest first,
 // claimed atomically (so two servers sharing PostgreSQL never send one twice), delivered through
 // the configured transport, and on failure retried with exponential back-off for up to 24 hours,
-// then marked failed.
+// then marked failed (failed_at). The statement that marks a message sent also empties its text:
+// no code stays at rest (the outbox's pruner, core/mail_outbox.h, handles the failed ones).
 //
 // Not thread-safe: one MailSender is driven by one thread (the watchdog's) at a time.
 #pragma once

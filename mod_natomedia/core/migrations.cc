@@ -111,7 +111,19 @@ std::vector<Migration> core_migrations() {
       "ALTER TABLE mail_outbox ADD COLUMN claimed_by VARCHAR(100)",
       "ALTER TABLE mail_outbox ADD COLUMN claimed_until BIGINT",
   };
-  return {outbox, claims};
+  // No codes at rest (CONTRACT section 12): a delivered message loses its text, a failed one
+  // keeps it for a day after failed_at. Rows that failed before failed_at existed count from
+  // the earliest moment they could have failed (24 hours after they were queued); messages
+  // delivered before this version lose their text now.
+  Migration at_rest;
+  at_rest.version = 3;
+  at_rest.description = "mail outbox: failed_at, delivered texts emptied";
+  at_rest.sqlite = {
+      "ALTER TABLE mail_outbox ADD COLUMN failed_at BIGINT",
+      "UPDATE mail_outbox SET failed_at = created_at + 86400 WHERE status = 'failed'",
+      "UPDATE mail_outbox SET message = '' WHERE status = 'sent'",
+  };
+  return {outbox, claims, at_rest};
 }
 
 }  // namespace natomedia::core

@@ -1,6 +1,7 @@
 #include "core/plugin_registry.h"
 
 #include "core/mail_sender.h"
+#include "core/mail_outbox.h"
 
 namespace natomedia::core {
 
@@ -23,6 +24,7 @@ PluginRegistry::PluginRegistry(SiteConfig server_config)
     : server_config_(std::move(server_config)) {
   declare_core_counters(metrics_);
   for (auto& m : core_migrations()) migrations_.push_back({"core", std::move(m)});
+  pruners_.push_back({"core", prune_outbox});
 }
 
 void PluginRegistry::fail(const std::string& message) {
@@ -89,6 +91,11 @@ void PluginRegistry::provide(const std::string& name, int version, std::shared_p
   if (extensions_.providers.count(key))
     return fail("provider " + name + " v" + std::to_string(version) + " registered twice");
   extensions_.providers[key] = std::move(service);
+}
+
+void PluginRegistry::on_prune(Pruner pruner) {
+  if (!pruner) return fail("on_prune needs a function");
+  pruners_.push_back({current_, std::move(pruner)});
 }
 
 void PluginRegistry::resources_dir(const std::string& dir) {

@@ -1,5 +1,6 @@
 // The PluginHost the core hands each plugin's setup function: collects routes, migrations,
-// counters, listeners and providers for one configuration generation. Configuration time only.
+// pruners, counters, listeners and providers for one configuration generation. Configuration time
+// only.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 #include "core/metrics_registry.h"
 #include "core/migrations.h"
 #include "core/plugin_loader.h"
+#include "core/retention.h"
 #include "core/router.h"
 
 namespace natomedia::core {
@@ -34,11 +36,14 @@ class PluginRegistry : public PluginHost {
   void identity_provider(std::shared_ptr<IdentityProvider> provider) override;
   void provide(const std::string& name, int version, std::shared_ptr<void> service) override;
   void resources_dir(const std::string& dir) override;
+  void on_prune(Pruner pruner) override;
 
   const Router& router() const { return router_; }
   const Extensions& extensions() const { return extensions_; }
   MetricsRegistry& metrics() { return metrics_; }
   const std::vector<OwnedMigration>& migrations() const { return migrations_; }
+  // The core's pruners first, then the plugins' in load order.
+  const std::vector<OwnedPruner>& pruners() const { return pruners_; }
   // Plugin resource folders in load order (DIR/templates/PLUGIN/NAME, DIR/i18n/*.strings).
   const std::vector<std::pair<std::string, std::string>>& resource_dirs() const {
     return resource_dirs_;
@@ -58,6 +63,7 @@ class PluginRegistry : public PluginHost {
   Extensions extensions_;
   MetricsRegistry metrics_;
   std::vector<OwnedMigration> migrations_;
+  std::vector<OwnedPruner> pruners_;
   std::vector<std::pair<std::string, std::string>> resource_dirs_;  // (plugin, dir)
 };
 

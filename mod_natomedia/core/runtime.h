@@ -37,6 +37,7 @@ struct RuntimeSettings {
   std::string plugin_dir;
   std::string secret_file;
   std::vector<PluginRef> plugins;
+  long prune_interval = 600;  // NatoMediaPruneInterval, seconds
 };
 
 class Runtime {

@@ -41,6 +41,16 @@ Result<long> check_seconds(const std::string& v, long min, long max) {
   return n;
 }
 
+Result<long> check_days(const std::string& v, long min, long max) {
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || n < min || n > max)
+    return Status::Invalid("'" + v + "' is not a whole number of days from " + std::to_string(min) +
+                           " to " + std::to_string(max));
+  return n;
+}
+
 Result<uint64_t> check_bytes(const std::string& v) {
   char* end = nullptr;
   errno = 0;

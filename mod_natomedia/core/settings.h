@@ -14,6 +14,17 @@ Result<std::string> check_base_path(const std::string& value);
 Result<std::string> check_public_url(const std::string& value);
 // A whole number of seconds in [min, max].
 Result<long> check_seconds(const std::string& value, long min, long max);
+// A whole number of days in [min, max].
+Result<long> check_days(const std::string& value, long min, long max);
+
+// Ranges of server-wide directives that natomedia-admin reads too (one place for both).
+struct Range {
+  long min, max;
+};
+inline constexpr Range kSessionIdleRange{60, 2592000};   // NatoMediaSessionIdle, seconds
+inline constexpr Range kSessionMaxRange{60, 31536000};   // NatoMediaSessionMax, seconds
+inline constexpr Range kDownloadLogDaysRange{1, 36500};  // NatoMediaDownloadLogDays, days
+
 Result<uint64_t> check_bytes(const std::string& value);
 Result<std::string> check_directory(const std::string& value);  // realpath of an existing dir
 Status check_readable_file(const std::string& path);

@@ -100,4 +100,15 @@ Result<bool> mark_account_verified(Sql& sql, int64_t id, std::time_t now) {
   return *changed == 1;
 }
 
+Result<int> delete_stale_pending_accounts(Sql& sql, std::time_t now) {
+  const std::string cutoff = std::to_string(now - kPendingAccountLifetime);
+  const char* stale = "SELECT id FROM accounts WHERE state = 'pending' AND created_at <= %s";
+  for (const char* table : {"account_sessions", "password_reset_grants"}) {
+    auto r = sql.exec(std::string("DELETE FROM ") + table + " WHERE account_id IN (" + stale + ")",
+                      {cutoff});
+    if (!r.ok()) return r.status();
+  }
+  return sql.exec("DELETE FROM accounts WHERE state = 'pending' AND created_at <= %s", {cutoff});
+}
+
 }  // namespace natomedia::auth

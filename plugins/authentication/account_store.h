@@ -52,4 +52,12 @@ Status replace_password_hash(Sql& sql, int64_t id, const std::string& phc);
 // pending -> verified; true when this call changed the state.
 Result<bool> mark_account_verified(Sql& sql, int64_t id, std::time_t now);
 
+// A pending account belongs to nobody for this long after its last registration (created_at),
+// then it is deleted (CONTRACT section 12).
+inline constexpr std::time_t kPendingAccountLifetime = 7 * 86400;
+
+// Deletes the accounts still pending kPendingAccountLifetime after created_at, with their
+// sessions and reset grants (SQLite does not cascade); returns how many accounts went.
+Result<int> delete_stale_pending_accounts(Sql& sql, std::time_t now);
+
 }  // namespace natomedia::auth

@@ -1,6 +1,7 @@
 // The authentication plugin: accounts, passwords, sessions and the password reset journey
-// (CONTRACT sections 4 and 5). Registers its tables, counters, routes, the identity provider and
-// the "natomedia.accounts" provider; uses the verification plugin's "natomedia.codes".
+// (CONTRACT sections 4 and 5). Registers its tables, their retention rules, counters, routes, the
+// identity provider and the "natomedia.accounts" provider; uses the verification plugin's
+// "natomedia.codes".
 #include <memory>
 #include <stdexcept>
 
@@ -9,6 +10,7 @@
 
 #include "account_service.h"
 #include "plugin_state.h"
+#include "retention.h"
 #include "routes.h"
 #include "schema.h"
 
@@ -49,6 +51,7 @@ void setup(PluginHost* host) {
   state->deny_list = *deny;
 
   for (auto& m : schema_migrations()) host->migration(std::move(m));
+  host->on_prune(prune);
   declare_counters(host);
   add_routes(host, state);
   host->identity_provider(std::make_shared<SessionIdentity>());

@@ -63,4 +63,10 @@ Status consume_grant(Context& ctx, Sql& sql, const ResetGrant& grant) {
 
 void forget_grant_cookie(Context& ctx) { ctx.set_cookie({kGrantCookie, "", 0, true, "Strict"}); }
 
+Result<int> delete_expired_grants(Sql& sql, std::time_t now) {
+  // A grant is live while expires_at > now (find_grant, consume_grant).
+  return sql.exec("DELETE FROM password_reset_grants WHERE expires_at <= %s",
+                  {std::to_string(now)});
+}
+
 }  // namespace natomedia::auth

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 
@@ -37,5 +38,8 @@ Status consume_grant(Context& ctx, Sql& sql, const ResetGrant& grant);
 
 // Clears the grant cookie on this answer.
 void forget_grant_cookie(Context& ctx);
+
+// Deletes every grant expired at `now`; returns how many went.
+Result<int> delete_expired_grants(Sql& sql, std::time_t now);
 
 }  // namespace natomedia::auth

@@ -33,6 +33,12 @@ void delete_session(Context& ctx, const std::string& hash) {
 
 void clear_cookie(Context& ctx) { ctx.set_cookie({kSessionCookie, "", 0, true, "Lax"}); }
 
+// Idle for session_idle or older than session_max: the one rule, here and in
+// delete_expired_sessions (the same comparisons written in SQL).
+bool expired(const SiteConfig& config, long long created, long long last_seen, long long now) {
+  return now - created >= config.session_max || now - last_seen >= config.session_idle;
+}
+
 }  // namespace
 
 Status start_session(Context& ctx, const Account& account) {
@@ -66,9 +72,7 @@ Result<std::optional<Account>> resolve_session(Context& ctx) {
   const long long now = ctx.clock().now();
   const long long created = rows->integer(0, "created_at");
   const long long last_seen = rows->integer(0, "last_seen");
-  const SiteConfig& config = ctx.config();
-  if (now - created >= config.session_max || now - last_seen >= config.session_idle ||
-      rows->text(0, "state") != "verified") {
+  if (expired(ctx.config(), created, last_seen, now) || rows->text(0, "state") != "verified") {
     delete_session(ctx, hash);
     return nobody;
   }
@@ -96,6 +100,13 @@ Status end_all_sessions(Sql& sql, int64_t account_id) {
   auto deleted =
       sql.exec("DELETE FROM account_sessions WHERE account_id = %s", {std::to_string(account_id)});
   return deleted.ok() ? Status::Ok() : deleted.status();
+}
+
+Result<int> delete_expired_sessions(Sql& sql, const SiteConfig& config, std::time_t now) {
+  // now - created_at >= session_max  or  now - last_seen >= session_idle, as expired() says.
+  return sql.exec(
+      "DELETE FROM account_sessions WHERE created_at <= %s OR last_seen <= %s",
+      {std::to_string(now - config.session_max), std::to_string(now - config.session_idle)});
 }
 
 }  // namespace natomedia::auth

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
 #include <optional>
 
 #include <natomedia/plugin.h>
@@ -29,5 +30,9 @@ void end_session(Context& ctx);
 
 // Ends every session of the account, on every browser (password change).
 Status end_all_sessions(Sql& sql, int64_t account_id);
+
+// Deletes every session past its idle or absolute lifetime at `now` (the rule resolve_session
+// applies on sight); returns how many went.
+Result<int> delete_expired_sessions(Sql& sql, const SiteConfig& config, std::time_t now);
 
 }  // namespace natomedia::auth

@@ -62,6 +62,11 @@ Result<bool> DownloadLog::record(Sql& sql, const DownloadKey& key, uint64_t byte
   return false;
 }
 
+Result<int> DownloadLog::prune(Sql& sql, long days, std::time_t now) {
+  return sql.exec("DELETE FROM media_downloads WHERE last_at <= %s",
+                  {std::to_string(now - static_cast<std::time_t>(days) * 86400)});
+}
+
 Result<std::vector<DownloadLog::Row>> DownloadLog::recent(Sql& sql, int64_t account_id,
                                                           size_t limit) {
   // A fixed LIMIT keeps one prepared statement; the caller's limit is applied below.

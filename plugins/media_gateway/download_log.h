@@ -40,6 +40,10 @@ class DownloadLog {
     uint64_t bytes = 0;
     std::time_t started_at = 0;
   };
+  // Deletes the rows whose last request is older than `days` days at `now`
+  // (NatoMediaDownloadLogDays); returns how many went.
+  static Result<int> prune(Sql& sql, long days, std::time_t now);
+
   // The account's latest logical downloads, newest first.
   static Result<std::vector<Row>> recent(Sql& sql, int64_t account_id, size_t limit);
 };

@@ -53,4 +53,9 @@ Status DownloadQuota::settle(Sql& sql, int64_t account_id, uint64_t reserved, ui
   return changed.ok() ? Status::Ok() : changed.status();
 }
 
+Result<int> DownloadQuota::prune(Sql& sql, std::time_t now) {
+  return sql.exec("DELETE FROM media_download_quota WHERE day < %s",
+                  {std::to_string(day_of(now))});
+}
+
 }  // namespace natomedia::media_gateway

@@ -34,6 +34,9 @@ class DownloadQuota {
   // they are equal or the day is over.
   static Status settle(Sql& sql, int64_t account_id, uint64_t reserved, uint64_t sent,
                        std::time_t reserved_at);
+
+  // Deletes the counts of days before the day of `now`: the number of rows deleted.
+  static Result<int> prune(Sql& sql, std::time_t now);
 };
 
 }  // namespace natomedia::media_gateway

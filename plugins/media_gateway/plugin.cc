@@ -23,6 +23,17 @@ void setup(natomedia::PluginHost* host) {
   namespace mg = natomedia::media_gateway;
   host->migration(mg::DownloadLog::migration());
   host->migration(mg::DownloadQuota::migration());
+  // Download-log rows go NatoMediaDownloadLogDays after their last request (CONTRACT 12), quota
+  // counts the day after theirs.
+  host->on_prune([](natomedia::Sql& sql, const natomedia::SiteConfig& config,
+                    std::time_t now) -> natomedia::Result<std::vector<natomedia::Pruned>> {
+    auto n = mg::DownloadLog::prune(sql, config.download_log_days, now);
+    if (!n.ok()) return n.status();
+    // A past day's quota count is never read again (settle ignores a day that is over).
+    auto q = mg::DownloadQuota::prune(sql, now);
+    if (!q.ok()) return q.status();
+    return std::vector<natomedia::Pruned>{{"download-log rows", *n}, {"past days' quota counts", *q}};
+  });
   host->counter(mg::kDownloadsCounter, "Logical downloads of video renditions started");
   host->counter(mg::kDownloadBytesCounter, "Bytes of video renditions sent");
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,

@@ -160,11 +160,15 @@ class AdminTest(IntegrationTest):
         self.assertRegex(status, r"(?m)^sent\t1$")
         self.assertIn("nothing to retry", self.admin("outbox", "retry").stdout)
 
-        # The sender gave up on a message (24 hours of failures): retry hands it back.
+        # The sender gave up on a message (24 hours of failures): retry hands it back. A failed
+        # message keeps its text (a delivered one does not: it is put back for the simulation).
         delivered = len(self.apache.mail.messages())
+        with open(self.apache.mail.messages()[-1].path) as f:
+            text = f.read()
         db = sqlite3.connect(self.apache.db_path)
         db.execute("UPDATE mail_outbox SET status = 'failed', attempts = 30, "
-                   "created_at = created_at - 90000, last_error = 'simulated'")
+                   "created_at = created_at - 90000, failed_at = created_at - 3600, "
+                   "last_error = 'simulated', message = ?", (text,))
         db.commit()
         db.close()
         self.assertRegex(self.admin("outbox", "status").stdout, r"(?m)^failed\t1$")

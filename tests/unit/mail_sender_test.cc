@@ -150,6 +150,12 @@ class MailSenderTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT_EQUAL(std::string("sent"), rows->text(i, "status"));
       CPPUNIT_ASSERT_EQUAL(static_cast<long long>(clock_.t), rows->integer(i, "sent_at"));
     }
+    // No codes at rest: a delivered message's text is gone; the record of it stays.
+    for (int id = 1; id <= 3; ++id) {
+      CPPUNIT_ASSERT_EQUAL(std::string(), text(id, "message"));
+      CPPUNIT_ASSERT_EQUAL("user" + std::to_string(id) + "@example.com", text(id, "recipient"));
+      CPPUNIT_ASSERT_EQUAL(std::string("Your verification code"), text(id, "subject"));
+    }
     // Nothing is sent twice.
     auto again = sender.deliver_due(*sql_, 10);
     CPPUNIT_ASSERT(again.ok());
@@ -220,6 +226,9 @@ class MailSenderTest : public CppUnit::TestFixture {
     r = sender.deliver_due(*sql_, 10);
     CPPUNIT_ASSERT_EQUAL(1, r->failed);
     CPPUNIT_ASSERT_EQUAL(std::string("failed"), status_of(1));
+    // It keeps its text (for `outbox retry`) and says when it failed, for the pruner.
+    CPPUNIT_ASSERT(text(1, "message").find("Subject: Your verification code") != std::string::npos);
+    CPPUNIT_ASSERT_EQUAL(static_cast<long long>(clock_.t), field(1, "failed_at"));
     CPPUNIT_ASSERT_EQUAL(uint64_t{1}, metrics_.counts["natomedia_mails_failed_total"]);
     CPPUNIT_ASSERT_EQUAL(static_cast<uint64_t>(attempts + 1),
                          metrics_.counts["natomedia_mail_attempt_errors_total"]);
@@ -301,6 +310,7 @@ class MailSenderTest : public CppUnit::TestFixture {
                    m.find("X-Sink-Envelope-From: noreply@example.org") != std::string::npos);
     CPPUNIT_ASSERT(m.find("X-Sink-Envelope-To: reader@example.com") != std::string::npos);
     CPPUNIT_ASSERT_EQUAL(2LL, field(1, "attempts"));
+    CPPUNIT_ASSERT_EQUAL(std::string(), text(1, "message"));  // delivered: the text is gone
   }
 
  private:

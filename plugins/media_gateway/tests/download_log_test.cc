@@ -1,0 +1,80 @@
+// The download log's retention over a real SQLite database with the plugin's migration: rows
+// whose last request is NatoMediaDownloadLogDays old go, younger ones stay, and the plugin's
+// quota and "recent downloads" still read what is left.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <apr_general.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "core/migrations.h"
+#include "core/sql_dbd.h"
+#include "download_log.h"
+
+namespace natomedia::media_gateway {
+namespace {
+
+constexpr std::time_t kNow = 1800000000;
+constexpr std::time_t kDay = 86400;
+
+class DownloadLogTest : public CppUnit::TestFixture {
+  CPPUNIT_TEST_SUITE(DownloadLogTest);
+  CPPUNIT_TEST(testPruneRemovesRowsOlderThanTheDays);
+  CPPUNIT_TEST_SUITE_END();
+
+  apr_pool_t* pool_ = nullptr;
+  std::string dir_;
+  std::unique_ptr<core::OwnedDbdSql> sql_;
+
+  void record(const std::string& item, std::time_t at) {
+    auto r = DownloadLog::record(*sql_, {7, item, "hd720"}, 100, 200, at);
+    CPPUNIT_ASSERT_MESSAGE(r.ok() ? "" : r.status().message(), r.ok());
+  }
+
+ public:
+  void setUp() override {
+    apr_initialize();
+    apr_pool_create(&pool_, nullptr);
+    char tmpl[] = "/tmp/nm-download-log-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    auto sql = core::open_dbd("sqlite3", dir_ + "/test.db", pool_);
+    CPPUNIT_ASSERT_MESSAGE(sql.status().message(), sql.ok());
+    sql_ = std::move(*sql);
+    auto r = core::migrate(*sql_, {{"media_gateway", DownloadLog::migration()}});
+    CPPUNIT_ASSERT_MESSAGE(r.ok() ? "" : r.status().message(), r.ok());
+  }
+
+  void tearDown() override {
+    sql_.reset();
+    apr_pool_destroy(pool_);
+    std::string cmd = "rm -rf '" + dir_ + "'";
+    CPPUNIT_ASSERT_EQUAL(0, std::system(cmd.c_str()));
+  }
+
+  void testPruneRemovesRowsOlderThanTheDays() {
+    record("old", kNow - 400 * kDay);
+    record("edge", kNow - 400 * kDay + 1);
+    record("today", kNow);
+    auto n = DownloadLog::prune(*sql_, 400, kNow);
+    CPPUNIT_ASSERT(n.ok());
+    CPPUNIT_ASSERT_EQUAL(1, *n);
+    auto rows = DownloadLog::recent(*sql_, 7, 10);
+    CPPUNIT_ASSERT(rows.ok());
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, rows->size());
+    CPPUNIT_ASSERT_EQUAL(std::string("today"), (*rows)[0].item_id);
+    CPPUNIT_ASSERT_EQUAL(std::string("edge"), (*rows)[1].item_id);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, *DownloadLog::bytes_today(*sql_, 7, kNow));
+
+    // A shorter retention takes more; nothing due, nothing taken.
+    CPPUNIT_ASSERT_EQUAL(1, *DownloadLog::prune(*sql_, 1, kNow));
+    CPPUNIT_ASSERT_EQUAL(0, *DownloadLog::prune(*sql_, 1, kNow));
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, DownloadLog::recent(*sql_, 7, 10)->size());
+  }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(DownloadLogTest);
+
+}  // namespace
+}  // namespace natomedia::media_gateway
