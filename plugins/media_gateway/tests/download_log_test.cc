@@ -12,6 +12,7 @@
 #include "core/migrations.h"
 #include "core/sql_dbd.h"
 #include "download_log.h"
+#include "download_quota.h"
 
 namespace natomedia::media_gateway {
 namespace {
@@ -22,6 +23,7 @@ constexpr std::time_t kDay = 86400;
 class DownloadLogTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(DownloadLogTest);
   CPPUNIT_TEST(testPruneRemovesRowsOlderThanTheDays);
+  CPPUNIT_TEST(testPruneRemovesPastDaysQuotaCounts);
   CPPUNIT_TEST_SUITE_END();
 
   apr_pool_t* pool_ = nullptr;
@@ -42,7 +44,8 @@ class DownloadLogTest : public CppUnit::TestFixture {
     auto sql = core::open_dbd("sqlite3", dir_ + "/test.db", pool_);
     CPPUNIT_ASSERT_MESSAGE(sql.status().message(), sql.ok());
     sql_ = std::move(*sql);
-    auto r = core::migrate(*sql_, {{"media_gateway", DownloadLog::migration()}});
+    auto r = core::migrate(*sql_, {{"media_gateway", DownloadLog::migration()},
+                                   {"media_gateway", DownloadQuota::migration()}});
     CPPUNIT_ASSERT_MESSAGE(r.ok() ? "" : r.status().message(), r.ok());
   }
 
@@ -65,12 +68,23 @@ class DownloadLogTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(size_t{2}, rows->size());
     CPPUNIT_ASSERT_EQUAL(std::string("today"), (*rows)[0].item_id);
     CPPUNIT_ASSERT_EQUAL(std::string("edge"), (*rows)[1].item_id);
-    CPPUNIT_ASSERT_EQUAL(uint64_t{100}, *DownloadLog::bytes_today(*sql_, 7, kNow));
 
     // A shorter retention takes more; nothing due, nothing taken.
     CPPUNIT_ASSERT_EQUAL(1, *DownloadLog::prune(*sql_, 1, kNow));
     CPPUNIT_ASSERT_EQUAL(0, *DownloadLog::prune(*sql_, 1, kNow));
     CPPUNIT_ASSERT_EQUAL(size_t{1}, DownloadLog::recent(*sql_, 7, 10)->size());
+  }
+
+  // A past day's count goes; today's stays and still refuses what passes the quota.
+  void testPruneRemovesPastDaysQuotaCounts() {
+    CPPUNIT_ASSERT(*DownloadQuota::reserve(*sql_, 7, 500, 1000, kNow - kDay));
+    CPPUNIT_ASSERT(*DownloadQuota::reserve(*sql_, 8, 900, 1000, kNow));
+    auto n = DownloadQuota::prune(*sql_, kNow);
+    CPPUNIT_ASSERT(n.ok());
+    CPPUNIT_ASSERT_EQUAL(1, *n);
+    CPPUNIT_ASSERT_EQUAL(0, *DownloadQuota::prune(*sql_, kNow));
+    CPPUNIT_ASSERT(!*DownloadQuota::reserve(*sql_, 8, 200, 1000, kNow));
+    CPPUNIT_ASSERT(*DownloadQuota::reserve(*sql_, 7, 1000, 1000, kNow));
   }
 };
 
