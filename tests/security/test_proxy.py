@@ -23,6 +23,11 @@ LoadModule setenvif_module {m}/mod_setenvif.so
 RemoteIPHeader X-Forwarded-For
 RemoteIPInternalProxy 127.0.0.1
 SetEnvIf X-Forwarded-Proto ^https$ HTTPS=on
+LoadModule authn_core_module {m}/mod_authn_core.so
+<Files static.txt>
+  AuthType natomedia
+  Require natomedia-account
+</Files>
 """.format(m=MODULES)
 GOOD_PASSWORD = "Correct-Horse7!"
 
@@ -78,6 +83,24 @@ class BehindTlsProxyTest(IntegrationTest):
         fr = c.get("/account/login?lang=fr")
         self.assert_host_cookie(c, "nm_lang")
         self.assertIn('lang="fr"', fr.body)
+
+    def test_httpd_knows_the_visitor_behind_the_proxy(self):
+        """The __Host- session names the visitor for httpd too (r->user, AuthType natomedia):
+        the module asks after mod_remoteip and mod_setenvif have run."""
+        c = via_proxy(self.apache.client(), "203.0.113.20")
+        self.assertEqual(c.get("/static.txt", headers={"Accept": "text/html"}).status, 303)
+        c.get("/account/login")
+        self.make_verified(c, "known@example.org")
+        r = c.submit("/account/login", {"email": "known@example.org", "password": GOOD_PASSWORD})
+        self.assertEqual(r.status, 303, r.body[:500])
+        self.assert_host_cookie(c, "nm_session")
+        gated = c.get("/static.txt", headers={"Accept": "text/html"})
+        self.assertEqual(gated.status, 200, gated.headers)
+        log = harness.wait_until(
+            lambda: [l for l in self.apache.access_log().splitlines() if "GET /static.txt" in l
+                     and " 200 " in l], 5)
+        self.assertTrue(log, self.apache.access_log())
+        self.assertTrue(log[-1].startswith("203.0.113.20 - known@example.org "), log[-1])
 
     def test_plain_http_through_the_proxy_has_no_secure_cookies(self):
         """The switch is the proxy's word (X-Forwarded-Proto), not a guess."""
