@@ -132,6 +132,10 @@ Response post_register(Context& ctx, PluginState& state) {
         s = Status::Unavailable("no decoy code could be made");
     }
   }
+  if (!s.ok()) {
+    ctx.log(LogLevel::kWarning, "registration failed: " + s.message());
+    return unavailable(ctx, 30);
+  }
   if (created) {
     ctx.metrics().add("natomedia_registrations_total");
     ctx.emit({AccountEvent::kCreated, *created});
