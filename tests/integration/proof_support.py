@@ -146,8 +146,12 @@ def verify(client, apache, email):
                          action="/account/verify")
 
 
-def verified_client(apache, email, password=PASSWORD):
+def verified_client(apache, email, password=PASSWORD, source=None):
+    """A client signed in to a new verified account; `source` a loopback address to send from
+    (every per-client limit counts it as another visitor)."""
     client = apache.client()
+    if source:
+        client.source_address = (source, 0)
     r = register(client, email, password)
     if r.status != 303:
         raise AssertionError("register %s: %d\n%s" % (email, r.status, r.body[:1000]))

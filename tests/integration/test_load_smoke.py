@@ -82,24 +82,37 @@ class SignInFloodTest(IntegrationTest):
                               "ThreadsPerChild 400", "MaxRequestWorkers 800",
                               "MinSpareThreads 1", "MaxSpareThreads 800"])
     MAX_AT_ONCE = 500  # under the listen backlog (511)
+    PER_ACCOUNT = 5  # sign-ins of one account checked at once (the sign-in throttle's places)
 
     def test_sign_in_flood_gets_503_with_retry_after(self):
         apache = ps.start_portal(self, media_size=64 << 10, n_text=5,
                                  extra_conf=self.SERVER_CONF)
-        email = "flood@example.org"
-        ps.verified_client(apache, email)
-        body, cookie = ps.sign_in_post(apache, email)
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        # A flood of correct sign-ins spread so that no throttle refuses it (CONTRACT section 12:
+        # at most 5 passwords of one account and 10 of one client are checked at once): 5
+        # sign-ins per account, each account signing in from a loopback address of its own.
+        floods = []  # (form body, Cookie header, source address) per account
 
-        def sign_in():
-            conn = http.client.HTTPConnection("127.0.0.1", apache.port, timeout=60)
+        def add_account():
+            n = len(floods)
+            email, source = "flood%d@example.org" % n, "127.0.%d.%d" % (1 + n // 200, 1 + n % 200)
+            ps.verified_client(apache, email, source=source)
+            body, cookie = ps.sign_in_post(apache, email)
+            floods.append((body, cookie, source))
+
+        def sign_in(i=0):
+            body, cookie, source = floods[i // self.PER_ACCOUNT]
+            conn = http.client.HTTPConnection("127.0.0.1", apache.port, timeout=60,
+                                              source_address=(source, 0))
             try:
-                conn.request("POST", "/account/login", body=body, headers=headers)
+                conn.request("POST", "/account/login", body=body,
+                             headers={"Content-Type": "application/x-www-form-urlencoded",
+                                      "Cookie": cookie})
                 r = conn.getresponse()
                 return r.status, r.getheader("Retry-After"), r.read().decode("utf-8", "replace")
             finally:
                 conn.close()
 
+        add_account()
         # One sign-in's time on this machine, then enough at once that the slots (one per CPU)
         # cannot get through them within the slot wait: twice as many as would just fit.
         started = time.monotonic()
@@ -112,13 +125,15 @@ class SignInFloodTest(IntegrationTest):
             self.skipTest("sign-ins too fast here (%.1f ms) to outrun %d slots with %d requests"
                           % (one * 1000, slots, self.MAX_AT_ONCE))
 
+        while len(floods) * self.PER_ACCOUNT < at_once:
+            add_account()
         answers = [None] * at_once
         gate = threading.Barrier(at_once)
 
         def one_of_many(i):
             gate.wait()
             try:
-                answers[i] = sign_in()
+                answers[i] = sign_in(i)
             except OSError as e:
                 answers[i] = ("error", None, str(e))
 
