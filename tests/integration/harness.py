@@ -35,7 +35,8 @@ Postgres(port=None, work_dir=None)
 Apache(prefix, work_dir, ...)  writes work_dir/conf/httpd.conf for a private httpd (see the class
                                docstring for every option); .configtest() -> (rc, output),
                                .start(), .stop(), .graceful(), .restart(), .error_log(),
-                               .access_log(), .url(path), .mail (a MailDir when mail_dir is used).
+                               .access_log(), .url(path), .mail (a MailDir when mail_dir is used),
+                               .sql(statement, params) on its database (SQLite or Postgres).
 Client(base_url)               HTTP client keeping cookies and never following redirects:
                                get/head/post/request -> Response(status, reason, headers, body,
                                raw, location); .cookies dict; .submit(form_path, fields,
@@ -65,6 +66,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -838,6 +840,36 @@ class Apache:
 
     def log_files(self):
         return [self.error_log_path, self.access_log_path, self.conf_path]
+
+    # --- its database -------------------------------------------------------------------------
+
+    def sql(self, statement, params=()):
+        """Rows of `statement` on this server's database, with sqlite3 '?' placeholders. On
+        PostgreSQL the parameters are quoted into the text and the rows come back from psql as
+        tuples of strings; on SQLite as its values, and the files SQLite made as root are given
+        back to the children (give_back_db_files)."""
+        if isinstance(self.db, Postgres):
+            for p in params:
+                statement = statement.replace("?", "'%s'" % str(p).replace("'", "''"), 1)
+            out = self.db.psql(statement)
+            return [tuple(line.split("|")) for line in out.splitlines() if line]
+        con = sqlite3.connect(self.db_path, timeout=30)
+        try:
+            rows = con.execute(statement, params).fetchall()
+            con.commit()
+            return rows
+        finally:
+            con.close()
+            self.give_back_db_files()
+
+    def give_back_db_files(self):
+        """Files SQLite made for a test running as root (-wal, -shm) must stay writable by the
+        children."""
+        if os.geteuid() != 0:
+            return
+        pw = pwd.getpwnam(RUN_USER)
+        for name in os.listdir(self.data_dir):
+            os.chown(os.path.join(self.data_dir, name), pw.pw_uid, pw.pw_gid)
 
     def __enter__(self):
         return self.start()

@@ -100,28 +100,7 @@ class AuthFlows:
 
     def sql(self, statement, params=()):
         """Rows of a statement on the portal's database (sqlite3 '?' placeholders)."""
-        if self.pg:
-            for p in params:
-                literal = "'%s'" % str(p).replace("'", "''")
-                statement = statement.replace("?", literal, 1)
-            out = self.pg.psql(statement)
-            return [tuple(line.split("|")) for line in out.splitlines() if line]
-        con = sqlite3.connect(self.apache.db_path, timeout=10)
-        try:
-            rows = con.execute(statement, params).fetchall()
-            con.commit()
-            return rows
-        finally:
-            con.close()
-            self._give_back_db_files()
-
-    def _give_back_db_files(self):
-        """Files SQLite made for us as root (-wal, -shm) must stay writable by the children."""
-        if os.geteuid() != 0:
-            return
-        pw = pwd.getpwnam(harness.RUN_USER)
-        for name in os.listdir(self.apache.data_dir):
-            os.chown(os.path.join(self.apache.data_dir, name), pw.pw_uid, pw.pw_gid)
+        return self.apache.sql(statement, params)
 
     def outbox_messages(self):
         try:

@@ -10,9 +10,7 @@ A concrete test class mixes AccountAttack into harness.IntegrationTest and sets 
 import ctypes
 import http.client
 import os
-import pwd
 import re
-import sqlite3
 import time
 import urllib.parse
 
@@ -136,22 +134,8 @@ class AccountAttack:
     def sql(self, statement, params=()):
         """Rows of a statement on the portal's database (sqlite3 '?' placeholders); every value
         comes back as text."""
-        if self.pg:
-            for p in params:
-                statement = statement.replace("?", "'%s'" % str(p).replace("'", "''"), 1)
-            out = self.pg.psql(statement)
-            return [tuple(line.split("|")) for line in out.splitlines() if line]
-        con = sqlite3.connect(self.apache.db_path, timeout=10)
-        try:
-            rows = con.execute(statement, params).fetchall()
-            con.commit()
-            return [tuple("" if v is None else str(v) for v in row) for row in rows]
-        finally:
-            con.close()
-            if os.geteuid() == 0:  # files SQLite made as root must stay the children's
-                pw = pwd.getpwnam(harness.RUN_USER)
-                for name in os.listdir(self.apache.data_dir):
-                    os.chown(os.path.join(self.apache.data_dir, name), pw.pw_uid, pw.pw_gid)
+        return [tuple("" if v is None else str(v) for v in row)
+                for row in self.apache.sql(statement, params)]
 
     def account_row(self, address):
         rows = self.sql("SELECT state, password_hash, created_at, lang FROM accounts "

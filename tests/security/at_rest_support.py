@@ -6,10 +6,8 @@ natomedia-admin run as httpd's user.
 import base64
 import hashlib
 import os
-import pwd
 import re
 import sqlite3
-import subprocess
 import time
 
 import harness
@@ -53,24 +51,7 @@ class PortalDb:
 
     def execute(self, sql):
         """A write (the test ages rows by editing their timestamps)."""
-        if self.pg:
-            self.pg.psql(sql)
-            return
-        con = sqlite3.connect(self.apache.db_path, timeout=30)
-        try:
-            con.execute(sql)
-            con.commit()
-        finally:
-            con.close()
-            self._give_back_db_files()
-
-    def _give_back_db_files(self):
-        """Files SQLite made for us as root (-wal, -shm) must stay writable by the children."""
-        if os.geteuid() != 0:
-            return
-        pw = pwd.getpwnam(harness.RUN_USER)
-        for name in os.listdir(self.apache.data_dir):
-            os.chown(os.path.join(self.apache.data_dir, name), pw.pw_uid, pw.pw_gid)
+        self.apache.sql(sql)
 
     def text_values(self):
         """(table, column, value) for every text or blob value of every table, read from a copy

@@ -22,8 +22,6 @@ import hashlib
 import hmac
 import os
 import re
-import sqlite3
-import subprocess
 import unittest
 import urllib.parse
 
@@ -66,18 +64,7 @@ class LinksDie:
 
     def sql(self, statement, params=()):
         """Rows of a statement on the portal's database (sqlite3 '?' placeholders)."""
-        if self.pg:
-            for p in params:
-                statement = statement.replace("?", "'%s'" % str(p).replace("'", "''"), 1)
-            out = self.pg.psql(statement)
-            return [tuple(line.split("|")) for line in out.splitlines() if line]
-        con = sqlite3.connect(self.apache.db_path, timeout=10)
-        try:
-            rows = con.execute(statement, params).fetchall()
-            con.commit()
-            return rows
-        finally:
-            con.close()
+        return self.apache.sql(statement, params)
 
     def subscription_state(self, email):
         rows = self.sql("SELECT state FROM subscriptions WHERE email = ?", (email,))

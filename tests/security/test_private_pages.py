@@ -17,7 +17,6 @@ were `private, no-cache`.
 # ctest-timeout: 600
 
 import os
-import re
 import unittest
 import urllib.parse
 

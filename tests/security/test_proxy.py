@@ -51,14 +51,7 @@ class BehindTlsProxyTest(IntegrationTest):
         r = client.submit("/account/register", {"email": address, "password": GOOD_PASSWORD,
                                                 "password_confirm": GOOD_PASSWORD})
         self.assertEqual(r.status, 303, r.body[:500])
-        import sqlite3
-        con = sqlite3.connect(self.apache.db_path, timeout=10)
-        con.execute("UPDATE accounts SET state = 'verified' WHERE email = ?", (address,))
-        con.commit()
-        con.close()
-        pw = harness.pwd.getpwnam(harness.RUN_USER)
-        for name in os.listdir(self.apache.data_dir):
-            os.chown(os.path.join(self.apache.data_dir, name), pw.pw_uid, pw.pw_gid)
+        self.apache.sql("UPDATE accounts SET state = 'verified' WHERE email = ?", (address,))
 
     def assert_host_cookie(self, client, name):
         attrs = client.cookie_attrs.get("__Host-" + name)

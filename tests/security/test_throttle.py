@@ -44,18 +44,7 @@ class Race:
         r = self.apache.client().submit("/account/register", {
             "email": address, "password": GOOD_PASSWORD, "password_confirm": GOOD_PASSWORD})
         self.assertEqual(r.status, 303, r.body[:500])
-        statement = "UPDATE accounts SET state = 'verified' WHERE email = '%s'" % address
-        if self.pg:
-            self.pg.psql(statement)
-        else:
-            import sqlite3
-            con = sqlite3.connect(self.apache.db_path, timeout=10)
-            con.execute(statement)
-            con.commit()
-            con.close()
-            pw = harness.pwd.getpwnam(harness.RUN_USER)
-            for name in os.listdir(self.apache.data_dir):
-                os.chown(os.path.join(self.apache.data_dir, name), pw.pw_uid, pw.pw_gid)
+        self.apache.sql("UPDATE accounts SET state = 'verified' WHERE email = ?", (address,))
 
     def client(self, source="127.0.0.1"):
         c = self.apache.client()
