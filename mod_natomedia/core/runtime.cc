@@ -49,6 +49,18 @@ Status Runtime::build(const RuntimeSettings& settings, Logger& logger) {
                              "): " + s.message());
   }
 
+  std::vector<PluginNeeds> needs;
+  for (size_t i = 0; i < registry_->plugins().size(); ++i) {
+    const auto& plugin = registry_->plugins()[i];
+    needs.push_back({plugin->info().name, settings_.plugins[i].where, plugin->required()});
+  }
+  std::vector<std::string> unmet = unmet_requirements(needs);
+  if (!unmet.empty()) {
+    std::string all;
+    for (const auto& m : unmet) all += (all.empty() ? "" : "; ") + m;
+    return Status::Invalid(all);
+  }
+
   // Look-up order: the site's overrides, then plugins' own folders, then the install's defaults.
   std::vector<std::string> template_dirs, i18n_dirs;
   if (!server.templates_dir.empty()) {

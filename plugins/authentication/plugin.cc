@@ -61,3 +61,5 @@ void setup(PluginHost* host) {
 }  // namespace natomedia::auth
 
 NATOMEDIA_PLUGIN("authentication", "1.0", natomedia::auth::setup)
+// Registration and password reset mail codes through the natomedia.codes provider.
+NATOMEDIA_PLUGIN_REQUIRES("verification")
