@@ -4,6 +4,7 @@
 #include <optional>
 
 #include <natomedia/providers.h>
+#include <natomedia/text.h>
 
 #include "account_store.h"
 #include <natomedia/email.h>
@@ -61,7 +62,11 @@ Status send_reset_code(Context& ctx, CodeService& codes, const std::string& emai
   Status s = transaction(sql, [&]() -> Status {
     CodeIssue issue = codes.issue(ctx, sql, CodePurpose::kResetPassword, found->account);
     if (issue.outcome == CodeIssue::Outcome::kUnavailable)
-      return Status::Unavailable("no reset code could be issued");
+      return Status::Unavailable(
+          "no reset code could be issued: memcached (NatoMediaMemcached \"" +
+          std::string(text::trim(ctx.config().memcached)) +
+          "\") or the database could not be reached (the verification plugin's line before "
+          "this one says which)");
     return Status::Ok();
   });
   if (s.ok()) ctx.emit({AccountEvent::kPasswordResetRequested, found->account});

@@ -90,7 +90,11 @@ Response post_register(Context& ctx, PluginState& state) {
     CodeIssue issue = codes->issue(ctx, sql, CodePurpose::kVerifyAccount, *account);
     // Cooldown and rate limits keep the account: the verify page's "Send new code" says when.
     if (issue.outcome == CodeIssue::Outcome::kUnavailable)
-      return Status::Unavailable("no verification code could be issued");
+      return Status::Unavailable(
+          "no verification code could be issued: memcached (NatoMediaMemcached \"" +
+          std::string(text::trim(ctx.config().memcached)) +
+          "\") or the database could not be reached (the verification plugin's line before "
+          "this one says which)");
     created = *account;
     return Status::Ok();
   });

@@ -14,6 +14,21 @@ CodeLimits limits_of(const SiteConfig& config) {
   return l;
 }
 
+// "memcached (NatoMediaMemcached "--SERVER=…")", for log lines an admin acts on.
+std::string named_memcached(const Context& ctx) {
+  return "memcached (NatoMediaMemcached \"" + std::string(text::trim(ctx.config().memcached)) +
+         "\")";
+}
+
+// admit() answers kUnavailable only when memcached cannot be reached.
+CodeIssue logged_admission(Context& ctx, CodeIssue admitted) {
+  if (admitted.outcome == CodeIssue::Outcome::kUnavailable)
+    ctx.log(LogLevel::kWarning, "verification: no code issued: " + named_memcached(ctx) +
+                                    " cannot be reached; registration, resend and password "
+                                    "reset answer 503 until it is back");
+  return admitted;
+}
+
 std::string mail_lang(const std::string& lang) { return lang == "fr" ? "fr" : "en"; }
 
 std::string replace_n(std::string sentence, long n) {
@@ -63,7 +78,8 @@ CodeIssue CodeServiceImpl::issue(Context& ctx, Sql& sql, CodePurpose purpose,
   if (email.empty()) return {CodeIssue::Outcome::kUnavailable, 0};
   CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
   const std::time_t now = ctx.clock().now();
-  CodeIssue admitted = store.admit(purpose, email, ctx.request().client_ip, now);
+  CodeIssue admitted =
+      logged_admission(ctx, store.admit(purpose, email, ctx.request().client_ip, now));
   if (admitted.outcome != CodeIssue::Outcome::kSent) return admitted;
   const std::string code = ctx.crypto().random_digits(6);
   if (code.size() != 6) {
@@ -72,7 +88,8 @@ CodeIssue CodeServiceImpl::issue(Context& ctx, Sql& sql, CodePurpose purpose,
   }
   Status stored = store.store(purpose, email, code, now);
   if (!stored.ok()) {
-    ctx.log(LogLevel::kWarning, "verification: cannot store a code: " + stored.message());
+    ctx.log(LogLevel::kWarning, "verification: cannot store a code in " + named_memcached(ctx) +
+                                    ": " + stored.message());
     return {CodeIssue::Outcome::kUnavailable, 0};
   }
   Status queued = queue_code_mail(ctx, sql, purpose, account, email, code);
@@ -99,7 +116,8 @@ CodeCheck CodeServiceImpl::check(Context& ctx, CodePurpose purpose, const std::s
 CodeIssue CodeServiceImpl::admit_only(Context& ctx, CodePurpose purpose,
                                       const std::string& email) {
   CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
-  return store.admit(purpose, email, ctx.request().client_ip, ctx.clock().now());
+  return logged_admission(ctx,
+                          store.admit(purpose, email, ctx.request().client_ip, ctx.clock().now()));
 }
 
 }  // namespace natomedia::verification
