@@ -33,6 +33,9 @@ void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
   host->route("GET", "/account/login", get_login);
   host->route("POST", "/account/login", with_state(post_login));
   host->route("POST", "/account/logout", post_logout);
+  // /account without the slash leads to the account page, as /news does to the news.
+  host->route("GET", "/account",
+              [](Context& ctx) { return Response::Redirect(ctx.url("/account/"), 301); });
   host->route("GET", "/account/", get_account);
   host->route("GET", "/account/password/reset", get_reset);
   host->route("POST", "/account/password/reset", post_reset);
