@@ -131,8 +131,8 @@ class MemcachedCacheTest : public CppUnit::TestFixture {
       Status s = check_memcached_config(config);
       CPPUNIT_ASSERT_MESSAGE(config, s.code() == Status::Code::kInvalid);
       CPPUNIT_ASSERT_MESSAGE(s.message(), s.message().find(reason) != std::string::npos);
-      CPPUNIT_ASSERT_MESSAGE(s.message(), s.message().find("\"--SERVER=127.0.0.1:11211\"") !=
-                                              std::string::npos);
+      CPPUNIT_ASSERT_MESSAGE(s.message(),
+                             s.message().find("\"--SERVER=127.0.0.1:11211\"") != std::string::npos);
       CPPUNIT_ASSERT_MESSAGE(s.message(), s.message().find("0x") == std::string::npos &&
                                               s.message().find(".cc:") == std::string::npos);
     }
