@@ -80,12 +80,24 @@ const char* set_readable_file(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
+// "httpd.conf:12": where the directive being read is, for messages given after the
+// configuration is read (when httpd no longer adds it).
+std::string where(cmd_parms* cmd) {
+  return std::string(cmd->directive->filename ? cmd->directive->filename : "?") + ":" +
+         std::to_string(cmd->directive->line_num);
+}
+
 const char* set_plugin(cmd_parms* cmd, void*, const char* arg) {
   if (const char* e = global_only(cmd)) return e;
-  std::string where = std::string(cmd->directive->filename ? cmd->directive->filename : "?") + ":" +
-                      std::to_string(cmd->directive->line_num);
-  conf_of(cmd)->plugins.push_back({arg, where});
+  conf_of(cmd)->plugins.push_back({arg, where(cmd)});
   return nullptr;
+}
+
+// The feed is read and validated in check_config, where every NatoMediaFeed is known.
+const char* set_feed(cmd_parms* cmd, void* mconfig, const char* arg) {
+  const char* e = set_readable_file<&ServerConf::feed, false>(cmd, mconfig, arg);
+  if (!e) conf_of(cmd)->feed_where = where(cmd);
+  return e;
 }
 
 const char* set_secret_file(cmd_parms* cmd, void*, const char* arg) {
@@ -185,8 +197,7 @@ const command_rec kDirectives[] = {
     NM_TAKE1("NatoMediaMailTransport", set_mail_transport, RSRC_CONF,
              "smtp://host:port, smtps://host:port or file:///dir"),
     NM_TAKE1("NatoMediaMailFrom", set_mail_from, RSRC_CONF, "Sender, \"Name <address>\""),
-    NM_TAKE1("NatoMediaFeed", (set_readable_file<&ServerConf::feed, false>), RSRC_CONF,
-             "The XML content feed"),
+    NM_TAKE1("NatoMediaFeed", set_feed, RSRC_CONF, "The XML content feed"),
     NM_TAKE1("NatoMediaMediaRoot", (set_directory<&ServerConf::media_root, false>), RSRC_CONF,
              "Where rendition files live"),
     NM_TAKE1("NatoMediaTemplates", (set_directory<&ServerConf::templates, false>), RSRC_CONF,
@@ -235,6 +246,7 @@ void* merge_server_conf(apr_pool_t* pool, void* base_v, void* add_v) {
   m->base_path = pick(add->base_path, base->base_path);
   m->public_url = pick(add->public_url, base->public_url);
   m->feed = pick(add->feed, base->feed);
+  m->feed_where = add->feed ? add->feed_where : base->feed_where;
   m->media_root = pick(add->media_root, base->media_root);
   m->templates = pick(add->templates, base->templates);
   m->download_quota = pick(add->download_quota, base->download_quota);

@@ -25,6 +25,7 @@ struct ServerConf {
   std::optional<std::string> base_path, public_url, feed, media_root, templates;
   std::optional<uint64_t> download_quota;
   std::optional<core::RemoteUser> remote_user;  // NatoMediaRemoteUser email|id
+  std::string feed_where;                       // "httpd.conf:12" of NatoMediaFeed, for messages
 
   // Main server only (checked with GLOBAL_ONLY).
   std::optional<long> code_lifetime, resend_cooldown, session_idle, session_max, download_log_days,

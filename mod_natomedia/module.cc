@@ -180,13 +180,26 @@ int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     }, apr_pool_cleanup_null);
     Status built = runtime->build(settings, server_logger());
     if (!built.ok()) return fail(built.message());
-    // Every virtual host gets its merged site values and its feed.
+    // Every virtual host gets its merged site values and its feed, read and validated now.
+    std::string refused_feeds;
     for (server_rec* v = s; v; v = v->next) {
       ServerConf* c = server_conf(v);
       c->site.config = site_config(v, settings.server);
-      c->site.feed = runtime->feed_for(c->site.config.feed_path, server_logger());
+      Status refused;
+      c->site.feed = runtime->feed_for(c->site.config.feed_path, server_logger(), &refused);
+      if (!refused.ok())
+        refused_feeds += (refused_feeds.empty() ? "" : "; ") + std::string("NatoMediaFeed ") +
+                         c->site.config.feed_path + " (" + c->feed_where +
+                         "): the feed is refused: " + refused.message();
     }
     g_runtime = runtime;
+    // `apachectl configtest` fails on a refused feed. A start or a graceful restart does not: the
+    // feed is content that changes under a running server, and the last good version keeps
+    // serving (CONTRACT section 8); post_config logs why it was refused.
+    if (!refused_feeds.empty() && ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_CONFIG_TEST)
+      return fail(refused_feeds +
+                  ". Check it with `natomedia-admin feed validate FILE`; a "
+                  "server started with it would serve its last good version, or no news");
     return OK;
   } catch (const std::exception& e) {
     ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, s, "mod_natomedia: %s", e.what());
@@ -261,8 +274,10 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     metrics.attach(apr_shm_baseaddr_get(g_metrics_shm));
     rv = ap_global_mutex_create(&g_migrate_mutex, nullptr, kMutexType, nullptr, s, pconf, 0);
     if (rv != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
-    for (const auto& problem : g_runtime->startup_problems())
-      ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: %s", problem.c_str());
+    // httpd reads its configuration twice at start-up: said once, for the one that serves.
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+      for (const auto& problem : g_runtime->startup_problems())
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: %s", problem.c_str());
     g_runtime->refresh_gauges();
     if (!g_runtime->feeds().empty()) {
       const std::string share = feed_share_dir(pconf, s);

@@ -168,6 +168,13 @@ typedef const natomedia_plugin_info* (*natomedia_plugin_entry_fn)(void);
 
 #define NATOMEDIA_PLUGIN_ENTRY_SYMBOL "natomedia_plugin_entry"
 
+// Optional second entry point: the names of the plugins this one cannot work without (the ones
+// whose providers it needs), a null-terminated list. When one of them is not loaded, the core
+// refuses the configuration (`apachectl configtest` fails) with a message naming both. A plugin
+// without it needs nothing; the core looks it up by name, so adding it changes no ABI.
+typedef const char* const* (*natomedia_plugin_requires_fn)(void);
+#define NATOMEDIA_PLUGIN_REQUIRES_SYMBOL "natomedia_plugin_requires"
+
 // Defines the plugin's entry point. Use once per plugin, at namespace scope.
 #define NATOMEDIA_PLUGIN(plugin_name, plugin_version, setup_fn)                               \
   extern "C" __attribute__((visibility("default"))) const natomedia_plugin_info*              \
@@ -175,4 +182,13 @@ typedef const natomedia_plugin_info* (*natomedia_plugin_entry_fn)(void);
     static const natomedia_plugin_info info = {NATOMEDIA_ABI_VERSION, plugin_name,             \
                                                plugin_version, setup_fn};                      \
     return &info;                                                                              \
+  }
+
+// Declares the plugins this one needs, by name, e.g. NATOMEDIA_PLUGIN_REQUIRES("verification").
+// Use at most once per plugin, at namespace scope.
+#define NATOMEDIA_PLUGIN_REQUIRES(...)                                                            \
+  extern "C" __attribute__((visibility("default"))) const char* const* natomedia_plugin_requires( \
+      void) {                                                                                     \
+    static const char* const names[] = {__VA_ARGS__, nullptr};                                    \
+    return names;                                                                                 \
   }

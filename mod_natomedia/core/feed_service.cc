@@ -132,6 +132,7 @@ Status FeedService::reload_locked(FeedFileInfo* info) const {
   last_attempt_ = *info;
   auto loaded = load_feed_document(content, path_, info->mtime, now_(), *schema_, options_);
   ++parses_;
+  last_refused_ = !loaded.ok();
   if (!loaded.ok()) return loaded.status();
   publish_locked(loaded.value(), *info);
   return Status::Ok();
@@ -147,9 +148,7 @@ void FeedService::publish_locked(std::shared_ptr<const FeedSnapshot> snapshot,
 }
 
 void FeedService::log_refusal(const Status& status) const {
-  if (log_error_)
-    log_error_("natomedia: feed " + path_ +
-               " not reloaded, the last good one stays: " + status.message());
+  if (log_error_) log_error_(status.message());
 }
 
 void FeedService::share_loads_in(std::string dir) {
@@ -199,6 +198,10 @@ void FeedService::sync_shared_under_lock(bool have_file, const FeedFileInfo& see
     adopt_shared_locked();
     return;
   }
+  // This process refused this very version already: httpd's parent did at start-up (before
+  // the children forked) and logged why. It is recorded for the others, not parsed nor logged
+  // again by each child.
+  const bool refused_here = attempted_ && last_attempt_ == seen && last_refused_;
   attempted_ = true;
   last_attempt_ = seen;
   FeedFileInfo shared_source;
@@ -208,6 +211,11 @@ void FeedService::sync_shared_under_lock(bool have_file, const FeedFileInfo& see
     // This process has the file's current version already (httpd's parent loaded it at
     // start-up): it becomes the server's, with no parse.
     write_whole_file(shared_base_ + ".snapshot", encode_feed_snapshot(*current(), seen));
+    return;
+  }
+  if (refused_here) {
+    write_whole_file(shared_base_ + ".refused", encode_refused_version(seen));
+    adopt_shared_locked();
     return;
   }
   std::string bytes;

@@ -121,6 +121,7 @@ class FeedService : public Feed {
   mutable bool has_source_ = false;
   mutable FeedFileInfo last_attempt_;
   mutable bool attempted_ = false;
+  mutable bool last_refused_ = false;  // last_attempt_ was parsed and refused
   mutable FeedFileInfo shared_seen_;
   mutable bool shared_seen_valid_ = false;
   mutable bool file_seen_valid_ = false;

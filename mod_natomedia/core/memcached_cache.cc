@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <string_view>
 #include <vector>
 
 #include <natomedia/text.h>
@@ -88,24 +89,97 @@ memcached_return_t on_key_server(memcached_st* memc, const std::string& key, Op&
 
 }  // namespace
 
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string upper_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Status refuse(const std::string& what) {
+  return Status::Invalid(what + "; a right value is " + kExample);
+}
+
+// One --SERVER= value: HOST or HOST:PORT, optionally followed by /?WEIGHT; the port, when
+// given, is a real one (1-65535). libmemcached takes 99999 without a word and then talks to
+// another port.
+Status check_server(const std::string& option, std::string_view value) {
+  const std::string quoted = "`" + option + "`";
+  if (value.empty()) return refuse(quoted + " names no server (nothing after `=`)");
+  if (size_t w = value.find("/?"); w != std::string_view::npos) {
+    if (!all_digits(value.substr(w + 2)))
+      return refuse(quoted + ": the weight after `/?` must be a number");
+    value = value.substr(0, w);
+  }
+  if (value.find('[') != std::string_view::npos || std::count(value.begin(), value.end(), ':') > 1)
+    return refuse(quoted +
+                  ": libmemcached's configuration string takes no IPv6 address; name "
+                  "the server by a host name that resolves to it");
+  std::string_view host = value, port;
+  if (size_t colon = value.find(':'); colon != std::string_view::npos) {
+    host = value.substr(0, colon);
+    port = value.substr(colon + 1);
+    if (port.empty()) return refuse(quoted + ": no port after `:`");
+  }
+  if (host.empty()) return refuse(quoted + " names no host");
+  for (char c : host)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+      return refuse(quoted + ": `" + std::string(host) + "` is not a host name or address");
+  if (!port.empty()) {
+    if (!all_digits(port) || port.size() > 5 || std::stol(std::string(port)) < 1 ||
+        std::stol(std::string(port)) > 65535)
+      return refuse(quoted + ": `" + std::string(port) + "` is not a port (1 to 65535)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status check_memcached_config(const std::string& raw) {
-  std::string config(text::trim(raw));
-  if (config.empty())
-    return Status::Invalid("the memcached configuration is empty; a right value is " +
-                           std::string(kExample));
+  const std::string config(text::trim(raw));
+  if (config.empty()) return refuse("the memcached configuration is empty");
+  // Checked option by option, so the message names the one at fault; libmemcached's own
+  // complaint (a pointer, its source file and line) is for its developers, not for the admin.
+  size_t i = 0;
+  while (i < config.size()) {
+    if (std::isspace(static_cast<unsigned char>(config[i]))) {
+      ++i;
+      continue;
+    }
+    size_t end = i;
+    while (end < config.size() && !std::isspace(static_cast<unsigned char>(config[end]))) ++end;
+    const std::string option = config.substr(i, end - i);
+    i = end;
+    if (option.compare(0, 2, "--") != 0)
+      return refuse("`" + option + "` is not an option (each one starts with `--`, e.g. " +
+                    "`--SERVER=HOST:PORT`, with no space around `=`)");
+    const size_t eq = option.find('=');
+    const std::string name = upper_ascii(option.substr(0, eq));
+    if (name == "--SERVER") {
+      if (eq == std::string::npos) return refuse("`" + option + "` needs `=HOST:PORT`");
+      Status s = check_server(option, std::string_view(option).substr(eq + 1));
+      if (!s.ok()) return s;
+    }
+    char error[1024] = {0};
+    if (libmemcached_check_configuration(option.data(), option.size(), error, sizeof error) !=
+        MEMCACHED_SUCCESS)
+      return refuse("libmemcached does not accept `" + option +
+                    "` (an unknown option, or a value of the wrong kind)");
+  }
+  // The options one by one were fine; together (a repeated option, say) they may not be.
   char error[1024] = {0};
   if (libmemcached_check_configuration(config.data(), config.size(), error, sizeof error) !=
-      MEMCACHED_SUCCESS) {
-    return Status::Invalid("memcached configuration \"" + config + "\": " + error +
-                           "; a right value is " + kExample);
-  }
+      MEMCACHED_SUCCESS)
+    return refuse("libmemcached does not accept \"" + config + "\" as a whole");
   memcached_st* memc = memcached(config.data(), config.size());
-  uint32_t servers = memc ? memcached_server_count(memc) : 0;
+  const uint32_t servers = memc ? memcached_server_count(memc) : 0;
   if (memc) memcached_free(memc);
-  if (servers == 0) {
-    return Status::Invalid("memcached configuration \"" + config +
-                           "\" names no server; a right value is " + kExample);
-  }
+  if (servers == 0) return refuse("\"" + config + "\" names no server (--SERVER=HOST:PORT)");
   return Status::Ok();
 }
 

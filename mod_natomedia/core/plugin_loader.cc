@@ -85,7 +85,28 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& name_or_pat
     dlclose(handle);
     return Status::Invalid(path + ": its plugin description lacks a name or a setup function");
   }
-  return std::make_shared<LoadedPlugin>(handle, info, path);
+  std::vector<std::string> required;
+  if (auto needs = reinterpret_cast<natomedia_plugin_requires_fn>(
+          dlsym(handle, NATOMEDIA_PLUGIN_REQUIRES_SYMBOL))) {
+    const char* const* names = needs();
+    for (size_t i = 0; names && names[i] && i < 64; ++i)
+      if (*names[i]) required.emplace_back(names[i]);
+  }
+  return std::make_shared<LoadedPlugin>(handle, info, path, std::move(required));
+}
+
+std::vector<std::string> unmet_requirements(const std::vector<PluginNeeds>& loaded) {
+  std::vector<std::string> unmet;
+  for (const auto& plugin : loaded)
+    for (const auto& needed : plugin.required) {
+      bool present = std::any_of(loaded.begin(), loaded.end(),
+                                 [&](const PluginNeeds& p) { return p.name == needed; });
+      if (!present)
+        unmet.push_back("NatoMediaPlugin " + plugin.name + " (" + plugin.where + "): the plugin '" +
+                        plugin.name + "' needs the plugin '" + needed +
+                        "', which is not loaded; add `NatoMediaPlugin " + needed + "`");
+    }
+  return unmet;
 }
 
 }  // namespace natomedia::core

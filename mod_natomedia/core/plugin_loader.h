@@ -13,20 +13,36 @@ namespace natomedia::core {
 
 class LoadedPlugin {
  public:
-  LoadedPlugin(void* handle, const natomedia_plugin_info* info, std::string path)
-      : handle_(handle), info_(info), path_(std::move(path)) {}
+  LoadedPlugin(void* handle, const natomedia_plugin_info* info, std::string path,
+               std::vector<std::string> required = {})
+      : handle_(handle), info_(info), path_(std::move(path)), required_(std::move(required)) {}
   ~LoadedPlugin();
   LoadedPlugin(const LoadedPlugin&) = delete;
   LoadedPlugin& operator=(const LoadedPlugin&) = delete;
 
   const natomedia_plugin_info& info() const { return *info_; }
   const std::string& path() const { return path_; }
+  // The plugins it declared it needs (NATOMEDIA_PLUGIN_REQUIRES), by name.
+  const std::vector<std::string>& required() const { return required_; }
 
  private:
   void* handle_;
   const natomedia_plugin_info* info_;
   std::string path_;
+  std::vector<std::string> required_;
 };
+
+// One loaded plugin as the requirement check sees it.
+struct PluginNeeds {
+  std::string name;                   // natomedia_plugin_info::name
+  std::string where;                  // its NatoMediaPlugin line, "httpd.conf:12"
+  std::vector<std::string> required;  // the plugins it needs
+};
+
+// One message per plugin needed and not loaded, naming the one that needs it, where it is
+// loaded, and the line to add. Empty when every need is met (the order of loading is free:
+// providers are looked up while requests are served).
+std::vector<std::string> unmet_requirements(const std::vector<PluginNeeds>& loaded);
 
 // The path a plugin reference names: bare names resolve under plugin_dir.
 std::string plugin_path(const std::string& name_or_path, const std::string& plugin_dir);

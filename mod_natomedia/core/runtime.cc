@@ -49,6 +49,18 @@ Status Runtime::build(const RuntimeSettings& settings, Logger& logger) {
                              "): " + s.message());
   }
 
+  std::vector<PluginNeeds> needs;
+  for (size_t i = 0; i < registry_->plugins().size(); ++i) {
+    const auto& plugin = registry_->plugins()[i];
+    needs.push_back({plugin->info().name, settings_.plugins[i].where, plugin->required()});
+  }
+  std::vector<std::string> unmet = unmet_requirements(needs);
+  if (!unmet.empty()) {
+    std::string all;
+    for (const auto& m : unmet) all += (all.empty() ? "" : "; ") + m;
+    return Status::Invalid(all);
+  }
+
   // Look-up order: the site's overrides, then plugins' own folders, then the install's defaults.
   std::vector<std::string> template_dirs, i18n_dirs;
   if (!server.templates_dir.empty()) {
@@ -104,24 +116,26 @@ Status Runtime::build(const RuntimeSettings& settings, Logger& logger) {
   return Status::Ok();
 }
 
-const Feed* Runtime::feed_for(const std::string& path, Logger& logger) {
+const Feed* Runtime::feed_for(const std::string& path, Logger& logger, Status* refused) {
   if (path.empty()) return empty_feed_.get();
   auto it = feed_by_path_.find(path);
   if (it != feed_by_path_.end()) return it->second;
   MetricsRegistry* metrics = &registry_->metrics();
-  auto log_error = [&logger, metrics, path](const std::string& message) {
+  auto log_error = [&logger, metrics, path](const std::string& reasons) {
     metrics->add("natomedia_feed_reload_failures_total");
-    logger.log(LogLevel::kError, "feed " + path + " refused, last good feed kept: " + message);
+    logger.log(LogLevel::kError, "feed " + path + " refused, last good feed kept: " + reasons);
   };
   // Each child watches it from its start (start_child()), so no request waits for a load.
   auto service =
       std::make_unique<FeedService>(path, schema_, log_error, [] { return std::time(nullptr); });
   Status s = service->load_now();
-  if (!s.ok())
+  if (!s.ok()) {
     startup_problems_.push_back("feed " + path +
                                 " not loaded (the children serve the server's last good version, "
                                 "or no news when there is none, until a valid feed is there): " +
                                 s.message());
+    if (refused) *refused = s;
+  }
   const Feed* feed = service.get();
   feeds_.push_back(std::move(service));
   feed_by_path_[path] = feed;

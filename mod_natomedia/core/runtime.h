@@ -49,8 +49,9 @@ class Runtime {
   // message naming the directive at fault.
   Status build(const RuntimeSettings& settings, Logger& logger);
   // The feed service for a path (one per distinct NatoMediaFeed), created and loaded on first
-  // call; an empty feed for "". Configuration time only.
-  const Feed* feed_for(const std::string& path, Logger& logger);
+  // call; an empty feed for "". Configuration time only. When that first load fails, `refused`
+  // (if given) gets the reasons, with line numbers, and startup_problems() a line saying so.
+  const Feed* feed_for(const std::string& path, Logger& logger, Status* refused = nullptr);
   // Sets the feed gauges (items, last good reload) from the current snapshots.
   void refresh_gauges();
   // Per child: opens the memcached pool.

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include <natomedia/providers.h>
+#include <natomedia/text.h>
 
 #include "account_store.h"
 #include <natomedia/email.h>
@@ -62,7 +63,11 @@ Status send_reset_code(Context& ctx, CodeService& codes, const std::string& emai
              : codes.issue_decoy(ctx, sql, CodePurpose::kResetPassword, email,
                                  found.ok() ? found->account.lang : ctx.request().lang);
     if (issue.outcome == CodeIssue::Outcome::kUnavailable)
-      return Status::Unavailable("no reset code could be issued");
+      return Status::Unavailable(
+          "no reset code could be issued: memcached (NatoMediaMemcached \"" +
+          std::string(text::trim(ctx.config().memcached)) +
+          "\") or the database could not be reached (the verification plugin's line before "
+          "this one says which)");
     return Status::Ok();
   });
   if (s.ok() && real) ctx.emit({AccountEvent::kPasswordResetRequested, found->account});

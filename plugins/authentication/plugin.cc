@@ -35,6 +35,9 @@ void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
   host->route("GET", "/account/login", get_login);
   host->route("POST", "/account/login", with_state(post_login));
   host->route("POST", "/account/logout", post_logout);
+  // /account without the slash leads to the account page, as /news does to the news.
+  host->route("GET", "/account",
+              [](Context& ctx) { return Response::Redirect(ctx.url("/account/"), 301); });
   host->route("GET", "/account/", get_account);
   host->route("GET", "/account/password/reset", get_reset);
   host->route("POST", "/account/password/reset", post_reset);
@@ -64,3 +67,5 @@ void setup(PluginHost* host) {
 }  // namespace natomedia::auth
 
 NATOMEDIA_PLUGIN("authentication", "1.0", natomedia::auth::setup)
+// Registration and password reset mail codes through the natomedia.codes provider.
+NATOMEDIA_PLUGIN_REQUIRES("verification")

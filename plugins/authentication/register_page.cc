@@ -95,7 +95,11 @@ Response post_register(Context& ctx, PluginState& state) {
     account.registration = registration;
     CodeIssue issue = codes->issue(ctx, sql, CodePurpose::kVerifyAccount, account);
     if (issue.outcome == CodeIssue::Outcome::kUnavailable)
-      return Status::Unavailable("no verification code could be issued");
+      return Status::Unavailable(
+          "no verification code could be issued: memcached (NatoMediaMemcached \"" +
+          std::string(text::trim(ctx.config().memcached)) +
+          "\") or the database could not be reached (the verification plugin's line before "
+          "this one says which)");
     return Status::Ok();
   };
   std::optional<Account> created;

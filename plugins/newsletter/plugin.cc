@@ -27,6 +27,11 @@ void setup(PluginHost* host) {
   for (auto& m : migrations()) host->migration(std::move(m));
   host->counter(kSubscriptionsCounter, "Newsletter subscriptions (consents given)");
   host->counter(kUnsubscriptionsCounter, "Newsletter unsubscriptions (consents withdrawn)");
+  // There is no newsletter page of its own: the account page shows the subscription and its
+  // buttons. A temporary redirect (303), so a page here later is not hidden by browser caches.
+  for (const char* path : {"/newsletter", "/newsletter/"})
+    host->route("GET", path,
+                [](Context& ctx) { return Response::Redirect(ctx.url("/account/"), 303); });
   host->route("POST", "/newsletter/subscribe", subscribe);
   host->route("POST", "/newsletter/unsubscribe-account", unsubscribe_account);
   host->route("GET", "/newsletter/unsubscribe", unsubscribe_confirm);

@@ -14,6 +14,21 @@ CodeLimits limits_of(const SiteConfig& config) {
   return l;
 }
 
+// "memcached (NatoMediaMemcached "--SERVER=…")", for log lines an admin acts on.
+std::string named_memcached(const Context& ctx) {
+  return "memcached (NatoMediaMemcached \"" + std::string(text::trim(ctx.config().memcached)) +
+         "\")";
+}
+
+// admit() answers kUnavailable only when memcached cannot be reached.
+CodeIssue logged_admission(Context& ctx, CodeIssue admitted) {
+  if (admitted.outcome == CodeIssue::Outcome::kUnavailable)
+    ctx.log(LogLevel::kWarning, "verification: no code issued: " + named_memcached(ctx) +
+                                    " cannot be reached; registration, resend and password "
+                                    "reset answer 503 until it is back");
+  return admitted;
+}
+
 std::string mail_lang(const std::string& lang) { return lang == "fr" ? "fr" : "en"; }
 
 std::string replace_n(std::string sentence, long n) {
@@ -49,7 +64,8 @@ CodeIssue admit_and_store(Context& ctx, CodePurpose purpose, const std::string& 
                           const std::string& binding, bool decoy, std::string* code) {
   CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
   const std::time_t now = ctx.clock().now();
-  CodeIssue admitted = store.admit(purpose, email, ctx.request().client_ip, now);
+  CodeIssue admitted =
+      logged_admission(ctx, store.admit(purpose, email, ctx.request().client_ip, now));
   if (admitted.outcome != CodeIssue::Outcome::kSent) return admitted;
   *code = ctx.crypto().random_digits(6);
   if (code->size() != 6) {
@@ -59,7 +75,8 @@ CodeIssue admit_and_store(Context& ctx, CodePurpose purpose, const std::string& 
   Status stored = decoy ? store.store_decoy(purpose, email, now, ctx.crypto().random_bytes(32))
                         : store.store(purpose, email, *code, now, binding);
   if (!stored.ok()) {
-    ctx.log(LogLevel::kWarning, "verification: cannot store a code: " + stored.message());
+    ctx.log(LogLevel::kWarning, "verification: cannot store a code in " + named_memcached(ctx) +
+                                    ": " + stored.message());
     return {CodeIssue::Outcome::kUnavailable, 0};
   }
   return {CodeIssue::Outcome::kSent, 0};

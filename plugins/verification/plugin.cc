@@ -36,3 +36,5 @@ void setup(natomedia::PluginHost* host) {
 }  // namespace
 
 NATOMEDIA_PLUGIN("verification", "1.0", setup)
+// The verification pages find and sign in accounts through the natomedia.accounts provider.
+NATOMEDIA_PLUGIN_REQUIRES("authentication")

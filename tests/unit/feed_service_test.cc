@@ -54,6 +54,7 @@ class FeedServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBrokenSharedSnapshotMeansAParse);
   CPPUNIT_TEST(testRefusedFileLeavesEveryProcessOnTheLastGoodVersion);
   CPPUNIT_TEST(testNewProcessTakesTheLastGoodVersionNotARefusedFile);
+  CPPUNIT_TEST(testRefusalAtStartIsNotRepeatedByTheChildren);
   CPPUNIT_TEST(testGoneFileMeansTheLastGoodVersion);
   CPPUNIT_TEST(testStartUpVersionBecomesTheServersWithoutAParse);
   CPPUNIT_TEST(testHostileSharedFilesAreNotFollowed);
@@ -133,7 +134,9 @@ class FeedServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(good == service->snapshot());
     CPPUNIT_ASSERT_EQUAL(size_t{1}, logs_.size());
     CPPUNIT_ASSERT_MESSAGE(logs_[0], logs_[0].find(path_ + ":13:") != std::string::npos);
-    CPPUNIT_ASSERT(logs_[0].find("last good") != std::string::npos);
+    // The reasons only: the owner of the service says what they are about, once (issue 18).
+    CPPUNIT_ASSERT_MESSAGE(logs_[0], logs_[0].rfind(path_ + ":13:", 0) == 0);
+    CPPUNIT_ASSERT_MESSAGE(logs_[0], logs_[0].find("feed " + path_) == std::string::npos);
 
     // The same broken file is not re-parsed nor logged again every second.
     now_ += 1;
@@ -454,6 +457,35 @@ class FeedServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(uint64_t{1}, fresh->parses());  // the parent's
     CPPUNIT_ASSERT_EQUAL(uint64_t{1}, fresh->shared_loads());
     CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
+  }
+
+  // A first start on a refused file (no last good version anywhere): the parent's refusal, which
+  // the module logs once, is the server's; no child parses or logs it again.
+  void testRefusalAtStartIsNotRepeatedByTheChildren() {
+    std::filesystem::create_directory(shared_dir());
+    replace(broken_feed());
+    auto child = make_sharing();  // forked from a parent whose load_now() refused the file
+    CPPUNIT_ASSERT(child->start_watching(std::chrono::hours(1)).ok());
+    CPPUNIT_ASSERT(child->current()->items.empty());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, child->parses());  // the parent's
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, logged());
+    auto other = make();  // a process that has not tried this version itself
+    other->share_loads_in(shared_dir());
+    other->sync_now();
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, other->parses());
+    CPPUNIT_ASSERT_EQUAL(size_t{0}, logged());
+    // The next version is loaded and served as usual; a new broken one is logged once.
+    replace(feed_with({"v1"}));
+    child->sync_now();
+    other->sync_now();
+    CPPUNIT_ASSERT_EQUAL(std::string("v1"), only_id(child->current()));
+    CPPUNIT_ASSERT_EQUAL(std::string("v1"), only_id(other->current()));
+    replace(broken_feed());
+    other->sync_now();
+    child->sync_now();
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, logged());
+    CPPUNIT_ASSERT_EQUAL(std::string("v1"), only_id(child->current()));
+    child->stop_watching();
   }
 
   // A feed file that is gone (or not there yet) is never a reason to serve an older version.

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/memcached_cache.h"
@@ -114,6 +115,30 @@ class MemcachedCacheTest : public CppUnit::TestFixture {
     Status no_server = check_memcached_config("--CONNECT-TIMEOUT=100");
     CPPUNIT_ASSERT(no_server.code() == Status::Code::kInvalid);
     CPPUNIT_ASSERT(no_server.message().find("no server") != std::string::npos);
+    // A real port, a well-formed option list; the message names the option at fault and never
+    // carries libmemcached's parser internals (a pointer, its source file and line).
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {"--SERVER=127.0.0.1:99999", "`99999` is not a port (1 to 65535)"},
+        {"--SERVER=127.0.0.1:0", "`0` is not a port"},
+        {"--SERVER=127.0.0.1:", "no port after `:`"},
+        {"--SERVER= 127.0.0.1:11211", "names no server"},
+        {"--SERVER=127.0.0.1:11211 SERVER=10.0.0.2", "`SERVER=10.0.0.2` is not an option"},
+        {"--SERVER=127.0.0.1:11211 --FROB=1", "libmemcached does not accept `--FROB=1`"},
+        {"--SERVER=[::1]:11211", "no IPv6 address"},
+        {"--SERVER=h/st:11211", "is not a host name or address"},
+    };
+    for (const auto& [config, reason] : refused) {
+      Status s = check_memcached_config(config);
+      CPPUNIT_ASSERT_MESSAGE(config, s.code() == Status::Code::kInvalid);
+      CPPUNIT_ASSERT_MESSAGE(s.message(), s.message().find(reason) != std::string::npos);
+      CPPUNIT_ASSERT_MESSAGE(s.message(),
+                             s.message().find("\"--SERVER=127.0.0.1:11211\"") != std::string::npos);
+      CPPUNIT_ASSERT_MESSAGE(s.message(), s.message().find("0x") == std::string::npos &&
+                                              s.message().find(".cc:") == std::string::npos);
+    }
+    for (const char* good : {"\t--SERVER=cache.example.org\n", "--SERVER=127.0.0.1:1",
+                             "--SERVER=127.0.0.1:65535/?2 --SERVER=10.0.0.2:11211/?1"})
+      CPPUNIT_ASSERT_MESSAGE(good, check_memcached_config(good).ok());
     MemcachedCache broken("--SERVR=x");
     CPPUNIT_ASSERT(broken.start().code() == Status::Code::kInvalid);
   }

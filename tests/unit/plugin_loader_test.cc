@@ -16,6 +16,7 @@ class PluginLoaderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testUnknownNameListsWhatExists);
   CPPUNIT_TEST(testNotAPluginIsRefused);
   CPPUNIT_TEST(testBadNames);
+  CPPUNIT_TEST(testUnmetRequirementsNameBothPlugins);
   CPPUNIT_TEST_SUITE_END();
 
   std::string dir_;
@@ -54,6 +55,24 @@ class PluginLoaderTest : public CppUnit::TestFixture {
     auto r = load_plugin("alpha", dir_);
     CPPUNIT_ASSERT(!r.ok());
     CPPUNIT_ASSERT(r.status().message().find("cannot load plugin") != std::string::npos);
+  }
+
+  void testUnmetRequirementsNameBothPlugins() {
+    const PluginNeeds auth{"authentication", "httpd.conf:12", {"verification"}};
+    const PluginNeeds verification{"verification", "httpd.conf:13", {"authentication"}};
+    const PluginNeeds news{"media_gateway", "httpd.conf:14", {}};
+    // Both present, in either order: nothing unmet.
+    CPPUNIT_ASSERT(unmet_requirements({auth, verification, news}).empty());
+    CPPUNIT_ASSERT(unmet_requirements({verification, auth}).empty());
+    CPPUNIT_ASSERT(unmet_requirements({news}).empty());
+    auto unmet = unmet_requirements({auth, news});
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, unmet.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("NatoMediaPlugin authentication (httpd.conf:12): the plugin "
+                                     "'authentication' needs the plugin 'verification', which is "
+                                     "not loaded; add `NatoMediaPlugin verification`"),
+                         unmet[0]);
+    const PluginNeeds greedy{"greedy", "httpd.conf:20", {"a", "b"}};
+    CPPUNIT_ASSERT_EQUAL(size_t{2}, unmet_requirements({greedy}).size());
   }
 
   void testBadNames() {
