@@ -306,6 +306,9 @@ class LinksDieSqliteTest(LinksDie, IntegrationTest):
         for needle in ["sig=", "token=", "expires=", "email=", email,
                        urllib.parse.quote(email)] + secrets:
             self.assertNotIn(needle, text)
+        # The signed-in visitor is there, by account number.
+        account_id = self.sql("SELECT id FROM accounts WHERE email = ?", (email,))[0][0]
+        self.assertIn(' - %s [' % account_id, text)
         # The hazard is real: httpd's usual %r format (the harness's own log) does carry them.
         usual = harness.read_text(self.apache.access_log_path)
         self.assertIn("sig=", usual)
