@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs every test: unit, integration (real httpd, memcached, SMTP, PostgreSQL), and,
-# when clang-14 is present, the libFuzzer targets in a separate build. Exits non-zero when any
-# step fails; prints a summary at the end.
+# Builds and runs every test: unit, integration and the security attack suite (real httpd,
+# memcached, SMTP, PostgreSQL), the browser journey, and, when clang-14 is present, the libFuzzer
+# targets in a separate build. Exits non-zero when any step fails; prints a summary at the end.
 # Usage: scripts/test.sh   (as root on Debian 12; env JOBS, BUILD_DIR, FUZZ_BUILD_DIR)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
