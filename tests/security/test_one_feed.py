@@ -103,21 +103,22 @@ class OneFeedPerServerTest(IntegrationTest):
         pids = {line.split(" ", 1)[0] for line in self._pid_lines()[logged:]}
         return answers, len(pids)
 
-    def assert_all_serve(self, version, label, starting=False):
-        """BATCHES batches, each reaching every child, all answering `version`. `starting`:
-        children may still be starting (their child_init), so batches that reach fewer come
-        first (up to 15 s; their answers are judged too)."""
-        seen, full = [], 0
-        deadline = time.monotonic() + 15.0
+    def assert_all_serve(self, version, label):
+        """BATCHES batches that each reach every child, all answering `version`. A batch that
+        reaches fewer (children still starting, or a worker slow to take its connection on a
+        loaded machine) is judged too but not counted; BATCHES full ones must come within 60 s."""
+        seen, full, short = [], 0, 0
+        deadline = time.monotonic() + 60.0
         while full < BATCHES:
+            self.assertLess(time.monotonic(), deadline,
+                            "%s: only %d of %d batches reached all %d children (%d fewer)"
+                            % (label, full, BATCHES, CHILDREN, short))
             answers, children = self.batch()
             seen += answers
             if children == CHILDREN:
                 full += 1
             else:
-                self.assertTrue(starting and full == 0 and time.monotonic() < deadline,
-                                "%s: a batch reached %d children of %d"
-                                % (label, children, CHILDREN))
+                short += 1
         wrong = [a for a in seen if a != (200, [version])]
         self.assertEqual(wrong, [], "%s: %d of %d answers were not version %d: %s"
                          % (label, len(wrong), len(seen), version, wrong[:10]))
@@ -133,7 +134,7 @@ class OneFeedPerServerTest(IntegrationTest):
     # --- the attacks ----------------------------------------------------------------------------
 
     def test_every_child_serves_a_change_within_two_seconds_even_when_idle(self):
-        self.assert_all_serve(1, "start", starting=True)
+        self.assert_all_serve(1, "start")
         version = 1
         for _ in range(ROUNDS):
             version += 1
@@ -142,7 +143,7 @@ class OneFeedPerServerTest(IntegrationTest):
             self.assert_all_serve(version, "2 s after version %d" % version)
 
     def test_a_refused_file_leaves_every_child_on_the_last_good_version(self):
-        self.assert_all_serve(1, "start", starting=True)
+        self.assert_all_serve(1, "start")
         version = 1
         for _ in range(ROUNDS):
             version += 1
@@ -159,7 +160,7 @@ class OneFeedPerServerTest(IntegrationTest):
             # New children that never served the feed, from a parent that refuses the file.
             self.apache.graceful()
             self.assert_all_serve(version, "graceful restart on a refused file, version %d"
-                                  % version, starting=True)
+                                  % version)
 
 
 if __name__ == "__main__":
