@@ -42,6 +42,8 @@ Client(base_url)               HTTP client keeping cookies and never following r
                                raw, location); .cookies dict; .submit(form_path, fields,
                                action=None) fetches a form page, adds its csrf_token and posts.
 csrf_token(html)               the value of the form's csrf_token input (None when absent).
+argon2id_hash(password, m_kib, t)
+                               a PHC string made by libargon2 itself (accounts written directly).
 verification_code(msg)         the 6-digit code in a message's text part (None when absent).
 IntegrationTest                unittest.TestCase base: self.work_dir (0755, per test), self.prefix
                                (NM_PREFIX), and start_memcached()/start_smtp()/start_postgres()/
@@ -53,6 +55,7 @@ Children of httpd run as www-data: every work dir is made 0755, log files 0644, 
 httpd writes to (SQLite, mail) are owned by www-data.
 """
 
+import ctypes
 import email
 import email.policy
 import email.utils
@@ -106,6 +109,22 @@ def port_open(port, host="127.0.0.1", timeout=0.5):
             return True
     except OSError:
         return False
+
+
+def argon2id_hash(password, m_kib=19456, t=2):
+    """A PHC string made with libargon2 itself (the portal's parameters unless told): an account
+    a test writes into the database directly."""
+    lib = ctypes.CDLL("libargon2.so.1")
+    u32, size = ctypes.c_uint32, ctypes.c_size_t
+    lib.argon2id_hash_encoded.argtypes = [u32, u32, u32, ctypes.c_char_p, size, ctypes.c_char_p,
+                                          size, size, ctypes.c_char_p, size]
+    salt = os.urandom(16)
+    out = ctypes.create_string_buffer(256)
+    pw = password.encode()
+    rc = lib.argon2id_hash_encoded(t, m_kib, 1, pw, len(pw), salt, len(salt), 32, out, 256)
+    if rc != 0:
+        raise RuntimeError("argon2id_hash_encoded failed: %d" % rc)
+    return out.value.decode()
 
 
 def wait_until(pred, timeout, interval=0.05):

@@ -7,7 +7,6 @@ sender is missing, the queued message is read from the mail_outbox table instead
 """
 # ctest-timeout: 900
 
-import ctypes
 import email
 import email.policy
 import os
@@ -49,19 +48,9 @@ def installed_plugins(prefix):
             if os.path.exists(os.path.join(folder, "natomedia_%s.so" % p))]
 
 
-def weak_argon2id(password, m_kib=8192, t=1):
+def weak_argon2id(password):
     """A PHC string made with libargon2 itself, with parameters below the portal's."""
-    lib = ctypes.CDLL("libargon2.so.1")
-    u32, size = ctypes.c_uint32, ctypes.c_size_t
-    lib.argon2id_hash_encoded.argtypes = [u32, u32, u32, ctypes.c_char_p, size, ctypes.c_char_p,
-                                          size, size, ctypes.c_char_p, size]
-    salt = os.urandom(16)
-    out = ctypes.create_string_buffer(256)
-    pw = password.encode()
-    rc = lib.argon2id_hash_encoded(t, m_kib, 1, pw, len(pw), salt, len(salt), 32, out, 256)
-    if rc != 0:
-        raise RuntimeError("argon2id_hash_encoded failed: %d" % rc)
-    return out.value.decode()
+    return harness.argon2id_hash(password, m_kib=8192, t=1)
 
 
 def normalise_page(body):

@@ -9,7 +9,6 @@ A concrete test class mixes AccountAttack into harness.IntegrationTest and sets 
 
 import ctypes
 import http.client
-import os
 import re
 import time
 import urllib.parse
@@ -53,21 +52,6 @@ def argon2id_matches(password, phc):
     lib.argon2id_verify.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_size_t]
     pw = password.encode()
     return lib.argon2id_verify(phc.encode(), pw, len(pw)) == 0
-
-
-def argon2id_hash(password, m_kib=19456, t=2):
-    """A PHC string made with libargon2 itself, with the portal's parameters."""
-    lib = ctypes.CDLL("libargon2.so.1")
-    u32, size = ctypes.c_uint32, ctypes.c_size_t
-    lib.argon2id_hash_encoded.argtypes = [u32, u32, u32, ctypes.c_char_p, size, ctypes.c_char_p,
-                                          size, size, ctypes.c_char_p, size]
-    salt = os.urandom(16)
-    out = ctypes.create_string_buffer(256)
-    pw = password.encode()
-    rc = lib.argon2id_hash_encoded(t, m_kib, 1, pw, len(pw), salt, len(salt), 32, out, 256)
-    if rc != 0:
-        raise RuntimeError("argon2id_hash_encoded failed: %d" % rc)
-    return out.value.decode()
 
 
 def normalise(body, address):
@@ -205,4 +189,4 @@ class AccountAttack:
         of its own registration is left in memcached)."""
         self.sql("INSERT INTO accounts (email, password_hash, state, created_at, lang) "
                  "VALUES (?, ?, ?, ?, 'en')",
-                 (address, argon2id_hash(password), state, int(time.time())))
+                 (address, harness.argon2id_hash(password), state, int(time.time())))
