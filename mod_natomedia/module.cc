@@ -62,6 +62,19 @@ core::Runtime* g_runtime = nullptr;
 apr_shm_t* g_metrics_shm = nullptr;
 apr_global_mutex_t* g_migrate_mutex = nullptr;
 const char* kMutexType = "natomedia-migrate";
+// The feed's reload lock (FeedService shared mode): the children take turns on it to load a
+// changed feed once for all. `Mutex MECH natomedia-feed` configures it.
+apr_global_mutex_t* g_feed_mutex = nullptr;
+const char* kFeedMutexType = "natomedia-feed";
+
+// The feed's ProcessLock is httpd's mutex (reopened by each child in child_init).
+class FeedMutex : public core::ProcessLock {
+ public:
+  bool lock() override { return g_feed_mutex && apr_global_mutex_lock(g_feed_mutex) == APR_SUCCESS; }
+  void unlock() override {
+    if (g_feed_mutex) apr_global_mutex_unlock(g_feed_mutex);
+  }
+};
 
 APR_OPTIONAL_FN_TYPE(ap_dbd_acquire)* g_dbd_acquire = nullptr;
 APR_OPTIONAL_FN_TYPE(ap_dbd_open)* g_dbd_open = nullptr;
@@ -209,6 +222,7 @@ int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
 
 int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
   ap_mutex_register(pconf, kMutexType, nullptr, APR_LOCK_DEFAULT, 0);
+  ap_mutex_register(pconf, kFeedMutexType, nullptr, APR_LOCK_DEFAULT, 0);
   return OK;
 }
 
@@ -279,9 +293,13 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
       for (const auto& problem : g_runtime->startup_problems())
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: %s", problem.c_str());
     g_runtime->refresh_gauges();
+    g_feed_mutex = nullptr;
     if (!g_runtime->feeds().empty()) {
+      rv = ap_global_mutex_create(&g_feed_mutex, nullptr, kFeedMutexType, nullptr, s, pconf, 0);
+      if (rv != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
       const std::string share = feed_share_dir(pconf, s);
-      for (const auto& feed : g_runtime->feeds()) feed->share_loads_in(share);
+      auto lock = std::make_shared<FeedMutex>();
+      for (const auto& feed : g_runtime->feeds()) feed->share_loads_in(share, lock);
     }
     share_hash_slots(s);
     start_mail_sender(pconf, s);
@@ -347,6 +365,16 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
   try {
     apr_global_mutex_child_init(&g_migrate_mutex, apr_global_mutex_lockfile(g_migrate_mutex),
                                 pchild);
+    // Before the feed watchers start, which take it.
+    if (g_feed_mutex) {
+      apr_status_t rv = apr_global_mutex_child_init(
+          &g_feed_mutex, apr_global_mutex_lockfile(g_feed_mutex), pchild);
+      if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "mod_natomedia: cannot reopen the %s mutex: "
+                     "this child loads a changed feed for itself", kFeedMutexType);
+        g_feed_mutex = nullptr;
+      }
+    }
     Status watching = g_runtime->watch_feeds();
     // The watchers stop before the child's pools go, not in the middle of a load at exit().
     apr_pool_cleanup_register(pchild, nullptr, [](void*) -> apr_status_t {

@@ -151,13 +151,16 @@ void FeedService::log_refusal(const Status& status) const {
   if (log_error_) log_error_(status.message());
 }
 
-void FeedService::share_loads_in(std::string dir) {
-  std::lock_guard<std::mutex> lock(reload_mutex_);
+void FeedService::share_loads_in(std::string dir, std::shared_ptr<ProcessLock> lock) {
+  std::lock_guard<std::mutex> guard(reload_mutex_);
   if (dir.empty()) {
     shared_base_.clear();
+    shared_lock_.reset();
     return;
   }
-  // One set of files per feed path: DIR/feed-KEY.{lock,snapshot,refused}.
+  shared_lock_ = std::move(lock);
+  // One set of files per feed path: DIR/feed-KEY.{snapshot,refused} (and .lock without a
+  // ProcessLock).
   char key[17];
   snprintf(key, sizeof key, "%016zx", std::hash<std::string>()(path_));
   shared_base_ = dir + "/feed-" + key;
@@ -175,13 +178,24 @@ void FeedService::sync_shared_locked() const {
     return;
   synced_ = true;
   file_seen_valid_ = have_file;
-  // Processes take turns. A lock file that cannot be opened means loading alone.
+  // Processes take turns. A lock that cannot be taken means loading alone.
+  if (shared_lock_) {
+    if (!shared_lock_->lock()) {
+      load_alone(have_file, have_shared, shared);
+      return;
+    }
+    struct Unlock {
+      ProcessLock& lock;
+      ~Unlock() { lock.unlock(); }  // also when a load throws
+    } unlock{*shared_lock_};
+    sync_shared_under_lock(have_file, seen);
+    shared_seen_valid_ = file_version(shared_base_ + ".snapshot", &shared_seen_);
+    return;
+  }
   int lock_fd =
       open((shared_base_ + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (lock_fd < 0) {
-    shared_seen_valid_ = have_shared;
-    shared_seen_ = shared;
-    if (have_file) reload_if_changed_locked();
+    load_alone(have_file, have_shared, shared);
     return;
   }
   while (flock(lock_fd, LOCK_EX) != 0 && errno == EINTR) {
@@ -190,6 +204,12 @@ void FeedService::sync_shared_locked() const {
   // Whatever the shared snapshot is now (another process's or this one's) has been looked at.
   shared_seen_valid_ = file_version(shared_base_ + ".snapshot", &shared_seen_);
   close(lock_fd);  // releases the lock
+}
+
+void FeedService::load_alone(bool have_file, bool have_shared, const FeedFileInfo& shared) const {
+  shared_seen_valid_ = have_shared;
+  shared_seen_ = shared;
+  if (have_file) reload_if_changed_locked();
 }
 
 void FeedService::sync_shared_under_lock(bool have_file, const FeedFileInfo& seen) const {

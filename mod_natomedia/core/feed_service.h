@@ -11,7 +11,8 @@
 //
 // Shared mode (share_loads_in(DIR), what httpd's children use): the last good version is the
 // server's, not each process's. DIR holds it (feed_snapshot_file.h), with the last file version
-// refused; the processes of one server take turns on a lock file there. A process that sees a
+// refused; the processes of one server take turns on a ProcessLock (httpd: its `natomedia-feed`
+// mutex, which the `Mutex` directive configures; others: a lock file there). A process that sees a
 // change (of the feed file or of the shared snapshot) takes the lock, then: serves the shared
 // snapshot when it is of the file's current version, or when that version was refused, or when
 // the file is gone; otherwise parses the file, and on success makes that the shared snapshot,
@@ -36,6 +37,16 @@
 
 namespace natomedia {
 namespace core {
+
+// How the processes of one server take turns in shared mode. httpd's module passes its global
+// mutex; without one, FeedService flocks DIR/feed-KEY.lock.
+class ProcessLock {
+ public:
+  virtual ~ProcessLock() = default;
+  // Waits for the lock; false when it cannot be taken (the caller then loads alone).
+  virtual bool lock() = 0;
+  virtual void unlock() = 0;
+};
 
 class FeedService : public Feed {
  public:
@@ -67,8 +78,9 @@ class FeedService : public Feed {
   Status load_now();
 
   // Shared mode from now on, in `dir` (an existing directory only this server's processes can
-  // write). Call before the reloads start (httpd: in the parent, before the children fork).
-  void share_loads_in(std::string dir);
+  // write), the processes taking turns on `lock` (null: a lock file in `dir`). Call before the
+  // reloads start (httpd: in the parent, before the children fork).
+  void share_loads_in(std::string dir, std::shared_ptr<ProcessLock> lock = nullptr);
 
   // Watched mode for this process (httpd: each child, at its start): sync_now() at once, so
   // that the process serves the server's version from its first request, then every `period`
@@ -92,7 +104,9 @@ class FeedService : public Feed {
   // Shared: the sync described at the top, when the file or the shared snapshot moved.
   // Caller holds reload_mutex_.
   void sync_shared_locked() const;
-  // Under the lock file: what sync_shared_locked() does once it knows something moved.
+  // Without the lock: this process loads the file for itself.
+  void load_alone(bool have_file, bool have_shared, const FeedFileInfo& shared) const;
+  // Under the lock: what sync_shared_locked() does once it knows something moved.
   void sync_shared_under_lock(bool have_file, const FeedFileInfo& seen) const;
   // Publishes the shared snapshot unless it is already the one served. False when it cannot be
   // read whole.
@@ -129,6 +143,7 @@ class FeedService : public Feed {
   mutable std::shared_ptr<const FeedSnapshot> retired_;  // the one replaced, freed off-request
 
   std::string shared_base_;  // "DIR/feed-KEY", "" unless in shared mode
+  std::shared_ptr<ProcessLock> shared_lock_;  // null: flock on shared_base_ + ".lock"
 
   std::atomic<bool> watching_{false};
   std::mutex watch_mutex_;

@@ -224,7 +224,10 @@ class NewsTest(IntegrationTest):
         """The first child to load a new version leaves it in DefaultRuntimeDir/natomedia-feed
         (a 0700 directory of the children's user) for the others; every child serves it."""
         conf = "\n".join(["ServerLimit 2", "StartServers 2", "ThreadsPerChild 8",
-                          "MaxRequestWorkers 16", "MinSpareThreads 8", "MaxSpareThreads 16"])
+                          "MaxRequestWorkers 16", "MinSpareThreads 8", "MaxSpareThreads 16",
+                          # flock keeps its lock file (fcntl unlinks it): seen below
+                          "Mutex flock:%s/locks natomedia-feed" % self.work_dir])
+        harness.make_dir(os.path.join(self.work_dir, "locks"), owner=harness.RUN_USER)
         c = self.start([news_item("first", BASE_TIME, "First item")], extra_conf=conf)
         share = os.path.join(self.apache.run_dir, "natomedia-feed")
         st = os.lstat(share)
@@ -243,6 +246,11 @@ class NewsTest(IntegrationTest):
         st = os.lstat(os.path.join(share, snapshots[0]))
         self.assertEqual(stat.S_IMODE(st.st_mode), 0o600)
         self.assertEqual(pwd.getpwuid(st.st_uid).pw_name, harness.RUN_USER)
+        # The children took turns on httpd's natomedia-feed mutex, as the Mutex directive
+        # configured it, not on a lock file of their own.
+        self.assertEqual([n for n in os.listdir(share) if n.endswith(".lock")], [])
+        locks = os.listdir(os.path.join(self.work_dir, "locks"))
+        self.assertTrue(any(n.startswith("natomedia-feed") for n in locks), locks)
         self.assertNotIn("natomedia-feed", self.apache.error_log())
 
     def test_atom_and_rss_list_the_same_items_as_the_news_page(self):

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -58,6 +59,8 @@ class FeedServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testGoneFileMeansTheLastGoodVersion);
   CPPUNIT_TEST(testStartUpVersionBecomesTheServersWithoutAParse);
   CPPUNIT_TEST(testHostileSharedFilesAreNotFollowed);
+  CPPUNIT_TEST(testProcessLockReplacesTheLockFile);
+  CPPUNIT_TEST(testProcessLockRefusedMeansLoadingAlone);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -274,6 +277,63 @@ class FeedServiceTest : public CppUnit::TestFixture {
     }
     CPPUNIT_ASSERT(!found.empty());
     return found;
+  }
+
+  // httpd's module passes its `natomedia-feed` mutex: the processes take turns on it, and no
+  // lock file is made.
+  struct CountingLock : ProcessLock {
+    bool grant = true;
+    int locks = 0, unlocks = 0, held = 0, max_held = 0;
+    bool lock() override {
+      ++locks;
+      if (!grant) return false;
+      max_held = std::max(max_held, ++held);
+      return true;
+    }
+    void unlock() override {
+      ++unlocks;
+      --held;
+    }
+  };
+
+  void testProcessLockReplacesTheLockFile() {
+    write(feed_with({"a"}));
+    std::filesystem::create_directory(shared_dir());
+    auto lock = std::make_shared<CountingLock>();
+    auto first = make(), second = make();
+    CPPUNIT_ASSERT(first->load_now().ok() && second->load_now().ok());
+    first->share_loads_in(shared_dir(), lock);
+    second->share_loads_in(shared_dir(), lock);
+    write(feed_with({"a", "b"}));
+    now_ += 1;
+    first->check_for_change();   // parses under the lock, writes the snapshot
+    second->check_for_change();  // reads it under the lock
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, second->shared_loads());
+    CPPUNIT_ASSERT_EQUAL(std::string("(2 items)"), only_id(second->snapshot()));
+    CPPUNIT_ASSERT(lock->locks >= 2);
+    CPPUNIT_ASSERT_EQUAL(lock->locks, lock->unlocks);
+    CPPUNIT_ASSERT_EQUAL(0, lock->held);
+    CPPUNIT_ASSERT_EQUAL(1, lock->max_held);
+    for (const auto& entry : std::filesystem::directory_iterator(shared_dir()))
+      CPPUNIT_ASSERT(entry.path().extension() != ".lock");
+  }
+
+  void testProcessLockRefusedMeansLoadingAlone() {
+    write(feed_with({"a"}));
+    std::filesystem::create_directory(shared_dir());
+    auto lock = std::make_shared<CountingLock>();
+    lock->grant = false;
+    auto service = make();
+    CPPUNIT_ASSERT(service->load_now().ok());
+    service->share_loads_in(shared_dir(), lock);
+    write(feed_with({"a", "b", "c"}));
+    now_ += 1;
+    service->check_for_change();
+    CPPUNIT_ASSERT(lock->locks >= 1);
+    CPPUNIT_ASSERT_EQUAL(0, lock->unlocks);
+    CPPUNIT_ASSERT_EQUAL(std::string("(3 items)"), only_id(service->snapshot()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{0}, service->shared_loads());
+    CPPUNIT_ASSERT(std::filesystem::is_empty(shared_dir()));  // nothing written without the lock
   }
 
   void testSharedModeParsesOncePerVersion() {
