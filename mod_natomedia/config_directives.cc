@@ -4,6 +4,7 @@
 
 #include <apr_strings.h>
 
+#include <cstring>
 #include <new>
 
 #include "core/memcached_cache.h"
@@ -58,12 +59,14 @@ const char* set_public_url(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
-// A directory that must exist; `field` is where it goes.
+// A directory that must exist; `field` is where it goes. A relative path is relative to
+// ServerRoot, as httpd's own file and directory directives are.
 template <std::optional<std::string> ServerConf::*field, bool kGlobal>
 const char* set_directory(cmd_parms* cmd, void*, const char* arg) {
   if (kGlobal)
     if (const char* e = global_only(cmd)) return e;
-  auto v = core::check_directory(arg);
+  const char* path = ap_server_root_relative(cmd->pool, arg);
+  auto v = core::check_directory(path ? path : arg);
   if (!v.ok()) return error(cmd, v.status().message());
   conf_of(cmd)->*field = *v;
   return nullptr;
@@ -89,6 +92,10 @@ std::string where(cmd_parms* cmd) {
 
 const char* set_plugin(cmd_parms* cmd, void*, const char* arg) {
   if (const char* e = global_only(cmd)) return e;
+  // A path (it has a slash) is relative to ServerRoot; a bare name is looked up in the plugin
+  // directory.
+  if (strchr(arg, '/'))
+    if (const char* path = ap_server_root_relative(cmd->pool, arg)) arg = path;
   conf_of(cmd)->plugins.push_back({arg, where(cmd)});
   return nullptr;
 }

@@ -137,6 +137,54 @@ class ConfigtestTest(IntegrationTest):
                       % (path, path), lines[0])
         self.assertEqual(lines[0].count("natomedia: feed"), 1, lines[0])
 
+    # --- relative paths -----------------------------------------------------------------------
+
+    def test_relative_directories_are_under_server_root(self):
+        """Directory directives (and a plugin given by path) resolve against ServerRoot, as
+        httpd's own do, not against the directory httpd was started from."""
+        ap = self.make_apache("relative", start=False, plugins=[], memcached=None)
+        root = ap.work_dir
+        rel = lambda path: os.path.relpath(path, root)
+        plugin_dir = os.path.join(self.prefix, "lib/natomedia/plugins")
+        share_dir = os.path.join(self.prefix, "share/natomedia")
+        os.makedirs(os.path.join(root, "site/core"))
+        marker = "relative-templates-%d" % os.getpid()
+        with open(os.path.join(share_dir, "templates/core/footer.html")) as f:
+            footer = f.read()
+        with open(os.path.join(root, "site/core/footer.html"), "w") as f:
+            f.write(footer.replace("</footer>", "<p>%s</p></footer>" % marker))
+        os.makedirs(os.path.join(root, "media"))
+        os.makedirs(os.path.join(root, "feeds"))
+        with open(self.sample_feed()) as f, open(os.path.join(root, "feeds/feed.xml"), "w") as g:
+            g.write(f.read())
+        for d in ("site", "site/core", "media", "feeds"):
+            os.chmod(os.path.join(root, d), 0o755)
+        ap.plugin_dir = rel(plugin_dir)
+        ap.plugins = [rel(os.path.join(plugin_dir, "natomedia_media_gateway.so"))]
+        ap.directives = "\n".join([
+            "NatoMediaShareDir %s" % rel(share_dir),
+            "NatoMediaTemplates site",
+            "NatoMediaMediaRoot ./media",
+            "NatoMediaFeed feeds/feed.xml"])
+        ap.write_config()
+        self.assertNotIn(" /", "".join(l for l in ap.config_text().splitlines()
+                                       if l.startswith(("NatoMediaPluginDir", "NatoMediaPlugin ",
+                                                        "NatoMediaShareDir", "NatoMediaTemplates",
+                                                        "NatoMediaMediaRoot"))))
+        # Started from / (not from ServerRoot, where the harness starts it): only ServerRoot
+        # can make these paths good.
+        elsewhere = dict(stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+                         cwd="/")
+        res = subprocess.run([harness.APACHE_BIN, "-f", ap.conf_path, "-t"], **elsewhere)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        res = subprocess.run([harness.APACHE_BIN, "-f", ap.conf_path, "-k", "start"], **elsewhere)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertTrue(harness.wait_until(lambda: ap.running() and harness.port_open(ap.port),
+                                           30), harness.tail(ap.error_log_path))
+        r = ap.client().get("/news/")
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertIn(marker, r.body)
+
     # --- memcached --------------------------------------------------------------------------
 
     def test_bad_memcached_strings_fail_configtest_without_libmemcached_internals(self):
