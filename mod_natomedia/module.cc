@@ -451,11 +451,11 @@ bool is_natomedia_auth(const char* auth_type) {
 // r->user for a signed-in visitor, where no other AuthType decides who the user is.
 int set_remote_user(request_rec* r) {
   if (r->user) return DECLINED;
-  const char* auth_type = ap_auth_type(r);
-  if (auth_type && !is_natomedia_auth(auth_type)) return DECLINED;
   try {
-    auto signed_in = signed_in_of(r);
+    auto signed_in = signed_in_of(r);  // null without a session cookie: nothing more to do
     if (!signed_in) return DECLINED;
+    const char* auth_type = ap_auth_type(r);
+    if (auth_type && !is_natomedia_auth(auth_type)) return DECLINED;
     if (auto account = signed_in->visitor->account()) {
       r->user = apr_pstrdup(r->pool, core::remote_user(*account, remote_user_mode(r)).c_str());
       r->ap_auth_type = const_cast<char*>("natomedia");
@@ -574,6 +574,30 @@ int health_handler(request_rec* r) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: health: %s", e.what());
     return HTTP_INTERNAL_SERVER_ERROR;
   }
+}
+
+// The portal claims its own URLs as httpd maps the URL (as mod_proxy claims ProxyPass's): they
+// name no file, so httpd neither maps them into DocumentRoot nor walks its directories (nor
+// reads .htaccess) for them. Every other request leaves with a prefix compare, no allocation.
+const char kClaimed[] = "natomedia:";
+
+int claim_portal_url(request_rec* r) {
+  if (!g_runtime || !r->uri || r->uri[0] != '/') return DECLINED;
+  const ServerConf* conf = server_conf(r->server);
+  if (!conf->site.config.enabled) return DECLINED;
+  try {
+    if (!core::portal_owns(g_runtime->services(), conf->site, r->uri)) return DECLINED;
+  } catch (...) {
+    return DECLINED;  // the handler decides, as before
+  }
+  r->filename = apr_pstrcat(r->pool, kClaimed, r->uri, nullptr);
+  return OK;
+}
+
+// No directory or file walk for a claimed URL: only <Location> sections apply to it.
+int skip_directory_walk(request_rec* r) {
+  if (!r->filename || strncmp(r->filename, kClaimed, sizeof kClaimed - 1) != 0) return DECLINED;
+  return OK;
 }
 
 int portal_handler(request_rec* r) {
@@ -728,6 +752,11 @@ void register_hooks(apr_pool_t* pool) {
   static const char* const after_proxy_facts[] = {"mod_remoteip.c", "mod_setenvif.c", nullptr};
   static const char* const before_rewrite[] = {"mod_rewrite.c", "mod_headers.c", nullptr};
   ap_hook_post_read_request(identify_visitor, after_proxy_facts, before_rewrite, APR_HOOK_MIDDLE);
+  // After mod_rewrite's server rules and an administrator's ProxyPass; before mod_alias and
+  // httpd's own DocumentRoot mapping.
+  static const char* const after_rewrite_proxy[] = {"mod_rewrite.c", "mod_proxy.c", nullptr};
+  ap_hook_translate_name(claim_portal_url, after_rewrite_proxy, nullptr, APR_HOOK_FIRST);
+  ap_hook_map_to_storage(skip_directory_walk, nullptr, nullptr, APR_HOOK_FIRST);
   ap_hook_header_parser(set_remote_user, nullptr, nullptr, APR_HOOK_FIRST);
   ap_hook_check_authn(authenticate, nullptr, nullptr, APR_HOOK_MIDDLE, AP_AUTH_INTERNAL_PER_CONF);
   ap_register_auth_provider(pool, AUTHZ_PROVIDER_GROUP, "natomedia-account", AUTHZ_PROVIDER_VERSION,

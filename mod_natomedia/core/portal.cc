@@ -108,11 +108,13 @@ void add_file_headers(Response& r) {
   r.header("Content-Security-Policy", "sandbox");
 }
 
-bool portal_owns(const Services& services, const Site& site, const std::string& path) {
+bool portal_owns(const Services& services, const Site& site, std::string_view path) {
+  // relative_path() without its copies: this runs for every request httpd serves.
   if (!site.config.enabled) return false;
-  const std::string rel = relative_path(site.config.base_path, path);
-  if (rel.empty()) return false;
-  return !site.config.base_path.empty() || services.router->owns(rel);
+  const std::string& base = site.config.base_path;
+  if (base.empty()) return services.router->owns(path.empty() ? std::string_view("/") : path);
+  if (path.substr(0, base.size()) != base) return false;
+  return path.size() == base.size() || path[base.size()] == '/';
 }
 
 Request make_request(const Site& site, const IncomingRequest& in, Status* query_status) {

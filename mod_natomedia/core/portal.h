@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <natomedia/plugin.h>
@@ -72,7 +73,7 @@ struct Answer {
 };
 
 // Whether a request for `path` must be read (body) and handled by the portal at all.
-bool portal_owns(const Services& services, const Site& site, const std::string& path);
+bool portal_owns(const Services& services, const Site& site, std::string_view path);
 
 // The Request a Context gives handlers: headers, cookies, query and language of `in`, its path
 // relative to the base path ("" when outside it). `query_status` (optional) says whether the

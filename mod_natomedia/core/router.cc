@@ -71,11 +71,15 @@ Router::Match Router::match(const std::string& method, const std::string& path) 
   return m;
 }
 
-bool Router::owns(const std::string& path) const {
-  const std::vector<std::string> segs = split_path(path);
+bool Router::owns(std::string_view path) const {
+  // The first segment as split_path() cuts it.
+  const size_t start = path.empty() || path[0] != '/' ? 0 : 1;
+  const size_t slash = path.find('/', start);
+  const std::string_view first =
+      path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
   for (const auto& route : routes_) {
-    const std::string& first = route.segments.front();
-    if (!is_placeholder(first) && first == segs.front()) return true;
+    const std::string& own = route.segments.front();
+    if (!is_placeholder(own) && std::string_view(own) == first) return true;
   }
   return false;
 }

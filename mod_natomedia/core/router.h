@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <natomedia/plugin.h>
@@ -32,7 +33,8 @@ class Router {
   Match match(const std::string& method, const std::string& path) const;
   // Whether `path` lies in the portal's namespace: its first segment is one a route begins with.
   // Under an empty base path the portal answers (404, 405) only there and declines the rest.
-  bool owns(const std::string& path) const;
+  // No allocation: httpd asks this for every request it serves.
+  bool owns(std::string_view path) const;
   const std::vector<Route>& routes() const { return routes_; }
 
  private:

@@ -185,6 +185,28 @@ class ConfigtestTest(IntegrationTest):
         self.assertEqual(r.status, 200, r.body[:300])
         self.assertIn(marker, r.body)
 
+    def test_portal_urls_skip_the_directory_walk(self):
+        """The portal claims its URLs as httpd maps them (issue 18): no DocumentRoot mapping and
+        no directory walk for them, so a broken .htaccess in DocumentRoot, which httpd reads for
+        every file it serves there, never reaches the portal's pages."""
+        ap = self.make_apache("claim", start=False, plugins=["media_gateway"], memcached=None,
+                              feed=self.sample_feed())
+        ap.directives = "<Directory %s>\n  AllowOverride All\n</Directory>" % ap.htdocs
+        ap.write_config()
+        ap.start()
+        c = ap.client()
+        self.assertEqual(c.get("/static.txt").status, 200)
+        self.assertEqual(c.get("/news/").status, 200)
+        with open(os.path.join(ap.htdocs, ".htaccess"), "w") as f:
+            f.write("NotADirectiveOfAnyModule on\n")
+        os.chmod(os.path.join(ap.htdocs, ".htaccess"), 0o644)
+        self.assertEqual(c.get("/static.txt").status, 500)  # httpd walked into DocumentRoot
+        r = c.get("/news/")
+        self.assertEqual(r.status, 200, r.body[:300])
+        self.assertEqual(c.get("/news").status, 301)
+        self.assertNotIn("/news", "".join(l for l in ap.error_log().splitlines()
+                                          if ".htaccess" in l))
+
     # --- memcached --------------------------------------------------------------------------
 
     def test_bad_memcached_strings_fail_configtest_without_libmemcached_internals(self):
