@@ -12,6 +12,8 @@ constexpr double MetricsRegistry::kBuckets[];
 
 namespace {
 
+// Names the layout of Block: change it whenever the layout changes, so that a graceful restart
+// into a module with another layout starts the block afresh instead of misreading it.
 constexpr uint64_t kMagic = 0x4e4d4d4554524932ull;  // "NMMETRI2"
 
 uint64_t hash_key(const std::string& text, int code) {
