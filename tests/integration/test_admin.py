@@ -359,5 +359,47 @@ class AdminTest(IntegrationTest):
         self.assertEqual(res.returncode, 0, res.stderr)
 
 
+class AdminPostgresTest(IntegrationTest):
+    """The issue 18 commands on PostgreSQL: sessions list|end and --json, db prune."""
+
+    def setUp(self):
+        super().setUp()
+        self.pg = self.start_postgres()
+        self.media, href, self.data = flows.make_media(self.work_dir)
+        self.feed = flows.write_file(os.path.join(self.work_dir, "feed.xml"),
+                                     flows.feed_text(href, self.data))
+        self.apache = self.make_apache(feed=self.feed, media_root=self.media, db=self.pg)
+
+    def admin(self, *args, expect=0):
+        res = flows.admin(self.prefix, self.apache.conf_path, *args)
+        self.assertEqual(res.returncode, expect, "natomedia-admin %s:\n%s%s"
+                         % (" ".join(args), res.stdout, res.stderr))
+        return res
+
+    def test_sessions_json_and_prune(self):
+        ann = self.apache.client()
+        flows.register(self, ann, ANN)
+        flows.submit_code(self, ann, ANN, flows.code_from(self.apache.mail, ANN))
+        other = self.apache.client()
+        self.assertEqual(flows.sign_in(other, ANN).status, 303)
+        ann_id = int(self.pg.psql("SELECT id FROM accounts WHERE email = '%s'" % ANN))
+        listed = json.loads(self.admin("--json", "sessions", "list", str(ann_id)).stdout)
+        self.assertEqual(len(listed), 2)
+        self.assertEqual({x["email"] for x in listed}, {ANN})
+        accounts = json.loads(self.admin("accounts", "list", "--json").stdout)
+        self.assertEqual([(a["id"], a["email"]) for a in accounts], [(ann_id, ANN)])
+        # One session idle for a year: db prune takes it, the other stays.
+        self.pg.psql("UPDATE account_sessions SET last_seen = last_seen - 366 * 86400, "
+                     "created_at = created_at - 366 * 86400 WHERE id_hash = '%s'"
+                     % self.pg.psql("SELECT id_hash FROM account_sessions "
+                                    "ORDER BY created_at LIMIT 1").strip())
+        self.assertRegex(self.admin("db", "prune").stdout, r"(?m)^\s*1  expired sessions$")
+        self.assertEqual(len(json.loads(self.admin("sessions", "list", ANN, "--json").stdout)), 1)
+        self.assertIn("ended 1 session(s) of " + ANN, self.admin("sessions", "end", ANN).stdout)
+        self.assertFalse(flows.signed_in(ann))
+        self.assertFalse(flows.signed_in(other))
+        self.assertEqual(self.admin("sessions", "list", ANN).stdout, "")
+
+
 if __name__ == "__main__":
     unittest.main()
