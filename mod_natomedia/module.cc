@@ -85,6 +85,7 @@ void* shared_metrics_block(server_rec* s, apr_status_t* rv) {
   memset(base, 0, bytes);
   return base;
 }
+
 apr_global_mutex_t* g_migrate_mutex = nullptr;
 const char* kMutexType = "natomedia-migrate";
 
