@@ -59,7 +59,33 @@ namespace {
 
 // The generation being served: built in post_config (parent), used read-only by children.
 core::Runtime* g_runtime = nullptr;
-apr_shm_t* g_metrics_shm = nullptr;
+
+// The counters' shared memory outlives each configuration: made once in the process pool and
+// found again after a graceful restart (httpd unloads and reloads the module, so it is kept as
+// httpd's retained data), so the metrics do not go back to zero (CONTRACT section 14).
+struct RetainedMetrics {
+  apr_shm_t* shm;
+};
+const char* kRetainedMetrics = "natomedia-metrics-shm";
+
+void* shared_metrics_block(server_rec* s, apr_status_t* rv) {
+  auto* kept = static_cast<RetainedMetrics*>(ap_retained_data_get(kRetainedMetrics));
+  if (!kept)
+    kept = static_cast<RetainedMetrics*>(
+        ap_retained_data_create(kRetainedMetrics, sizeof(RetainedMetrics)));
+  const apr_size_t bytes = core::MetricsRegistry::bytes_needed();
+  if (kept->shm && apr_shm_size_get(kept->shm) >= bytes) return apr_shm_baseaddr_get(kept->shm);
+  kept->shm = nullptr;
+  *rv = apr_shm_create(&kept->shm, bytes, nullptr, s->process->pool);
+  if (*rv != APR_SUCCESS) {
+    kept->shm = nullptr;
+    return nullptr;
+  }
+  void* base = apr_shm_baseaddr_get(kept->shm);
+  memset(base, 0, bytes);
+  return base;
+}
+
 apr_global_mutex_t* g_migrate_mutex = nullptr;
 const char* kMutexType = "natomedia-migrate";
 // The feed's reload lock (FeedService shared mode): the children take turns on it to load a
@@ -92,6 +118,7 @@ struct SignedIn {
 struct RequestNotes {
   std::function<void(Sql&, uint64_t, int)> after_sent;  // the handler's, for log_transaction
   std::shared_ptr<SignedIn> signed_in;
+  std::string route;  // the portal's route pattern, for the metrics (empty: not the portal's)
 };
 
 RequestNotes* own_notes(request_rec* r) {
@@ -279,13 +306,14 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
   if (!g_runtime) return OK;
   try {
     core::MetricsRegistry& metrics = g_runtime->metrics();
-    apr_status_t rv = apr_shm_create(&g_metrics_shm, metrics.bytes_needed() + 64, nullptr, pconf);
-    if (rv != APR_SUCCESS) {
+    apr_status_t rv = APR_SUCCESS;
+    void* block = shared_metrics_block(s, &rv);
+    if (!block) {
       ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_natomedia: cannot create shared memory for "
                    "the counters");
       return HTTP_INTERNAL_SERVER_ERROR;
     }
-    metrics.attach(apr_shm_baseaddr_get(g_metrics_shm));
+    metrics.attach(block);
     rv = ap_global_mutex_create(&g_migrate_mutex, nullptr, kMutexType, nullptr, s, pconf, 0);
     if (rv != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     // httpd reads its configuration twice at start-up: said once, for the one that serves.
@@ -612,6 +640,7 @@ int portal_handler(request_rec* r) {
     core::Answer answer = core::handle_request(services, conf->site, in, sql_factory(r), logger);
     if (answer.declined) return DECLINED;
     g_runtime->metrics().add("natomedia_requests_total");
+    make_notes(r)->route = std::move(answer.route);
     if (answer.response.after_sent)
       make_notes(r)->after_sent = std::move(answer.response.after_sent);
     return send_response(r, answer.response);
@@ -724,7 +753,13 @@ void start_pruner(apr_pool_t* pconf, server_rec* s) {
 // After the answer has gone out: the handler's after_sent callback with the bytes really sent.
 int log_transaction(request_rec* r) {
   RequestNotes* notes = own_notes(r);
-  if (!notes || !notes->after_sent) return DECLINED;
+  if (!notes) return DECLINED;
+  if (!notes->route.empty() && g_runtime) {
+    const apr_time_t took = apr_time_now() - r->request_time;
+    g_runtime->metrics().observe_request(notes->route, r->status,
+                                         static_cast<double>(took) / APR_USEC_PER_SEC);
+  }
+  if (!notes->after_sent) return DECLINED;
   try {
     std::unique_ptr<Sql> sql;
     if (ap_dbd_t* dbd = g_dbd_acquire ? g_dbd_acquire(r) : nullptr)

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 
+#include "admin_json.h"
 #include "admin_newsletter.h"  // iso8601_utc
 
 namespace natomedia::admin {
@@ -185,19 +186,53 @@ Status list_accounts(Sql& sql, const AccountsCommand& c, std::ostream& out) {
   auto rows = c.state.empty() ? sql.query(columns + "ORDER BY id", {})
                               : sql.query(columns + "WHERE state = %s ORDER BY id", {c.state});
   if (!rows.ok()) return rows.status();
+  if (c.json) {
+    std::vector<std::string> items;
+    for (size_t i = 0; i < rows->size(); ++i)
+      items.push_back(JsonObject()
+                          .number("id", rows->integer(i, "id"))
+                          .text("email", rows->text(i, "email"))
+                          .text("state", rows->text(i, "state"))
+                          .text_or_null("created", iso8601_utc(rows->integer(i, "created_at")))
+                          .text_or_null("verified", iso8601_utc(rows->integer(i, "verified_at")))
+                          .str());
+    out << json_array(items) << "\n";
+    return Status::Ok();
+  }
   for (size_t i = 0; i < rows->size(); ++i)
     out << rows->text(i, "id") << "\t" << rows->text(i, "email") << "\t" << rows->text(i, "state")
         << "\t" << when(*rows, i, "created_at") << "\t" << when(*rows, i, "verified_at") << "\n";
   return Status::Ok();
 }
 
-// One "name: value" line per fact, the names padded so the values line up.
-void line(std::ostream& out, const std::string& name, const std::string& value) {
-  out << name << ":" << std::string(name.size() < 18 ? 18 - name.size() : 1, ' ') << value << "\n";
+// What show says, in order: written as "name: value" lines or as one JSON object.
+using Facts = std::vector<std::pair<std::string, std::string>>;
+
+void line(Facts& out, const std::string& name, const std::string& value) {
+  out.emplace_back(name, value);
+}
+
+// One "name: value" line per fact, the names padded so the values line up; or, for --json, an
+// object whose keys are the names with '_' for spaces ("password_changed").
+void print_facts(const Facts& facts, bool json, std::ostream& out) {
+  if (json) {
+    JsonObject o;
+    for (const auto& [name, value] : facts) {
+      std::string key = name;
+      for (char& ch : key)
+        if (ch == ' ') ch = '_';
+      o.text(key, value);
+    }
+    out << o.str() << "\n";
+    return;
+  }
+  for (const auto& [name, value] : facts)
+    out << name << ":" << std::string(name.size() < 18 ? 18 - name.size() : 1, ' ') << value
+        << "\n";
 }
 
 Status show_related(Sql& sql, const std::set<std::string>& tables, const std::string& id,
-                    const std::string& email, std::ostream& out) {
+                    const std::string& email, Facts& out) {
   if (tables.count("account_sessions")) {
     auto r = sql.query(
         "SELECT COUNT(*) AS n, MAX(last_seen) AS last FROM account_sessions "
@@ -249,19 +284,31 @@ Status show_related(Sql& sql, const std::set<std::string>& tables, const std::st
   return Status::Ok();
 }
 
+Status show_account_facts(Sql& sql, const SqlRows& a, const std::set<std::string>& tables,
+                          const std::string& email, Facts& out);
+
 Status show_account(Sql& sql, const AccountsCommand& c, std::ostream& out) {
   auto a = find_account(sql, c.email);
   if (!a.ok()) return a.status();
   auto tables = existing_tables(sql);
   if (!tables.ok()) return tables.status();
-  line(out, "id", a->text(0, "id"));
-  line(out, "email", a->text(0, "email"));
-  line(out, "state", a->text(0, "state"));
-  line(out, "language", a->text(0, "lang"));
-  line(out, "created", when(*a, 0, "created_at"));
-  line(out, "verified", when(*a, 0, "verified_at"));
-  line(out, "password changed", when(*a, 0, "password_changed_at"));
-  return show_related(sql, *tables, a->text(0, "id"), c.email, out);
+  Facts facts;
+  Status related = show_account_facts(sql, *a, *tables, c.email, facts);
+  if (!related.ok()) return related;
+  print_facts(facts, c.json, out);
+  return Status::Ok();
+}
+
+Status show_account_facts(Sql& sql, const SqlRows& a, const std::set<std::string>& tables,
+                          const std::string& email, Facts& out) {
+  line(out, "id", a.text(0, "id"));
+  line(out, "email", a.text(0, "email"));
+  line(out, "state", a.text(0, "state"));
+  line(out, "language", a.text(0, "lang"));
+  line(out, "created", when(a, 0, "created_at"));
+  line(out, "verified", when(a, 0, "verified_at"));
+  line(out, "password changed", when(a, 0, "password_changed_at"));
+  return show_related(sql, tables, a.text(0, "id"), email, out);
 }
 
 }  // namespace
@@ -305,6 +352,8 @@ Result<AccountsCommand> parse_accounts_command(const std::vector<std::string>& a
       c.state = args[++i];
       if (c.state != "pending" && c.state != "verified" && c.state != "disabled")
         return Status::Invalid("--state takes pending, verified or disabled, not " + c.state);
+    } else if ((c.verb == Verb::kList || c.verb == Verb::kShow) && a == "--json") {
+      c.json = true;
     } else if (c.verb == Verb::kDelete && (a == "--yes" || a == "-y")) {
       c.assume_yes = true;
     } else if (!a.empty() && a[0] == '-') {

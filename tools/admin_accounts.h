@@ -20,6 +20,7 @@ struct AccountsCommand {
   std::string email;        // normalised (trimmed, ASCII lower-case); empty for list
   std::string state;        // list --state: pending, verified or disabled ("" for all)
   bool assume_yes = false;  // delete --yes: never ask, even on a terminal
+  bool json = false;        // list, show --json: one JSON document instead of text
 };
 
 // Parses `accounts VERB [ARGS]` (args[0] == "accounts"). Invalid, with a message for the shell

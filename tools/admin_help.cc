@@ -14,8 +14,8 @@ const char* kExitCodes =
 const std::map<std::string, std::string>& texts() {
   static const std::map<std::string, std::string> t = {
       {"accounts",
-       "usage: natomedia-admin [--config FILE | --db D:P] accounts list [--state STATE]\n"
-       "       natomedia-admin [--config FILE | --db D:P] accounts show EMAIL\n"
+       "usage: natomedia-admin [--config FILE | --db D:P] accounts list [--state STATE] [--json]\n"
+       "       natomedia-admin [--config FILE | --db D:P] accounts show [--json] EMAIL\n"
        "       natomedia-admin [--config FILE | --db D:P] accounts disable EMAIL\n"
        "       natomedia-admin [--config FILE | --db D:P] accounts enable EMAIL\n"
        "       natomedia-admin [--config FILE | --db D:P] accounts delete [--yes] EMAIL\n"
@@ -25,6 +25,8 @@ const std::map<std::string, std::string>& texts() {
        "           shows only that state.\n"
        "  show     everything known about one account: state, language, times, sessions,\n"
        "           newsletter subscription, consent records, downloads, mails in the outbox.\n"
+       "           --json (list, show): one JSON document (an array of objects for list; an\n"
+       "           object for show, its keys the names above with '_' for spaces).\n"
        "  disable  refuse sign-in and end every session of the account at once.\n"
        "  enable   undo disable: the account is verified again (pending if it never verified).\n"
        "  delete   GDPR erasure, in one transaction: the account, its sessions, reset grants,\n"
@@ -35,12 +37,24 @@ const std::map<std::string, std::string>& texts() {
        "\n"
        "EMAIL is matched as the portal stores it: trimmed and lower-cased. Tables of plugins\n"
        "that are not installed are skipped.\n"},
+      {"sessions",
+       "usage: natomedia-admin [--config FILE | --db D:P] sessions list [--json] ACCOUNT\n"
+       "       natomedia-admin [--config FILE | --db D:P] sessions end ACCOUNT\n"
+       "\n"
+       "  list  the account's sign-in sessions, most recently used first, one a line,\n"
+       "        tab-separated: the first 12 hex digits of the session's hash (the database\n"
+       "        keeps only the SHA-256 of the cookie's id), created, last seen (UTC, ISO 8601).\n"
+       "        --json: an array of objects (session, account_id, email, created, last_seen).\n"
+       "  end   end every session of the account: it is signed out on every browser at its\n"
+       "        next request (the account itself is not changed; see accounts disable).\n"
+       "\n"
+       "ACCOUNT is the account's address (trimmed, lower-cased) or its id (digits).\n"},
       {"outbox",
-       "usage: natomedia-admin [--config FILE | --db D:P] outbox status\n"
+       "usage: natomedia-admin [--config FILE | --db D:P] outbox status [--json]\n"
        "       natomedia-admin [--config FILE | --db D:P] outbox retry\n"
        "\n"
        "  status  the number of messages in the mail outbox by state (queued, sent, failed),\n"
-       "          tab-separated.\n"
+       "          tab-separated; --json: an object {\"STATE\": COUNT, ...}.\n"
        "  retry   queue every failed message again (the sender gave up after 24 hours of\n"
        "          retries): due now, with a fresh 24-hour retry window.\n"},
       {"feed",

@@ -2,8 +2,11 @@
 // httpd.conf as the module (--config) or takes --db DRIVER:PARAMS, and works on the same SQL
 // database through the core's services.
 #include <apr_general.h>
+#include <apr_getopt.h>
 #include <apr_pools.h>
 #include <unistd.h>
+
+#include <cstdarg>
 
 #include <climits>
 #include <cstdio>
@@ -20,7 +23,9 @@
 #include "admin_config.h"
 #include "admin_help.h"
 #include "admin_newsletter.h"
+#include "admin_json.h"
 #include "admin_outbox.h"
+#include "admin_sessions.h"
 #include "core/feed_loader.h"
 #include "core/migrations.h"
 #include "core/plugin_loader.h"
@@ -44,6 +49,8 @@ const char* kUsageText =
     "  feed validate FILE     check a content feed (exit 0 valid, 1 invalid, reasons with lines)\n"
     "  accounts list [--state S] | show EMAIL | disable EMAIL | enable EMAIL | delete EMAIL\n"
     "                         list, inspect, disable/enable, or erase (GDPR) accounts\n"
+    "  sessions list ACCOUNT  the sign-in sessions of an account (address or id)\n"
+    "  sessions end ACCOUNT   sign the account out everywhere (delete its sessions)\n"
     "  outbox status          count the mail outbox's messages by state\n"
     "  outbox retry           queue the failed messages again\n"
     "  newsletter send [--dry-run]\n"
@@ -58,13 +65,18 @@ const char* kUsageText =
     "                  \"pgsql:host=db dbname=natomedia user=natomedia\"\n"
     "  --plugin-dir D  where bare plugin names are found (default: the install's)\n"
     "  --share-dir D   the install's share directory (schemas)\n"
+    "  --json          list and show commands (accounts list|show, sessions list, outbox\n"
+    "                  status) write JSON instead of text; also accepted after the command\n"
+    "  -V, --version   the version of natomedia-admin\n"
     "  -h, --help      this text; COMMAND --help: that command's\n"
+    "Options take their value as --db=D:P or --db D:P, and come before COMMAND.\n"
     "\n"
     "Exit status: 0 done, 1 failed or not found, 64 wrong usage, 69 database unavailable,\n"
     "78 configuration error.\n";
 
 struct Options {
   std::string config, db, plugin_dir, share_dir;
+  bool json = false;
   std::vector<std::string> args;
 };
 
@@ -78,8 +90,10 @@ std::string install_prefix() {
   return p.empty() ? "/" : p;
 }
 
-int usage_error(const std::string& message) {
-  std::cerr << "natomedia-admin: " << message << "\n\n" << kUsageText;
+// A wrong command line: the reason and a one-line hint, on standard error; exit 64 (EX_USAGE).
+int usage_error(const std::string& message, const std::string& command = "") {
+  std::cerr << "natomedia-admin: " << message << "\n"
+            << "Try 'natomedia-admin " << (command.empty() ? "" : command + " ") << "--help'.\n";
   return kUsage;
 }
 
@@ -98,12 +112,16 @@ class Tool {
 
   int run() {
     const auto& a = opts_.args;
+    if (opts_.json && !json_command(a))
+      return usage_error("--json is for the list and show commands (accounts list|show, "
+                         "sessions list, outbox status)");
     if (a.size() == 2 && a[0] == "db" && a[1] == "migrate") return db_migrate();
     if (a.size() == 2 && a[0] == "db" && a[1] == "prune") return db_prune();
     if (a.size() == 3 && a[0] == "feed" && a[1] == "validate") return feed_validate(a[2]);
     if (a.size() == 2 && a[0] == "outbox" && a[1] == "status") return outbox_status();
     if (a.size() == 2 && a[0] == "outbox" && a[1] == "retry") return outbox_retry();
     if (!a.empty() && a[0] == "accounts") return accounts(a);
+    if (!a.empty() && a[0] == "sessions") return sessions(a);
     if (a.size() >= 2 && a.size() <= 3 && a[0] == "newsletter" && a[1] == "send" &&
         (a.size() == 2 || a[2] == "--dry-run"))
       return newsletter_send(a.size() == 3);
@@ -114,6 +132,12 @@ class Tool {
   }
 
  private:
+  static bool json_command(const std::vector<std::string>& a) {
+    return a.size() >= 2 && ((a[0] == "accounts" && (a[1] == "list" || a[1] == "show")) ||
+                             (a[0] == "sessions" && a[1] == "list") ||
+                             (a[0] == "outbox" && a[1] == "status"));
+  }
+
   // Reads --config (or the default httpd.conf) once.
   Status load_config() {
     if (config_loaded_) return Status::Ok();
@@ -237,6 +261,13 @@ class Tool {
         "ORDER BY status",
         {});
     if (!rows.ok()) return report(rows.status());
+    if (opts_.json) {
+      JsonObject counts;
+      for (size_t i = 0; i < rows->size(); ++i)
+        counts.number(rows->text(i, "status"), rows->integer(i, "n"));
+      std::cout << counts.str() << "\n";
+      return kOk;
+    }
     if (rows->empty()) std::cout << "the outbox is empty\n";
     for (size_t i = 0; i < rows->size(); ++i)
       std::cout << rows->text(i, "status") << "\t" << rows->text(i, "n") << "\n";
@@ -255,13 +286,19 @@ class Tool {
 
   int accounts(const std::vector<std::string>& args) {
     auto command = parse_accounts_command(args);
-    if (!command.ok()) {
-      std::cerr << "natomedia-admin: " << command.status().message() << "\n\n"
-                << command_help("accounts");
-      return kUsage;
-    }
+    if (!command.ok()) return usage_error(command.status().message(), "accounts");
+    command->json = command->json || opts_.json;
     Status s = open_db();
     if (s.ok()) s = run_accounts_command(*sql_, *command, std::cout);
+    return s.ok() ? kOk : report(s);
+  }
+
+  int sessions(const std::vector<std::string>& args) {
+    auto command = parse_sessions_command(args);
+    if (!command.ok()) return usage_error(command.status().message(), "sessions");
+    command->json = command->json || opts_.json;
+    Status s = open_db();
+    if (s.ok()) s = run_sessions_command(*sql_, *command, std::cout);
     return s.ok() ? kOk : report(s);
   }
 
@@ -286,38 +323,87 @@ class Tool {
 
 }  // namespace
 
+// apr_getopt's complaints ("natomedia-admin: invalid option: --x"), kept for usage_error.
+void keep_getopt_error(void* arg, const char* format, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(buf, sizeof buf, format, ap);
+  va_end(ap);
+  std::string message(buf);
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  const std::string prefix = "natomedia-admin: ";
+  if (message.rfind(prefix, 0) == 0) message = message.substr(prefix.size());
+  *static_cast<std::string*>(arg) = message;
+}
+
+// The global options, parsed with apr_getopt_long up to the first word (the command); what
+// follows is the command's, with --json and --help recognised anywhere after it.
 int main(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](const std::string& flag) -> const char* {
-      if (i + 1 >= argc) return nullptr;
-      (void)flag;
-      return argv[++i];
-    };
-    if (a == "-h" || a == "--help") {
-      const std::string help = o.args.empty() ? "" : command_help(o.args[0]);
-      if (!o.args.empty() && help.empty()) return usage_error("unknown command: " + o.args[0]);
-      std::cout << (help.empty() ? kUsageText : help);
-      return kOk;
-    } else if (a == "--config" || a == "--db" || a == "--plugin-dir" || a == "--share-dir") {
-      const char* v = value(a);
-      if (!v) return usage_error(a + " needs a value");
-      (a == "--config" ? o.config : a == "--db" ? o.db : a == "--plugin-dir" ? o.plugin_dir
-                                                                               : o.share_dir) = v;
-    } else if (!o.args.empty() && a.size() > 1 && a[0] == '-') {  // a sub-command's option
-      o.args.push_back(a);
-    } else if (a.size() > 1 && a[0] == '-') {
-      return usage_error("unknown option " + a);
-    } else {
-      o.args.push_back(a);
-    }
-  }
+  enum { kConfigOpt = 256, kDbOpt, kPluginDirOpt, kShareDirOpt, kJsonOpt };
+  static const apr_getopt_option_t kOptions[] = {
+      {"config", kConfigOpt, 1, "httpd.conf to read"},
+      {"db", kDbOpt, 1, "DRIVER:PARAMS"},
+      {"plugin-dir", kPluginDirOpt, 1, "where plugins are"},
+      {"share-dir", kShareDirOpt, 1, "the share directory"},
+      {"json", kJsonOpt, 0, "JSON output"},
+      {"version", 'V', 0, "the version"},
+      {"help", 'h', 0, "the usage"},
+      {nullptr, 0, 0, nullptr}};
   apr_initialize();
-  int rc;
+  int rc = kOk;
   {
-    Tool tool(std::move(o));
-    rc = tool.run();
+    apr_pool_t* pool = nullptr;
+    apr_pool_create(&pool, nullptr);
+    Options o;
+    bool help = false, version = false;
+    std::string error;
+    apr_getopt_t* g = nullptr;
+    apr_getopt_init(&g, pool, argc, argv);
+    g->errfn = keep_getopt_error;
+    g->errarg = &error;
+    int ch = 0;
+    const char* value = nullptr;
+    apr_status_t st;
+    while ((st = apr_getopt_long(g, kOptions, &ch, &value)) == APR_SUCCESS) {
+      switch (ch) {
+        case kConfigOpt: o.config = value; break;
+        case kDbOpt: o.db = value; break;
+        case kPluginDirOpt: o.plugin_dir = value; break;
+        case kShareDirOpt: o.share_dir = value; break;
+        case kJsonOpt: o.json = true; break;
+        case 'V': version = true; break;
+        case 'h': help = true; break;
+      }
+    }
+    if (st != APR_EOF) {
+      rc = usage_error(error.empty() ? "wrong options" : error);
+    } else {
+      for (int i = g->ind; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--help" || a == "-h")
+          help = true;
+        else if (a == "--json")
+          o.json = true;
+        else
+          o.args.push_back(a);
+      }
+      if (version) {
+        std::cout << "natomedia-admin " << NATOMEDIA_VERSION << "\n";
+      } else if (help) {
+        const std::string text = o.args.empty() ? "" : command_help(o.args[0]);
+        if (!o.args.empty() && text.empty())
+          rc = usage_error("unknown command: " + o.args[0]);
+        else
+          std::cout << (text.empty() ? kUsageText : text);
+      } else if (!o.args.empty() && o.args[0].size() > 1 && o.args[0][0] == '-') {
+        rc = usage_error("unknown option " + o.args[0]);
+      } else {
+        Tool tool(std::move(o));
+        rc = tool.run();
+      }
+    }
+    apr_pool_destroy(pool);
   }
   apr_terminate();
   return rc;

@@ -151,6 +151,7 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
 
   const Router::Match match = services.router->match(req.method, req.path);
   req.route = match.params;
+  answer.route = match.route ? match.route->pattern : "unmatched";
   const bool is_post = req.method == "POST";
   Status form_status = Status::Ok();
   if (match.route && is_post && !in.body_too_large) {

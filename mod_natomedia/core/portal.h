@@ -70,6 +70,9 @@ using SqlFactory = std::function<std::unique_ptr<Sql>()>;
 struct Answer {
   bool declined = false;  // not the portal's: httpd serves it as usual
   Response response;
+  // The matched route's pattern ("/news/{id}"), or "unmatched": the metrics' `route` label,
+  // bounded by the route table (never the raw URL).
+  std::string route;
 };
 
 // Whether a request for `path` must be read (body) and handled by the portal at all.

@@ -1,8 +1,10 @@
 """natomedia-admin against a database a real Apache with the four plugins made (issue 9,
 CONTRACT section 10): accounts list/show/disable/enable/delete (GDPR erasure), outbox
-status/retry, feed validate, --help and exit codes.
+status/retry, feed validate, --help and exit codes; and (issue 18, CONTRACT section 14) options
+parsed by apr_getopt_long, --version, --json, sessions list|end, db prune.
 """
 
+import json
 import os
 import re
 import sqlite3
@@ -136,6 +138,124 @@ class AdminTest(IntegrationTest):
         # The address is free again: a new registration starts from nothing.
         flows.register(self, self.apache.client(), ANN)
 
+    # --- sessions, --json, db prune (issue 18) ------------------------------------------------
+
+    def test_sessions_list_and_end(self):
+        ann = self.verified(ANN)
+        other = self.apache.client()
+        self.assertEqual(flows.sign_in(other, ANN).status, 303)
+        bob = self.verified(BOB)
+        (ann_id,) = self.rows("SELECT id FROM accounts WHERE email = ?", ANN)[0]
+        hashes = sorted(h[:12] for (h,) in self.rows(
+            "SELECT id_hash FROM account_sessions WHERE account_id = ?", ann_id))
+        self.assertEqual(len(hashes), 2)
+
+        listed = self.admin("sessions", "list", "Ann@Example.org").stdout.splitlines()
+        self.assertEqual(sorted(l.split("\t")[0] for l in listed), hashes)
+        for l in listed:
+            self.assertRegex(l, r"^[0-9a-f]{12}\t\d{4}-\d\d-\d\dT[\d:]+Z\t\d{4}-\d\d-\d\dT[\d:]+Z$")
+        by_id = self.admin("sessions", "list", str(ann_id)).stdout.splitlines()
+        self.assertEqual(by_id, listed)
+        as_json = json.loads(self.admin("sessions", "list", "--json", ANN).stdout)
+        self.assertEqual(sorted(x["session"] for x in as_json), hashes)
+        self.assertEqual({(x["account_id"], x["email"]) for x in as_json}, {(ann_id, ANN)})
+        # The cookie's id itself is never shown (only its hash is stored; a prefix of it shown).
+        self.assertTrue(all(len(x["session"]) == 12 for x in as_json))
+
+        out = self.admin("sessions", "end", ANN).stdout
+        self.assertIn("ended 2 session(s) of %s (account %d)" % (ANN, ann_id), out)
+        self.assertFalse(flows.signed_in(ann))
+        self.assertFalse(flows.signed_in(other))
+        self.assertTrue(flows.signed_in(bob))  # another account's session is untouched
+        self.assertEqual(self.admin("sessions", "list", ANN).stdout, "")
+        self.assertEqual(json.loads(self.admin("sessions", "list", ANN, "--json").stdout), [])
+        # The account is not changed: it signs in again.
+        self.assertEqual(flows.sign_in(self.apache.client(), ANN).status, 303)
+
+        self.assertIn("no account nobody@example.org",
+                      self.admin("sessions", "list", "nobody@example.org", expect=1).stderr)
+        self.assertIn("no account 999999", self.admin("sessions", "end", "999999",
+                                                      expect=1).stderr)
+        for args in (("sessions",), ("sessions", "list"), ("sessions", "kill", ANN),
+                     ("sessions", "list", ANN, BOB), ("sessions", "end", "--json", ANN),
+                     ("sessions", "list", "not-an-address")):
+            res = self.admin(*args, expect=64)
+            self.assertTrue(res.stderr.startswith("natomedia-admin: "), res.stderr)
+
+    def test_json_output_is_valid_and_escaped(self):
+        self.verified(ANN)
+        flows.register(self, self.apache.client(), BOB)
+        # An address no form would take, to see the escaping: a quote, a backslash, a tab.
+        weird = 'we"ird\\na\tme@example.org'
+        db = sqlite3.connect(self.apache.db_path, timeout=30)
+        try:
+            db.execute("UPDATE accounts SET email = ? WHERE email = ?", (weird, BOB))
+            db.commit()
+        finally:
+            db.close()
+        for args in (("accounts", "list", "--json"), ("--json", "accounts", "list")):
+            listed = json.loads(self.admin(*args).stdout)
+            self.assertEqual([(a["email"], a["state"]) for a in listed],
+                             [(ANN, "verified"), (weird, "pending")])
+            self.assertIsInstance(listed[0]["id"], int)
+            self.assertRegex(listed[0]["verified"], r"^\d{4}-\d\d-\d\dT[\d:]+Z$")
+            self.assertIsNone(listed[1]["verified"])
+        state = json.loads(self.admin("accounts", "list", "--state", "pending", "--json").stdout)
+        self.assertEqual([a["email"] for a in state], [weird])
+        shown = json.loads(self.admin("accounts", "show", "--json", ANN).stdout)
+        self.assertEqual((shown["email"], shown["state"]), (ANN, "verified"))
+        self.assertTrue(shown["sessions"].startswith("1"), shown)
+        self.assertIn("password_changed", shown)
+        self.assertEqual(json.loads(self.admin("accounts", "show", weird, "--json").stdout)["email"],
+                         weird)
+        outbox = json.loads(self.admin("outbox", "status", "--json").stdout)
+        self.assertGreaterEqual(sum(outbox.values()), 2, outbox)  # two codes mailed
+        self.assertTrue(set(outbox) <= {"queued", "sending", "sent", "failed"}, outbox)
+        # --json where there is nothing to list or show: a usage error, not silently text.
+        for args in (("--json", "db", "migrate"), ("accounts", "disable", "--json", ANN)):
+            self.admin(*args, expect=64)
+
+    def test_db_prune_runs_the_retention_rules_now(self):
+        ann = self.verified(ANN)
+        bob = self.verified(BOB)
+        (ann_id,) = self.rows("SELECT id FROM accounts WHERE email = ?", ANN)[0]
+        db = sqlite3.connect(self.apache.db_path, timeout=30)
+        try:  # Ann's session was last used a year ago: past NatoMediaSessionIdle.
+            db.execute("UPDATE account_sessions SET last_seen = last_seen - 366 * 86400, "
+                       "created_at = created_at - 366 * 86400 WHERE account_id = ?", (ann_id,))
+            db.commit()
+        finally:
+            db.close()
+        out = self.admin("db", "prune").stdout
+        self.assertRegex(out, r"(?m)^\s*1  expired sessions$")
+        self.assertRegex(out, r"(?m)^pruned \d+ rows: .*1 expired sessions")
+        self.assertEqual(self.rows("SELECT * FROM account_sessions WHERE account_id = ?",
+                                   ann_id), [])
+        self.assertFalse(flows.signed_in(ann))
+        self.assertTrue(flows.signed_in(bob))
+        again = self.admin("db", "prune").stdout
+        self.assertRegex(again, r"(?m)^\s*0  expired sessions$")
+
+    def test_options_version_and_db_forms(self):
+        run = lambda *a: flows.admin(self.prefix, None, *a)  # noqa: E731
+        with open(os.path.join(self.source_dir, "CMakeLists.txt")) as f:
+            version = re.search(r"project\(NatoMedia VERSION (\S+)", f.read()).group(1)
+        self.assertEqual(version, "2.0.0")
+        for flag in ("--version", "-V"):
+            res = run(flag)
+            self.assertEqual((res.returncode, res.stdout), (0, "natomedia-admin %s\n" % version))
+        self.verified(ANN)
+        db = "sqlite3:" + self.apache.db_path
+        joined = run("--db=" + db, "accounts", "list")
+        apart = run("--db", db, "accounts", "list")
+        self.assertEqual(joined.returncode, 0, joined.stderr)
+        self.assertEqual(joined.stdout, apart.stdout)
+        self.assertIn(ANN, joined.stdout)
+        res = run("--db")
+        self.assertEqual(res.returncode, 64)
+        self.assertEqual(res.stderr.splitlines()[-1], "Try 'natomedia-admin --help'.")
+        self.assertIn("--db", res.stderr.splitlines()[0])
+
     def test_tables_of_missing_plugins_are_skipped(self):
         # A database with only the authentication plugin's tables (no newsletter, no downloads).
         solo = self.make_apache(name="solo", plugins=["authentication", "verification"])
@@ -200,9 +320,11 @@ class AdminTest(IntegrationTest):
         run = lambda *a: flows.admin(self.prefix, None, *a, as_run_user=False)  # noqa: E731
         top = run("--help")
         self.assertEqual(top.returncode, 0)
-        for word in ("accounts", "outbox retry", "feed validate", "db migrate"):
+        for word in ("accounts", "outbox retry", "feed validate", "db migrate", "db prune",
+                     "sessions list", "sessions end", "--json", "--version"):
             self.assertIn(word, top.stdout)
-        for command in ("accounts", "outbox", "feed", "db", "newsletter", "subscribers"):
+        for command in ("accounts", "outbox", "feed", "db", "newsletter", "subscribers",
+                        "sessions"):
             res = run(command, "--help")
             self.assertEqual(res.returncode, 0, command)
             self.assertTrue(res.stdout.startswith("usage: natomedia-admin"), res.stdout)
@@ -211,10 +333,15 @@ class AdminTest(IntegrationTest):
         for args in (("frobnicate",), (), ("accounts",), ("accounts", "frob"),
                      ("accounts", "show"), ("accounts", "show", "a@b.c", "d@e.f"),
                      ("accounts", "list", "--state", "odd"), ("outbox",), ("--bogus",),
-                     ("nonsense", "--help")):
+                     ("nonsense", "--help"), ("--db",), ("--config",), ("--json", "db", "migrate"),
+                     ("--bogus=1", "accounts", "list")):
             res = run(*args)
             self.assertEqual(res.returncode, 64, "%s: %s" % (args, res.stderr))
             self.assertTrue(res.stderr.startswith("natomedia-admin: "), res.stderr)
+            # The reason on one line, then a one-line hint (not the whole usage text).
+            lines = res.stderr.splitlines()
+            self.assertEqual(len(lines), 2, res.stderr)
+            self.assertRegex(lines[1], r"^Try 'natomedia-admin ([a-z]+ )?--help'\.$")
         # No database configured at all: a configuration error.
         res = run("--config", os.path.join(self.work_dir, "missing.conf"), "accounts", "list")
         self.assertEqual(res.returncode, 78, res.stderr)
@@ -230,6 +357,48 @@ class AdminTest(IntegrationTest):
         os.chmod(inc, 0o644)
         res = flows.admin(self.prefix, inc, "accounts", "list")
         self.assertEqual(res.returncode, 0, res.stderr)
+
+
+class AdminPostgresTest(IntegrationTest):
+    """The issue 18 commands on PostgreSQL: sessions list|end and --json, db prune."""
+
+    def setUp(self):
+        super().setUp()
+        self.pg = self.start_postgres()
+        self.media, href, self.data = flows.make_media(self.work_dir)
+        self.feed = flows.write_file(os.path.join(self.work_dir, "feed.xml"),
+                                     flows.feed_text(href, self.data))
+        self.apache = self.make_apache(feed=self.feed, media_root=self.media, db=self.pg)
+
+    def admin(self, *args, expect=0):
+        res = flows.admin(self.prefix, self.apache.conf_path, *args)
+        self.assertEqual(res.returncode, expect, "natomedia-admin %s:\n%s%s"
+                         % (" ".join(args), res.stdout, res.stderr))
+        return res
+
+    def test_sessions_json_and_prune(self):
+        ann = self.apache.client()
+        flows.register(self, ann, ANN)
+        flows.submit_code(self, ann, ANN, flows.code_from(self.apache.mail, ANN))
+        other = self.apache.client()
+        self.assertEqual(flows.sign_in(other, ANN).status, 303)
+        ann_id = int(self.pg.psql("SELECT id FROM accounts WHERE email = '%s'" % ANN))
+        listed = json.loads(self.admin("--json", "sessions", "list", str(ann_id)).stdout)
+        self.assertEqual(len(listed), 2)
+        self.assertEqual({x["email"] for x in listed}, {ANN})
+        accounts = json.loads(self.admin("accounts", "list", "--json").stdout)
+        self.assertEqual([(a["id"], a["email"]) for a in accounts], [(ann_id, ANN)])
+        # One session idle for a year: db prune takes it, the other stays.
+        self.pg.psql("UPDATE account_sessions SET last_seen = last_seen - 366 * 86400, "
+                     "created_at = created_at - 366 * 86400 WHERE id_hash = '%s'"
+                     % self.pg.psql("SELECT id_hash FROM account_sessions "
+                                    "ORDER BY created_at LIMIT 1").strip())
+        self.assertRegex(self.admin("db", "prune").stdout, r"(?m)^\s*1  expired sessions$")
+        self.assertEqual(len(json.loads(self.admin("sessions", "list", ANN, "--json").stdout)), 1)
+        self.assertIn("ended 1 session(s) of " + ANN, self.admin("sessions", "end", ANN).stdout)
+        self.assertFalse(flows.signed_in(ann))
+        self.assertFalse(flows.signed_in(other))
+        self.assertEqual(self.admin("sessions", "list", ANN).stdout, "")
 
 
 if __name__ == "__main__":
