@@ -49,6 +49,7 @@ void setup(natomedia::PluginHost* host) {
   host->route("GET", "/videos/", mg::video_list);
   host->route("GET", "/videos/{id}", mg::video_item);
   host->route("GET", "/videos/{id}/thumbnail", mg::video_thumbnail);
+  host->route("GET", "/videos/{id}/preview", mg::preview);
   host->route("GET", "/download/{id}/{rendition}", mg::download);
 }
 

@@ -346,6 +346,59 @@ class VideoPagesTest(IntegrationTest):
         self.assertEqual(c.get("/videos/%s/thumbnail" % text_id).status, 404)
         self.assertEqual(c.get("/videos/nope/thumbnail").status, 404)
 
+    def test_player_preview_and_rendition_details(self):
+        """CONTRACT 13: the video page plays /videos/ID/preview (the smallest video rendition,
+        or NatoMediaPreviewRendition's), public, by httpd's file path; each rendition says its
+        codecs, bitrate, frame rate and what it is for."""
+        feed = os.path.join(self.media, "sample-feed.xml")
+        vid = "2023-07-06-sweden-membership-video"
+        text_id = "2023-07-06-sweden-membership"
+        with open(os.path.join(self.media, "sweden-membership/sd360.mp4"), "rb") as f:
+            sd = f.read()
+        with open(os.path.join(self.media, "sweden-membership/hd720.mp4"), "rb") as f:
+            hd = f.read()
+        apache = self.make_apache(feed=feed, media_root=self.media, plugins=["media_gateway"])
+        c = apache.client()
+        page = c.get("/videos/" + vid).body
+        player = re.search(r"<video [^>]*>.*?</video>", page, re.S)
+        self.assertTrue(player, page)
+        self.assertIn('controls preload="metadata" poster="/videos/%s/thumbnail"' % vid,
+                      player.group(0))
+        self.assertIn('<source src="/videos/%s/preview" type="video/mp4">' % vid, player.group(0))
+        for expected in ("H.264 / AAC", "%d kbit/s" % round(len(sd) * 8 / 4 / 1000), "25 fps",
+                         "For broadcast", "For the web"):
+            self.assertIn(expected, page)
+        fr = c.get("/videos/%s?lang=fr" % vid).body
+        for expected in ("25 i/s", "Pour la diffusion", "Pour le web"):
+            self.assertIn(expected, fr)
+        self.assertIn('/thumbnail"', c.get("/videos/").body)  # the listing shows thumbnails
+
+        url = "/videos/%s/preview" % vid
+        r = c.get(url)  # anonymous: the preview is public
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.raw, sd)  # the smallest video rendition
+        self.assertEqual(r.header("Content-Type"), "video/mp4")
+        self.assertEqual(r.header("Content-Disposition"), "inline")
+        self.assertEqual(r.header("Accept-Ranges"), "bytes")
+        etag = r.header("ETag")
+        self.assertRegex(etag, r'^"[0-9a-f]{32}"$')  # strong
+        part = c.get(url, headers={"Range": "bytes=10-29"})
+        self.assertEqual(part.status, 206)
+        self.assertEqual(part.raw, sd[10:30])
+        self.assertEqual(part.header("Content-Range"), "bytes 10-29/%d" % len(sd))
+        self.assertEqual(c.get(url, headers={"If-None-Match": etag}).status, 304)
+        head = c.head(url)
+        self.assertEqual(head.status, 200)
+        self.assertEqual(int(head.header("Content-Length")), len(sd))
+        self.assertEqual(c.get("/videos/%s/preview" % text_id).status, 404)  # no video
+        self.assertEqual(c.get("/videos/nope/preview").status, 404)
+        self.assertEqual(c.post(url, {}).status, 405)
+
+        named = self.make_apache(name="named", feed=feed, media_root=self.media,
+                                 plugins=["media_gateway"],
+                                 directives="NatoMediaPreviewRendition rnd:hd720\n")
+        self.assertEqual(named.client().get(url).raw, hd)
+
 
 if __name__ == "__main__":
     unittest.main()
