@@ -123,7 +123,37 @@ Response item_page_answer(Context& ctx, bool video_page) {
   });
 }
 
+Response render_home(Context& ctx, const FeedSnapshot& snapshot) {
+  Value::List videos, news;
+  for (const auto& item : snapshot.items) {  // newest first
+    if (item.is_video && videos.size() < kHomeVideos) videos.emplace_back(item_card(ctx, item, true));
+    if (!item.is_video && news.size() < kHomeNews) news.emplace_back(item_card(ctx, item, false));
+    if (videos.size() >= kHomeVideos && news.size() >= kHomeNews) break;
+  }
+  auto account = ctx.account();
+  Vars vars;
+  vars["home"] = true;
+  vars["videos"] = std::move(videos);
+  vars["news"] = std::move(news);
+  vars["has_videos"] = vars["videos"].truthy();
+  vars["has_news"] = vars["news"].truthy();
+  vars["anonymous"] = !account.has_value();
+  vars["account_url"] = ctx.url("/account/");
+  vars["login_url"] = ctx.url("/account/login");
+  vars["register_url"] = ctx.url("/account/register");
+  vars["atom_url"] = ctx.url("/news/feed.atom");
+  vars["rss_url"] = ctx.url("/news/feed.rss");
+  return ctx.page(200, "media_gateway/home.html", std::move(vars));
+}
+
 }  // namespace
+
+Response home(Context& ctx) {
+  auto snapshot = ctx.feed().snapshot();
+  const Validators v = page_validators(ctx, *snapshot, "home");
+  if (client_copy_current(ctx.request(), v)) return not_modified(v);
+  return cached_page(ctx, *snapshot, v, [&] { return render_home(ctx, *snapshot); });
+}
 
 ListedPage listed_page(const FeedSnapshot& snapshot, bool videos_only, size_t page) {
   ListedPage out;
@@ -147,6 +177,19 @@ Response news_list(Context& ctx) { return list_page(ctx, false); }
 Response video_list(Context& ctx) { return list_page(ctx, true); }
 Response news_item(Context& ctx) { return item_page_answer(ctx, false); }
 Response video_item(Context& ctx) { return item_page_answer(ctx, true); }
+
+Response favicon(Context&) {
+  // A four-pointed star on the header's blue: small enough to live in the module.
+  static const std::string kIcon =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+      "<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#004990\"/>"
+      "<path d=\"M16 3l3 10 10 3-10 3-3 10-3-10-10-3 10-3z\" fill=\"#fff\"/></svg>\n";
+  Response r;
+  r.content_type = "image/svg+xml";
+  r.body = kIcon;
+  r.header("Cache-Control", "public, max-age=604800");
+  return r;
+}
 
 Response video_thumbnail(Context& ctx) {
   auto snapshot = ctx.feed().snapshot();

@@ -39,6 +39,8 @@ void setup(natomedia::PluginHost* host) {
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,
                 std::make_shared<mg::DownloadServiceImpl>());
 
+  host->route("GET", "/", mg::home);
+  host->route("GET", "/favicon.svg", mg::favicon);
   host->route("GET", "/news", redirect_to("/news/"));
   host->route("GET", "/news/", mg::news_list);
   // Before /news/{id}: the first matching route wins.
