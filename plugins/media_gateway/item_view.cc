@@ -44,11 +44,16 @@ Value::List strings(const std::vector<std::string>& v) {
   return out;
 }
 
-Value::List subjects(const NewsItem& item, const std::string& lang) {
+// Each subject with the search of its topic (CONTRACT 13: /news/?topic=QCODE).
+Value::List subjects(const Context& ctx, const NewsItem& item, const std::string& lang) {
   Value::List out;
   for (const auto& s : item.subjects) {
     Localized name = pick(s.name, lang);
-    if (!name.text.empty()) out.emplace_back(name.text);
+    if (name.text.empty()) continue;
+    Value::Map m;
+    m["name"] = name.text;
+    m["url"] = ctx.url("/news/") + "?topic=" + text::url_encode(s.qcode);
+    out.emplace_back(std::move(m));
   }
   return out;
 }
@@ -190,7 +195,7 @@ Vars item_page(Context& ctx, const NewsItem& item, const Account* signer) {
   v["summary"] = summary.text;
   // The feed loader has reduced the body to the allow-list of CONTRACT section 7.
   v["body"] = Value::TrustedHtml(body.text);
-  v["subjects"] = subjects(item, lang);
+  v["subjects"] = subjects(ctx, item, lang);
   v["keywords"] = keywords(item, lang, &keyword_fallback);
   v["creditline"] = item.creditline;
   v["is_video"] = item.is_video;

@@ -12,6 +12,7 @@
 #include "item_view.h"
 #include "media_paths.h"
 #include "page_cache.h"
+#include "search_index.h"
 
 namespace natomedia::media_gateway {
 
@@ -64,10 +65,55 @@ size_t page_number(const Request& request) {
 Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, size_t page,
                      size_t pages, bool videos_only);
 
+Response search_page(Context& ctx, const std::shared_ptr<const FeedSnapshot>& snapshot,
+                     size_t page) {
+  const Request& req = ctx.request();
+  const std::string q(text::trim(req.query.get_or("q")));
+  const std::string topic(text::trim(req.query.get_or("topic")));
+  if (q.size() > 500 || topic.size() > 200) return ctx.error(400, "error.400.message");
+  std::vector<std::string> words = search_words(q);
+  if (words.size() > 20) words.resize(20);
+  auto index = search_index(snapshot);
+  std::vector<uint32_t> hits;
+  if (!words.empty() || !topic.empty()) hits = index->find(req.lang, words, topic);
+  const size_t pages = std::max<size_t>(1, (hits.size() + kPageSize - 1) / kPageSize);
+  if (page > pages) return ctx.error(404, "error.404.message");
+  Value::List cards;
+  for (size_t i = (page - 1) * kPageSize; i < hits.size() && i < page * kPageSize; ++i)
+    cards.emplace_back(item_card(ctx, snapshot->items[hits[i]], false));
+  std::string query = "?";
+  if (!q.empty()) query += "q=" + text::url_encode(q) + "&";
+  if (!topic.empty()) query += "topic=" + text::url_encode(topic) + "&";
+  const std::string list_url = ctx.url("/news/") + query;
+  Vars vars;
+  vars["title"] = ctx.i18n().text(req.lang, "media.search.title");
+  vars["videos_only"] = false;
+  vars["searched"] = true;
+  vars["q"] = q;
+  vars["topic"] = topic;
+  vars["topic_name"] = topic.empty() ? std::string() : index->topic_name(topic, req.lang);
+  if (vars["topic_name"].str().empty() && !topic.empty()) vars["topic_name"] = topic;
+  vars["result_count"] = std::to_string(hits.size());
+  vars["items"] = std::move(cards);
+  vars["page"] = std::to_string(page);
+  vars["pages"] = std::to_string(pages);
+  vars["paginated"] = pages > 1;
+  if (page > 1) vars["newer_url"] = list_url + "page=" + std::to_string(page - 1);
+  if (page < pages) vars["older_url"] = list_url + "page=" + std::to_string(page + 1);
+  vars["atom_url"] = ctx.url("/news/feed.atom");
+  vars["rss_url"] = ctx.url("/news/feed.rss");
+  vars["news_url"] = ctx.url("/news/");
+  Response r = ctx.page(200, "media_gateway/list.html", std::move(vars));
+  r.header("Cache-Control", "private, no-cache");
+  return r;
+}
+
 Response list_page(Context& ctx, bool videos_only) {
   auto snapshot = ctx.feed().snapshot();
   const size_t page = page_number(ctx.request());
   if (page == 0) return ctx.error(400, "error.400.message");
+  if (!videos_only && (ctx.request().query.get("q") || ctx.request().query.get("topic")))
+    return search_page(ctx, snapshot, page);
   const ListedPage listed = listed_page(*snapshot, videos_only, page);
   const size_t pages = std::max<size_t>(1, (listed.total + kPageSize - 1) / kPageSize);
   if (page > pages) return ctx.error(404, "error.404.message");
@@ -97,6 +143,7 @@ Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, si
   if (page < pages) vars["older_url"] = list_url + "?page=" + std::to_string(page + 1);
   if (!videos_only) vars["atom_url"] = ctx.url("/news/feed.atom");
   if (!videos_only) vars["rss_url"] = ctx.url("/news/feed.rss");
+  vars["news_url"] = ctx.url("/news/");
   return ctx.page(200, "media_gateway/list.html", std::move(vars));
 }
 

@@ -156,6 +156,38 @@ class NewsTest(IntegrationTest):
         self.assertEqual(listed_ids(c.get("/videos/").body), [])
         self.assertEqual(c.get("/news").status, 301)
 
+    def test_search_words_and_topics_with_paging(self):
+        """CONTRACT 13: /news/?q=WORDS&topic=QCODE: every word (case- and accent-insensitive,
+        in the page's language with English fallback), paged as the list is."""
+        items = [news_item("m%02d" % i, BASE_TIME + i * 60, "Maritime patrol %d" % i,
+                           body="<p>Ships in the Baltic</p>" if i % 2 else None)
+                 for i in range(25)]
+        items.append(news_item("fr", BASE_TIME + 9000, "Élargissement talks",
+                               headline_fr="Négociations sur l’ÉLARGISSEMENT"))
+        c = self.start(items)
+        first = c.get("/news/?q=MARITIME")
+        self.assertEqual(first.status, 200, first.body[:500])
+        self.assertEqual(listed_ids(first.body), ["m%02d" % i for i in range(24, 4, -1)])
+        self.assertIn("Results: 25", first.body)
+        self.assertIn("“<mark>MARITIME</mark>”", first.body)
+        self.assertIn('value="MARITIME"', first.body)  # the search box shows what was searched
+        self.assertIn('href="/news/?q=MARITIME&amp;page=2"', first.body)
+        second = c.get("/news/?q=MARITIME&page=2")
+        self.assertEqual(listed_ids(second.body), ["m04", "m03", "m02", "m01", "m00"])
+        self.assertEqual(c.get("/news/?q=MARITIME&page=3").status, 404)
+        # Every word: the body counts, and "baltic" is only in odd items' bodies.
+        both = listed_ids(c.get("/news/?q=patrol+baltic").body)
+        self.assertEqual(both, ["m%02d" % i for i in range(23, 0, -2)])
+        # Accents and case folded; French page reads French text, English where there is none.
+        self.assertEqual(listed_ids(c.get("/news/?q=elargissement").body), ["fr"])
+        fr_client = self.apache.client()
+        self.assertEqual(listed_ids(fr_client.get("/news/?q=negociations&lang=fr").body), ["fr"])
+        self.assertEqual(listed_ids(fr_client.get("/news/?q=patrol+24&lang=fr").body), ["m24"])
+        self.assertEqual(listed_ids(c.get("/news/?q=negociations").body), [])
+        none = c.get("/news/?q=zeppelin").body
+        self.assertIn("No news matches this search.", none)
+        self.assertEqual(c.get("/news/?q=" + "x" * 600).status, 400)
+
     def test_languages_dates_and_fallback(self):
         items = [news_item("both", BASE_TIME, "English headline", headline_fr="Titre français",
                            body="<p>Body</p>"),
@@ -345,6 +377,22 @@ class VideoPagesTest(IntegrationTest):
             self.assertEqual(thumb.raw, f.read())
         self.assertEqual(c.get("/videos/%s/thumbnail" % text_id).status, 404)
         self.assertEqual(c.get("/videos/nope/thumbnail").status, 404)
+
+    def test_topics_link_to_their_search(self):
+        feed = os.path.join(self.media, "sample-feed.xml")
+        apache = self.make_apache(feed=feed, media_root=self.media, plugins=["media_gateway"])
+        c = apache.client()
+        text_id = "2023-07-06-sweden-membership"
+        page = c.get("/news/" + text_id).body
+        link = '<a href="/news/?topic=nmtopic%3Aenlargement">Enlargement</a>'
+        self.assertIn(link, page)
+        found = c.get("/news/?topic=nmtopic%3Aenlargement").body
+        self.assertEqual(listed_ids(found), ["2023-07-06-sweden-membership-video", text_id])
+        self.assertIn("<mark>Enlargement</mark>", found)
+        self.assertEqual(listed_ids(c.get("/news/?topic=nmtopic%3Aelse").body), [])
+        fr = apache.client().get("/news/?topic=nmtopic%3Aenlargement&q=suede&lang=fr").body
+        self.assertIn("<mark>Élargissement</mark>", fr)
+        self.assertIn(text_id, listed_ids(fr))
 
     def test_player_preview_and_rendition_details(self):
         """CONTRACT 13: the video page plays /videos/ID/preview (the smallest video rendition,
