@@ -151,6 +151,9 @@ Value::List renditions(Context& ctx, const NewsItem& item, const Account* signer
 std::string news_path(const NewsItem& item) { return "/news/" + text::url_encode(item.id); }
 std::string video_path(const NewsItem& item) { return "/videos/" + text::url_encode(item.id); }
 std::string thumbnail_path(const NewsItem& item) { return video_path(item) + "/thumbnail"; }
+std::string canonical_path(const NewsItem& item) {
+  return item.is_video ? video_path(item) : news_path(item);
+}
 std::string preview_path(const NewsItem& item) { return video_path(item) + "/preview"; }
 std::string download_path(const NewsItem& item, const Rendition& rendition) {
   return "/download/" + text::url_encode(item.id) + "/" + text::url_encode(rendition.id);
@@ -162,7 +165,8 @@ Value::Map item_card(const Context& ctx, const NewsItem& item, bool link_to_vide
   Localized summary = pick(item.summary, lang);
   Value::Map card;
   card["id"] = item.id;
-  card["url"] = ctx.url(link_to_video_page ? video_path(item) : news_path(item));
+  (void)link_to_video_page;  // every list links an item's one page
+  card["url"] = ctx.url(canonical_path(item));
   card["headline"] = headline.text;
   card["summary"] = summary.text;
   card["date"] = ctx.i18n().long_date(item.first_created, lang);

@@ -12,6 +12,8 @@ namespace natomedia::media_gateway {
 std::string news_path(const NewsItem& item);
 std::string video_path(const NewsItem& item);
 std::string thumbnail_path(const NewsItem& item);
+// The one page of an item: /videos/ID for a video, /news/ID for the rest.
+std::string canonical_path(const NewsItem& item);
 std::string preview_path(const NewsItem& item);
 std::string download_path(const NewsItem& item, const Rendition& rendition);
 

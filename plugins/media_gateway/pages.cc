@@ -13,6 +13,7 @@
 #include "media_paths.h"
 #include "page_cache.h"
 #include "search_index.h"
+#include "syndication.h"
 
 namespace natomedia::media_gateway {
 
@@ -100,8 +101,8 @@ Response search_page(Context& ctx, const std::shared_ptr<const FeedSnapshot>& sn
   vars["paginated"] = pages > 1;
   if (page > 1) vars["newer_url"] = list_url + "page=" + std::to_string(page - 1);
   if (page < pages) vars["older_url"] = list_url + "page=" + std::to_string(page + 1);
-  vars["atom_url"] = ctx.url("/news/feed.atom");
-  vars["rss_url"] = ctx.url("/news/feed.rss");
+  vars["atom_url"] = ctx.url(feed_path(ctx, "/news/feed.atom"));
+  vars["rss_url"] = ctx.url(feed_path(ctx, "/news/feed.rss"));
   vars["news_url"] = ctx.url("/news/");
   Response r = ctx.page(200, "media_gateway/list.html", std::move(vars));
   r.header("Cache-Control", "private, no-cache");
@@ -141,8 +142,9 @@ Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, si
   if (page > 1) vars["newer_url"] = page == 2 ? list_url : list_url + "?page=" +
                                                                 std::to_string(page - 1);
   if (page < pages) vars["older_url"] = list_url + "?page=" + std::to_string(page + 1);
-  if (!videos_only) vars["atom_url"] = ctx.url("/news/feed.atom");
-  if (!videos_only) vars["rss_url"] = ctx.url("/news/feed.rss");
+  const std::string feeds = videos_only ? "/videos/" : "/news/";
+  vars["atom_url"] = ctx.url(feed_path(ctx, feeds + "feed.atom"));
+  vars["rss_url"] = ctx.url(feed_path(ctx, feeds + "feed.rss"));
   vars["news_url"] = ctx.url("/news/");
   return ctx.page(200, "media_gateway/list.html", std::move(vars));
 }
@@ -151,6 +153,12 @@ Response item_page_answer(Context& ctx, bool video_page) {
   auto snapshot = ctx.feed().snapshot();
   const NewsItem* item = snapshot->find(ctx.request().route.get_or("id"));
   if (!item || (video_page && !item->is_video)) return ctx.error(404, "error.404.message");
+  // A video has one page: its /news/ID address leads there.
+  if (!video_page && item->is_video) {
+    std::string to = ctx.url(video_path(*item));
+    if (auto lang = ctx.request().query.get("lang")) to += "?lang=" + text::url_encode(*lang);
+    return Response::Redirect(to, 301);
+  }
   auto account = ctx.account();
   const bool verified = account && account->state == "verified";
   const Account* signer = item->is_video && verified ? &*account : nullptr;
@@ -162,6 +170,9 @@ Response item_page_answer(Context& ctx, bool video_page) {
   return cached_page(ctx, *snapshot, v, [&] {
     Vars vars = item_page(ctx, *item, signer);
     vars["video_page"] = video_page;
+    const std::string feeds = item->is_video ? "/videos/" : "/news/";
+    vars["atom_url"] = ctx.url(feed_path(ctx, feeds + "feed.atom"));
+    vars["rss_url"] = ctx.url(feed_path(ctx, feeds + "feed.rss"));
     vars["anonymous"] = !account.has_value();
     vars["unverified"] = account.has_value() && !verified;
     vars["login_url"] = ctx.url("/account/login") + "?return_to=" +
@@ -188,8 +199,8 @@ Response render_home(Context& ctx, const FeedSnapshot& snapshot) {
   vars["account_url"] = ctx.url("/account/");
   vars["login_url"] = ctx.url("/account/login");
   vars["register_url"] = ctx.url("/account/register");
-  vars["atom_url"] = ctx.url("/news/feed.atom");
-  vars["rss_url"] = ctx.url("/news/feed.rss");
+  vars["atom_url"] = ctx.url(feed_path(ctx, "/news/feed.atom"));
+  vars["rss_url"] = ctx.url(feed_path(ctx, "/news/feed.rss"));
   return ctx.page(200, "media_gateway/home.html", std::move(vars));
 }
 

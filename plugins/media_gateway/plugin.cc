@@ -49,6 +49,8 @@ void setup(natomedia::PluginHost* host) {
   host->route("GET", "/news/{id}", mg::news_item);
   host->route("GET", "/videos", redirect_to("/videos/"));
   host->route("GET", "/videos/", mg::video_list);
+  host->route("GET", "/videos/feed.atom", mg::videos_atom_feed);
+  host->route("GET", "/videos/feed.rss", mg::videos_rss_feed);
   host->route("GET", "/videos/{id}", mg::video_item);
   host->route("GET", "/videos/{id}/thumbnail", mg::video_thumbnail);
   host->route("GET", "/videos/{id}/preview", mg::preview);

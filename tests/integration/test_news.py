@@ -295,7 +295,11 @@ class NewsTest(IntegrationTest):
         root = ET.fromstring(atom.raw)
         self.assertEqual(root.tag, ATOM + "feed")
         links = [e.find(ATOM + "link").get("href") for e in root.findall(ATOM + "entry")]
-        self.assertTrue(all(h.startswith(public + "/news/") for h in links), links[:3])
+        self.assertEqual(links[0], public + "/videos/vid")  # a video's one page
+        self.assertTrue(all(h.startswith(public + "/news/") for h in links[1:]), links[:3])
+        ids = [e.findtext(ATOM + "id") for e in root.findall(ATOM + "entry")]
+        self.assertEqual(ids, links)  # absolute URLs from NatoMediaPublicURL
+        self.assertEqual(root.findtext(ATOM + "id"), public + "/news/feed.atom")
         self.assertEqual([h.rsplit("/", 1)[1] for h in links], page_ids)
         self.assertEqual(root.find(ATOM + "entry/" + ATOM + "title").text, "A video")
         self.assertIsNotNone(root.find(ATOM + "updated"))
@@ -309,10 +313,31 @@ class NewsTest(IntegrationTest):
         video = rss_items[0]
         content = video.find(MEDIA + "content")
         self.assertIsNotNone(content)
-        self.assertEqual(content.get("url"), public + "/videos/vid")
+        self.assertEqual([i.findtext("guid") for i in rss_items],
+                         [i.findtext("link") for i in rss_items])
+        self.assertEqual(content.get("url"), public + "/videos/vid/preview")
+        self.assertEqual((content.get("type"), content.get("fileSize"), content.get("width"),
+                          content.get("height"), content.get("duration")),
+                         ("video/mp4", "10", "1280", "720", "4"))
         self.assertEqual(content.find(MEDIA + "thumbnail").get("url"),
                          public + "/videos/vid/thumbnail")
         self.assertIsNone(rss_items[1].find(MEDIA + "content"))
+
+        # The videos feed; pages link their feeds, the French page the French one.
+        vrss = ET.fromstring(c.get("/videos/feed.rss").raw).find("channel").findall("item")
+        self.assertEqual([i.findtext("link") for i in vrss], [public + "/videos/vid"])
+        vatom = ET.fromstring(c.get("/videos/feed.atom").raw)
+        self.assertEqual(len(vatom.findall(ATOM + "entry")), 1)
+        self.assertIn('<link rel="alternate" type="application/atom+xml" href="/videos/feed.atom"',
+                      c.get("/videos/").body)
+        fr_page = self.apache.client().get("/news/?lang=fr").body
+        self.assertIn('<link rel="alternate" type="application/rss+xml" '
+                      'href="/news/feed.rss?lang=fr"', fr_page)
+        fr_feed = ET.fromstring(c.get("/news/feed.rss?lang=fr").raw).find("channel")
+        self.assertEqual(fr_feed.findtext("language"), "fr")
+        # A video's news address leads to its one page.
+        moved = c.get("/news/vid")
+        self.assertEqual((moved.status, moved.location), (301, "/videos/vid"))
 
     def test_etags_give_304(self):
         c = self.start([news_item("a", BASE_TIME, "A")])
