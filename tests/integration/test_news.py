@@ -195,7 +195,8 @@ class NewsTest(IntegrationTest):
         c = self.start(items)
         en = c.get("/news/")
         self.assertIn("English headline", en.body)
-        self.assertIn("Thursday (6 July 2023)", en.body)
+        self.assertIn("Thursday 6 July 2023", en.body)
+        self.assertNotIn("Thursday (", en.body)
         self.assertNotIn('class="fallback"', en.body)
         fr = c.get("/news/?lang=fr")
         self.assertEqual(fr.status, 200)
@@ -385,9 +386,13 @@ class VideoPagesTest(IntegrationTest):
         size = os.path.getsize(os.path.join(self.media, "sweden-membership/hd720.mp4"))
         for expected in ("hd720", "sd360", "1280 × 720", "640 × 360", "0:04", "MP4",
                          'data-bytes="%d"' % size, 'href="/download/%s/hd720"' % vid,
-                         "Exterior, NATO Headquarters", "Thursday (6 July 2023)"):
+                         "Exterior, NATO Headquarters", "Thursday 6 July 2023"):
             self.assertIn(expected, page.body)
         self.assertNotIn("expires=", page.body)  # no signed links for anonymous visitors
+        self.assertIn('<a href="/videos/">Back to the videos</a>', page.body)
+        self.assertNotIn("Back to the news", page.body)
+        self.assertIn('<ul class="shotlist">', page.body)
+        self.assertIn(".shotlist{list-style:none", page.body)  # its lines carry their numbers
         fr = c.get("/videos/%s?lang=fr" % vid)
         self.assertIn("Extérieur, siège de l’OTAN", fr.body)
         self.assertIn("jeudi 6 juillet 2023", fr.body)
