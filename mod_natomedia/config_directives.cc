@@ -4,6 +4,7 @@
 
 #include <apr_strings.h>
 
+#include <cctype>
 #include <cstring>
 #include <new>
 
@@ -167,6 +168,18 @@ const char* set_quota(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
+// NatoMediaPreviewRendition: a rendition's QCode name ("sd360" or "rnd:sd360").
+const char* set_preview_rendition(cmd_parms* cmd, void*, const char* arg) {
+  std::string v = arg;
+  if (v.rfind("rnd:", 0) == 0) v = v.substr(4);
+  if (v.empty() || v.size() > 64) return error(cmd, "takes a rendition's QCode name, e.g. sd360");
+  for (char c : v)
+    if (!(isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return error(cmd, "takes a rendition's QCode name, e.g. sd360");
+  conf_of(cmd)->preview_rendition = v;
+  return nullptr;
+}
+
 template <typename T>
 const std::optional<T>& pick(const std::optional<T>& add, const std::optional<T>& base) {
   return add ? add : base;
@@ -225,6 +238,8 @@ const command_rec kDirectives[] = {
              RSRC_CONF, "File of forbidden passwords, one a line"),
     NM_TAKE1("NatoMediaDownloadQuota", set_quota, RSRC_CONF,
              "Bytes a day one account may download"),
+    NM_TAKE1("NatoMediaPreviewRendition", set_preview_rendition, RSRC_CONF,
+             "The rendition /videos/ID/preview plays (default: the smallest video)"),
     NM_TAKE1("NatoMediaDownloadLogDays", set_download_log_days, RSRC_CONF,
              "Days a download-log row is kept"),
     NM_TAKE1("NatoMediaPruneInterval", (set_seconds<&ServerConf::prune_interval, 1, 86400>),
@@ -257,6 +272,7 @@ void* merge_server_conf(apr_pool_t* pool, void* base_v, void* add_v) {
   m->media_root = pick(add->media_root, base->media_root);
   m->templates = pick(add->templates, base->templates);
   m->download_quota = pick(add->download_quota, base->download_quota);
+  m->preview_rendition = pick(add->preview_rendition, base->preview_rendition);
   m->remote_user = pick(add->remote_user, base->remote_user);
   // Server-wide directives are only allowed in the main server: the vhost takes the main's.
   m->code_lifetime = base->code_lifetime;
@@ -320,6 +336,7 @@ SiteConfig site_config(server_rec* s, const SiteConfig& server_wide) {
   site.media_root = c->media_root.value_or("");
   site.templates_dir = c->templates.value_or("");
   site.download_quota = c->download_quota.value_or(0);
+  site.preview_rendition = c->preview_rendition.value_or("");
   return site;
 }
 

@@ -22,7 +22,8 @@ namespace natomedia::module {
 // merging can tell "unset" from a value. Allocated in the config pool (destroyed by a cleanup).
 struct ServerConf {
   int enabled = -1;  // NatoMedia: -1 unset, 0 Off, 1 On
-  std::optional<std::string> base_path, public_url, feed, media_root, templates;
+  std::optional<std::string> base_path, public_url, feed, media_root, templates,
+      preview_rendition;
   std::optional<uint64_t> download_quota;
   std::optional<core::RemoteUser> remote_user;  // NatoMediaRemoteUser email|id
   std::string feed_where;                       // "httpd.conf:12" of NatoMediaFeed, for messages

@@ -32,13 +32,15 @@ encode sd360 640 360
 ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc=size=480x270:rate=1" \
   -frames:v 1 -q:v 5 -fflags +bitexact -flags:v +bitexact "$media/thumb.jpg"
 
-# Replaces size= and nm:sha256= inside the remoteContent element of one rendition.
+# Replaces size=, nm:sha256= and nm:bitrate= inside the remoteContent element of one rendition.
 fill() {  # fill RENDITION FILE < in > out
   size=$(wc -c < "$2" | tr -d ' ')
   sum=$(sha256sum "$2" | cut -d' ' -f1)
+  bitrate=$((size * 8 / 4))  # bits per second over the clips' 4 seconds
   sed "/rendition=\"rnd:$1\"/,/\/>/{
 s/size=\"[0-9]*\"/size=\"$size\"/
 s/nm:sha256=\"[0-9a-fA-F]*\"/nm:sha256=\"$sum\"/
+s/nm:bitrate=\"[0-9]*\"/nm:bitrate=\"$bitrate\"/
 }"
 }
 

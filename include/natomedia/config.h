@@ -16,6 +16,7 @@ struct SiteConfig {
   std::string media_root;             // NatoMediaMediaRoot (realpath'd at start-up)
   std::string templates_dir;          // NatoMediaTemplates (site overrides)
   uint64_t download_quota = 0;        // NatoMediaDownloadQuota; 0: no quota
+  std::string preview_rendition;      // NatoMediaPreviewRendition ("sd360"); "" = smallest video
 
   // Server-wide settings (the same in every virtual host).
   long code_lifetime = 1800;          // NatoMediaCodeLifetime, seconds

@@ -41,6 +41,9 @@ struct Rendition {
   double frame_rate = 0;
   std::string sha256;        // hex, from nm:sha256 (may be empty)
   std::string filename;      // nm:filename (may be empty)
+  std::string video_codec;   // nm:videocodec, "H.264" (may be empty; SDK ABI 4)
+  std::string audio_codec;   // nm:audiocodec, "AAC" (may be empty)
+  uint64_t bitrate = 0;      // nm:bitrate, bits per second of the whole file (0: not given)
 };
 
 struct Subject {

@@ -284,6 +284,10 @@ class ItemReader {
     }
     r.sha256 = text::lower_ascii(attribute(n, "sha256", kExtensionNamespace).value_or(""));
     r.filename = attribute(n, "filename", kExtensionNamespace).value_or("");
+    r.video_codec = attribute(n, "videocodec", kExtensionNamespace).value_or("");
+    r.audio_codec = attribute(n, "audiocodec", kExtensionNamespace).value_or("");
+    r.bitrate = std::strtoull(
+        attribute(n, "bitrate", kExtensionNamespace).value_or("0").c_str(), nullptr, 10);
     item->renditions.push_back(std::move(r));
   }
 

@@ -188,8 +188,7 @@ std::string Catalogue::long_date(std::time_t t, const std::string& lang) const {
     if (tm.tm_mday == 1) day = "1er";  // French writes the first of the month as an ordinal
     return std::string(kDaysFr[tm.tm_wday]) + " " + day + " " + kMonthsFr[tm.tm_mon] + " " + year;
   }
-  return std::string(kDaysEn[tm.tm_wday]) + " (" + day + " " + kMonthsEn[tm.tm_mon] + " " + year +
-         ")";
+  return std::string(kDaysEn[tm.tm_wday]) + " " + day + " " + kMonthsEn[tm.tm_mon] + " " + year;
 }
 
 }  // namespace core

@@ -38,7 +38,7 @@ class Catalogue : public natomedia::I18n {
 
   // `lang`'s text, else the English text, else `key` itself.
   std::string text(const std::string& lang, const std::string& key) const override;
-  // en "Thursday (6 July 2023)", fr "jeudi 6 juillet 2023"; UTC; names from this code, never
+  // en "Thursday 6 July 2023", fr "jeudi 6 juillet 2023"; UTC; names from this code, never
   // from the process locale. Any language other than "fr" gets English.
   std::string long_date(std::time_t t, const std::string& lang) const override;
 

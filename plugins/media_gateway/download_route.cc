@@ -235,4 +235,41 @@ Response download(Context& ctx) {
   return r;
 }
 
+const Rendition* preview_rendition(const NewsItem& item, const std::string& named) {
+  auto is_video = [](const Rendition& r) { return r.content_type.rfind("video/", 0) == 0; };
+  const Rendition* best = nullptr;
+  for (const auto& r : item.renditions) {
+    if (!is_video(r)) continue;
+    if (!named.empty() && r.id == named) return &r;
+    const uint64_t pixels = static_cast<uint64_t>(r.width) * static_cast<uint64_t>(r.height);
+    if (!best || r.size < best->size ||
+        (r.size == best->size &&
+         pixels < static_cast<uint64_t>(best->width) * static_cast<uint64_t>(best->height)))
+      best = &r;
+  }
+  return best;
+}
+
+Response preview(Context& ctx) {
+  auto snapshot = ctx.feed().snapshot();
+  const NewsItem* item = snapshot->find(ctx.request().route.get_or("id"));
+  const Rendition* rendition =
+      item ? preview_rendition(*item, ctx.config().preview_rendition) : nullptr;
+  if (!rendition) return ctx.error(404, "error.404.message");
+  auto file = resolve_under(ctx.config().media_root, rendition->href);
+  if (!file.ok()) {
+    ctx.log(file.status().code() == Status::Code::kInvalid ? LogLevel::kWarning : LogLevel::kError,
+            "preview of item " + item->id + " refused: " + file.status().message());
+    return ctx.error(404, "error.404.message");
+  }
+  const std::string type = plain_media_type(rendition->content_type) ? rendition->content_type
+                                                                     : "application/octet-stream";
+  Response r;
+  r.file = FileBody{file->path, type,
+                    download_etag(ctx.crypto(), *item, *rendition, file->size, file->mtime),
+                    "inline"};
+  r.header("Cache-Control", "public, max-age=3600");
+  return r;
+}
+
 }  // namespace natomedia::media_gateway

@@ -11,6 +11,15 @@ namespace natomedia::media_gateway {
 
 Response download(Context& ctx);
 
+// GET|HEAD /videos/ID/preview (CONTRACT 13): the rendition the player plays, public, sent by
+// httpd's file path as downloads are (Range, strong ETag), `Content-Disposition: inline`.
+Response preview(Context& ctx);
+
+// The rendition /videos/ID/preview serves: the one named by NatoMediaPreviewRendition (`named`,
+// "" for none) when the item has it as a video, else the smallest video/* rendition (by bytes,
+// then by pixels); nullptr when the item has no video rendition.
+const Rendition* preview_rendition(const NewsItem& item, const std::string& named);
+
 // The strong ETag of a rendition file: stable across servers that hold the same file (item
 // version, rendition, size and mtime; never the inode).
 std::string download_etag(const Crypto& crypto, const NewsItem& item, const Rendition& rendition,

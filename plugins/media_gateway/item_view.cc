@@ -1,6 +1,10 @@
 #include "item_view.h"
 
+#include <cmath>
+
 #include <natomedia/text.h>
+
+#include "download_route.h"
 
 #include "formatting.h"
 #include "signed_links.h"
@@ -40,11 +44,16 @@ Value::List strings(const std::vector<std::string>& v) {
   return out;
 }
 
-Value::List subjects(const NewsItem& item, const std::string& lang) {
+// Each subject with the search of its topic (CONTRACT 13: /news/?topic=QCODE).
+Value::List subjects(const Context& ctx, const NewsItem& item, const std::string& lang) {
   Value::List out;
   for (const auto& s : item.subjects) {
     Localized name = pick(s.name, lang);
-    if (!name.text.empty()) out.emplace_back(name.text);
+    if (name.text.empty()) continue;
+    Value::Map m;
+    m["name"] = name.text;
+    m["url"] = ctx.url("/news/") + "?topic=" + text::url_encode(s.qcode);
+    out.emplace_back(std::move(m));
   }
   return out;
 }
@@ -57,6 +66,47 @@ Value::List keywords(const NewsItem& item, const std::string& lang, bool* fallba
   }
   return it == item.keywords.end() ? Value::List{} : strings(it->second);
 }
+
+// "141 kbit/s", "8.5 Mbit/s" (French "8,5 Mbit/s").
+std::string bitrate_text(uint64_t bps, const std::string& lang) {
+  std::string out;
+  if (bps >= 1000000) {
+    const uint64_t tenths = (bps + 50000) / 100000;
+    out = std::to_string(tenths / 10);
+    if (tenths % 10 != 0) out += (lang == "fr" ? "," : ".") + std::to_string(tenths % 10);
+    return out + " Mbit/s";
+  }
+  return std::to_string((bps + 500) / 1000) + " kbit/s";
+}
+
+// "25 fps", "29.97 fps".
+std::string frame_rate_text(double fps, const std::string& lang) {
+  const long hundredths = std::lround(fps * 100);
+  std::string out = std::to_string(hundredths / 100);
+  if (hundredths % 100 != 0) {
+    std::string frac = std::to_string(hundredths % 100 + 100).substr(1);
+    if (frac.back() == '0') frac.pop_back();
+    out += (lang == "fr" ? "," : ".") + frac;
+  }
+  return out + (lang == "fr" ? " i/s" : " fps");
+}
+
+}  // namespace
+
+std::string rendition_purpose(const std::string& name) {
+  const std::string n = text::lower_ascii(name);
+  auto starts = [&](const char* p) { return n.rfind(p, 0) == 0; };
+  auto has = [&](const char* p) { return n.find(p) != std::string::npos; };
+  if (has("broadcast") || has("master") || has("prores") || starts("hd") || starts("uhd") ||
+      starts("4k") || has("1080") || has("2160"))
+    return "broadcast";
+  if (has("web") || has("mobile") || has("proxy") || has("preview") || starts("sd") ||
+      starts("ld") || has("360") || has("480") || has("270"))
+    return "web";
+  return "";
+}
+
+namespace {
 
 Value::List renditions(Context& ctx, const NewsItem& item, const Account* signer) {
   const std::string& lang = ctx.request().lang;
@@ -72,6 +122,18 @@ Value::List renditions(Context& ctx, const NewsItem& item, const Account* signer
     row["duration"] = r.duration_seconds > 0 ? clock_duration(r.duration_seconds) : "";
     row["size"] = r.size > 0 ? human_size(r.size, lang) : "";
     row["bytes"] = std::to_string(r.size);
+    std::vector<std::string> details;
+    if (!r.video_codec.empty() || !r.audio_codec.empty())
+      details.push_back(r.video_codec + (!r.video_codec.empty() && !r.audio_codec.empty()
+                                             ? " / " : "") + r.audio_codec);
+    if (r.bitrate > 0) details.push_back(bitrate_text(r.bitrate, lang));
+    if (r.frame_rate > 0) details.push_back(frame_rate_text(r.frame_rate, lang));
+    std::string joined;
+    for (const auto& d : details) joined += (joined.empty() ? "" : " · ") + d;
+    row["details"] = joined;
+    const std::string purpose = rendition_purpose(r.id);
+    row["purpose"] = purpose.empty() ? std::string()
+                                     : ctx.i18n().text(lang, "media.renditions.purpose." + purpose);
     row["download_url"] = ctx.url(path);
     if (signer) {
       const std::string query = signed_query(ctx.crypto(), path, *signer, expires);
@@ -89,6 +151,10 @@ Value::List renditions(Context& ctx, const NewsItem& item, const Account* signer
 std::string news_path(const NewsItem& item) { return "/news/" + text::url_encode(item.id); }
 std::string video_path(const NewsItem& item) { return "/videos/" + text::url_encode(item.id); }
 std::string thumbnail_path(const NewsItem& item) { return video_path(item) + "/thumbnail"; }
+std::string canonical_path(const NewsItem& item) {
+  return item.is_video ? video_path(item) : news_path(item);
+}
+std::string preview_path(const NewsItem& item) { return video_path(item) + "/preview"; }
 std::string download_path(const NewsItem& item, const Rendition& rendition) {
   return "/download/" + text::url_encode(item.id) + "/" + text::url_encode(rendition.id);
 }
@@ -99,7 +165,8 @@ Value::Map item_card(const Context& ctx, const NewsItem& item, bool link_to_vide
   Localized summary = pick(item.summary, lang);
   Value::Map card;
   card["id"] = item.id;
-  card["url"] = ctx.url(link_to_video_page ? video_path(item) : news_path(item));
+  (void)link_to_video_page;  // every list links an item's one page
+  card["url"] = ctx.url(canonical_path(item));
   card["headline"] = headline.text;
   card["summary"] = summary.text;
   card["date"] = ctx.i18n().long_date(item.first_created, lang);
@@ -132,7 +199,7 @@ Vars item_page(Context& ctx, const NewsItem& item, const Account* signer) {
   v["summary"] = summary.text;
   // The feed loader has reduced the body to the allow-list of CONTRACT section 7.
   v["body"] = Value::TrustedHtml(body.text);
-  v["subjects"] = subjects(item, lang);
+  v["subjects"] = subjects(ctx, item, lang);
   v["keywords"] = keywords(item, lang, &keyword_fallback);
   v["creditline"] = item.creditline;
   v["is_video"] = item.is_video;
@@ -146,6 +213,14 @@ Vars item_page(Context& ctx, const NewsItem& item, const Account* signer) {
     v["links_valid_until"] = ctx.i18n().long_date(link_expiry(ctx.clock().now()), lang) + ", " +
                              rfc3339(link_expiry(ctx.clock().now())).substr(11, 5) + " UTC";
   if (!item.icon_href.empty()) v["thumbnail"] = ctx.url(thumbnail_path(item));
+  if (const Rendition* p = preview_rendition(item, ctx.config().preview_rendition)) {
+    v["preview_url"] = ctx.url(preview_path(item));
+    v["preview_type"] = p->content_type;
+    if (p->width > 0 && p->height > 0) {
+      v["preview_width"] = std::to_string(p->width);
+      v["preview_height"] = std::to_string(p->height);
+    }
+  }
   v["news_url"] = ctx.url(news_path(item));
   v["video_url"] = ctx.url(video_path(item));
   v["fallback"] = headline.fallback || (!dateline.text.empty() && dateline.fallback) ||

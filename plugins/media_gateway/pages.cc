@@ -12,6 +12,8 @@
 #include "item_view.h"
 #include "media_paths.h"
 #include "page_cache.h"
+#include "search_index.h"
+#include "syndication.h"
 
 namespace natomedia::media_gateway {
 
@@ -64,10 +66,55 @@ size_t page_number(const Request& request) {
 Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, size_t page,
                      size_t pages, bool videos_only);
 
+Response search_page(Context& ctx, const std::shared_ptr<const FeedSnapshot>& snapshot,
+                     size_t page) {
+  const Request& req = ctx.request();
+  const std::string q(text::trim(req.query.get_or("q")));
+  const std::string topic(text::trim(req.query.get_or("topic")));
+  if (q.size() > 500 || topic.size() > 200) return ctx.error(400, "error.400.message");
+  std::vector<std::string> words = search_words(q);
+  if (words.size() > 20) words.resize(20);
+  auto index = search_index(snapshot);
+  std::vector<uint32_t> hits;
+  if (!words.empty() || !topic.empty()) hits = index->find(req.lang, words, topic);
+  const size_t pages = std::max<size_t>(1, (hits.size() + kPageSize - 1) / kPageSize);
+  if (page > pages) return ctx.error(404, "error.404.message");
+  Value::List cards;
+  for (size_t i = (page - 1) * kPageSize; i < hits.size() && i < page * kPageSize; ++i)
+    cards.emplace_back(item_card(ctx, snapshot->items[hits[i]], false));
+  std::string query = "?";
+  if (!q.empty()) query += "q=" + text::url_encode(q) + "&";
+  if (!topic.empty()) query += "topic=" + text::url_encode(topic) + "&";
+  const std::string list_url = ctx.url("/news/") + query;
+  Vars vars;
+  vars["title"] = ctx.i18n().text(req.lang, "media.search.title");
+  vars["videos_only"] = false;
+  vars["searched"] = true;
+  vars["q"] = q;
+  vars["topic"] = topic;
+  vars["topic_name"] = topic.empty() ? std::string() : index->topic_name(topic, req.lang);
+  if (vars["topic_name"].str().empty() && !topic.empty()) vars["topic_name"] = topic;
+  vars["result_count"] = std::to_string(hits.size());
+  vars["items"] = std::move(cards);
+  vars["page"] = std::to_string(page);
+  vars["pages"] = std::to_string(pages);
+  vars["paginated"] = pages > 1;
+  if (page > 1) vars["newer_url"] = list_url + "page=" + std::to_string(page - 1);
+  if (page < pages) vars["older_url"] = list_url + "page=" + std::to_string(page + 1);
+  vars["atom_url"] = ctx.url(feed_path(ctx, "/news/feed.atom"));
+  vars["rss_url"] = ctx.url(feed_path(ctx, "/news/feed.rss"));
+  vars["news_url"] = ctx.url("/news/");
+  Response r = ctx.page(200, "media_gateway/list.html", std::move(vars));
+  r.header("Cache-Control", "private, no-cache");
+  return r;
+}
+
 Response list_page(Context& ctx, bool videos_only) {
   auto snapshot = ctx.feed().snapshot();
   const size_t page = page_number(ctx.request());
   if (page == 0) return ctx.error(400, "error.400.message");
+  if (!videos_only && (ctx.request().query.get("q") || ctx.request().query.get("topic")))
+    return search_page(ctx, snapshot, page);
   const ListedPage listed = listed_page(*snapshot, videos_only, page);
   const size_t pages = std::max<size_t>(1, (listed.total + kPageSize - 1) / kPageSize);
   if (page > pages) return ctx.error(404, "error.404.message");
@@ -95,8 +142,10 @@ Response render_list(Context& ctx, const std::vector<const NewsItem*>& items, si
   if (page > 1) vars["newer_url"] = page == 2 ? list_url : list_url + "?page=" +
                                                                 std::to_string(page - 1);
   if (page < pages) vars["older_url"] = list_url + "?page=" + std::to_string(page + 1);
-  if (!videos_only) vars["atom_url"] = ctx.url("/news/feed.atom");
-  if (!videos_only) vars["rss_url"] = ctx.url("/news/feed.rss");
+  const std::string feeds = videos_only ? "/videos/" : "/news/";
+  vars["atom_url"] = ctx.url(feed_path(ctx, feeds + "feed.atom"));
+  vars["rss_url"] = ctx.url(feed_path(ctx, feeds + "feed.rss"));
+  vars["news_url"] = ctx.url("/news/");
   return ctx.page(200, "media_gateway/list.html", std::move(vars));
 }
 
@@ -104,6 +153,12 @@ Response item_page_answer(Context& ctx, bool video_page) {
   auto snapshot = ctx.feed().snapshot();
   const NewsItem* item = snapshot->find(ctx.request().route.get_or("id"));
   if (!item || (video_page && !item->is_video)) return ctx.error(404, "error.404.message");
+  // A video has one page: its /news/ID address leads there.
+  if (!video_page && item->is_video) {
+    std::string to = ctx.url(video_path(*item));
+    if (auto lang = ctx.request().query.get("lang")) to += "?lang=" + text::url_encode(*lang);
+    return Response::Redirect(to, 301);
+  }
   auto account = ctx.account();
   const bool verified = account && account->state == "verified";
   const Account* signer = item->is_video && verified ? &*account : nullptr;
@@ -115,6 +170,9 @@ Response item_page_answer(Context& ctx, bool video_page) {
   return cached_page(ctx, *snapshot, v, [&] {
     Vars vars = item_page(ctx, *item, signer);
     vars["video_page"] = video_page;
+    const std::string feeds = item->is_video ? "/videos/" : "/news/";
+    vars["atom_url"] = ctx.url(feed_path(ctx, feeds + "feed.atom"));
+    vars["rss_url"] = ctx.url(feed_path(ctx, feeds + "feed.rss"));
     vars["anonymous"] = !account.has_value();
     vars["unverified"] = account.has_value() && !verified;
     vars["login_url"] = ctx.url("/account/login") + "?return_to=" +
@@ -123,7 +181,37 @@ Response item_page_answer(Context& ctx, bool video_page) {
   });
 }
 
+Response render_home(Context& ctx, const FeedSnapshot& snapshot) {
+  Value::List videos, news;
+  for (const auto& item : snapshot.items) {  // newest first
+    if (item.is_video && videos.size() < kHomeVideos) videos.emplace_back(item_card(ctx, item, true));
+    if (!item.is_video && news.size() < kHomeNews) news.emplace_back(item_card(ctx, item, false));
+    if (videos.size() >= kHomeVideos && news.size() >= kHomeNews) break;
+  }
+  auto account = ctx.account();
+  Vars vars;
+  vars["home"] = true;
+  vars["videos"] = std::move(videos);
+  vars["news"] = std::move(news);
+  vars["has_videos"] = vars["videos"].truthy();
+  vars["has_news"] = vars["news"].truthy();
+  vars["anonymous"] = !account.has_value();
+  vars["account_url"] = ctx.url("/account/");
+  vars["login_url"] = ctx.url("/account/login");
+  vars["register_url"] = ctx.url("/account/register");
+  vars["atom_url"] = ctx.url(feed_path(ctx, "/news/feed.atom"));
+  vars["rss_url"] = ctx.url(feed_path(ctx, "/news/feed.rss"));
+  return ctx.page(200, "media_gateway/home.html", std::move(vars));
+}
+
 }  // namespace
+
+Response home(Context& ctx) {
+  auto snapshot = ctx.feed().snapshot();
+  const Validators v = page_validators(ctx, *snapshot, "home");
+  if (client_copy_current(ctx.request(), v)) return not_modified(v);
+  return cached_page(ctx, *snapshot, v, [&] { return render_home(ctx, *snapshot); });
+}
 
 ListedPage listed_page(const FeedSnapshot& snapshot, bool videos_only, size_t page) {
   ListedPage out;
@@ -147,6 +235,19 @@ Response news_list(Context& ctx) { return list_page(ctx, false); }
 Response video_list(Context& ctx) { return list_page(ctx, true); }
 Response news_item(Context& ctx) { return item_page_answer(ctx, false); }
 Response video_item(Context& ctx) { return item_page_answer(ctx, true); }
+
+Response favicon(Context&) {
+  // A four-pointed star on the header's blue: small enough to live in the module.
+  static const std::string kIcon =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 32 32\">"
+      "<rect width=\"32\" height=\"32\" rx=\"6\" fill=\"#004990\"/>"
+      "<path d=\"M16 3l3 10 10 3-10 3-3 10-3-10-10-3 10-3z\" fill=\"#fff\"/></svg>\n";
+  Response r;
+  r.content_type = "image/svg+xml";
+  r.body = kIcon;
+  r.header("Cache-Control", "public, max-age=604800");
+  return r;
+}
 
 Response video_thumbnail(Context& ctx) {
   auto snapshot = ctx.feed().snapshot();

@@ -39,6 +39,8 @@ void setup(natomedia::PluginHost* host) {
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,
                 std::make_shared<mg::DownloadServiceImpl>());
 
+  host->route("GET", "/", mg::home);
+  host->route("GET", "/favicon.svg", mg::favicon);
   host->route("GET", "/news", redirect_to("/news/"));
   host->route("GET", "/news/", mg::news_list);
   // Before /news/{id}: the first matching route wins.
@@ -47,8 +49,11 @@ void setup(natomedia::PluginHost* host) {
   host->route("GET", "/news/{id}", mg::news_item);
   host->route("GET", "/videos", redirect_to("/videos/"));
   host->route("GET", "/videos/", mg::video_list);
+  host->route("GET", "/videos/feed.atom", mg::videos_atom_feed);
+  host->route("GET", "/videos/feed.rss", mg::videos_rss_feed);
   host->route("GET", "/videos/{id}", mg::video_item);
   host->route("GET", "/videos/{id}/thumbnail", mg::video_thumbnail);
+  host->route("GET", "/videos/{id}/preview", mg::preview);
   host->route("GET", "/download/{id}/{rendition}", mg::download);
 }
 

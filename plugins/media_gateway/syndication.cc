@@ -7,6 +7,7 @@
 #include <natomedia/text.h>
 
 #include "conditional.h"
+#include "download_route.h"
 #include "formatting.h"
 #include "item_view.h"
 #include "pages.h"
@@ -32,8 +33,19 @@ std::string local(const LocalizedText& t, const std::string& lang) {
   return p.text ? *p.text : std::string();
 }
 
-std::vector<const NewsItem*> feed_items(const FeedSnapshot& snapshot) {
-  return listed_page(snapshot, false, 1).items;
+std::vector<const NewsItem*> feed_items(const FeedSnapshot& snapshot, bool videos_only) {
+  return listed_page(snapshot, videos_only, 1).items;
+}
+
+// The page a feed entry links to: its one canonical page (a video's is /videos/ID).
+std::string item_link(const Context& ctx, const NewsItem& item) {
+  return link(ctx, canonical_path(item));
+}
+
+// The feed's own address in the language it is written in (the language a reader asked for
+// goes with the link, since a feed reader sends neither cookie nor Accept-Language).
+std::string self_link(const Context& ctx, const std::string& path) {
+  return link(ctx, feed_path(ctx, path));
 }
 
 std::time_t last_update(const FeedSnapshot& snapshot, const std::vector<const NewsItem*>& items) {
@@ -42,9 +54,10 @@ std::time_t last_update(const FeedSnapshot& snapshot, const std::vector<const Ne
   return t != 0 ? t : snapshot.modified;
 }
 
-std::string title(const Context& ctx) {
+std::string title(const Context& ctx, bool videos_only) {
   const std::string& lang = ctx.request().lang;
-  return ctx.i18n().text(lang, "site.name") + " · " + ctx.i18n().text(lang, "media.news.title");
+  return ctx.i18n().text(lang, "site.name") + " · " +
+         ctx.i18n().text(lang, videos_only ? "media.videos.title" : "media.news.title");
 }
 
 // Answers 304 or runs `render`, with the feed's validators either way.
@@ -70,10 +83,16 @@ Response syndicated(Context& ctx, const std::string& kind, const std::string& co
 std::string atom_entry(const Context& ctx, const NewsItem& item) {
   const std::string& lang = ctx.request().lang;
   std::string e = "<entry>\n";
-  e += element("id", item.guid);
+  e += element("id", item_link(ctx, item));
   e += element("title", local(item.headline, lang));
-  e += "<link rel=\"alternate\" type=\"text/html\" href=\"" + x(link(ctx, news_path(item))) +
+  e += "<link rel=\"alternate\" type=\"text/html\" href=\"" + x(item_link(ctx, item)) +
        "\"/>\n";
+  if (const Rendition* p = preview_rendition(item, ctx.config().preview_rendition)) {
+    e += "<link rel=\"enclosure\" type=\"" + x(p->content_type) + "\" href=\"" +
+         x(link(ctx, preview_path(item))) + "\"";
+    if (p->size > 0) e += " length=\"" + std::to_string(p->size) + "\"";
+    e += "/>\n";
+  }
   e += element("published", rfc3339(item.first_created));
   e += element("updated", rfc3339(std::max(item.version_created, item.first_created)));
   for (const auto& s : item.subjects)
@@ -85,13 +104,15 @@ std::string atom_entry(const Context& ctx, const NewsItem& item) {
   return e + "</entry>\n";
 }
 
+// Media RSS: the preview file (what anyone may play), with its type, size, frame and length.
 std::string rss_media(const Context& ctx, const NewsItem& item) {
   const std::string& lang = ctx.request().lang;
   const std::string page = x(link(ctx, video_path(item)));
-  const Rendition* best = nullptr;
-  for (const auto& r : item.renditions)
-    if (!best || r.width * r.height > best->width * best->height) best = &r;
-  std::string m = "<media:content url=\"" + page + "\" type=\"text/html\" medium=\"video\"";
+  const Rendition* best = preview_rendition(item, ctx.config().preview_rendition);
+  if (!best) return "";
+  std::string m = "<media:content url=\"" + x(link(ctx, preview_path(item))) + "\" type=\"" +
+                  x(best->content_type) + "\" medium=\"video\"";
+  if (best->size > 0) m += " fileSize=\"" + std::to_string(best->size) + "\"";
   if (best && best->duration_seconds > 0)
     m += " duration=\"" + std::to_string(std::lround(best->duration_seconds)) + "\"";
   if (best && best->width > 0)
@@ -111,8 +132,8 @@ std::string rss_item(const Context& ctx, const NewsItem& item) {
   const std::string& lang = ctx.request().lang;
   std::string e = "<item>\n";
   e += element("title", local(item.headline, lang));
-  e += element("link", link(ctx, news_path(item)));
-  e += "<guid isPermaLink=\"false\">" + x(item.guid) + "</guid>\n";
+  e += element("link", item_link(ctx, item));
+  e += "<guid isPermaLink=\"true\">" + x(item_link(ctx, item)) + "</guid>\n";
   e += element("pubDate", http_date(item.first_created));
   const std::string summary = local(item.summary, lang);
   if (!summary.empty()) e += element("description", summary);
@@ -123,20 +144,23 @@ std::string rss_item(const Context& ctx, const NewsItem& item) {
 
 }  // namespace
 
-Response atom_feed(Context& ctx) {
-  return syndicated(ctx, "atom", "application/atom+xml; charset=utf-8",
-                    [&ctx](const FeedSnapshot& snapshot) {
+namespace {
+
+Response atom(Context& ctx, bool videos_only) {
+  const std::string list = videos_only ? "/videos/" : "/news/";
+  return syndicated(ctx, videos_only ? "vatom" : "atom", "application/atom+xml; charset=utf-8",
+                    [&ctx, videos_only, list](const FeedSnapshot& snapshot) {
     const std::string& lang = ctx.request().lang;
-    const auto items = feed_items(snapshot);
+    const auto items = feed_items(snapshot, videos_only);
     std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                       "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"" + x(lang) +
                       "\">\n";
-    out += element("title", title(ctx));
+    out += element("title", title(ctx, videos_only));
     out += element("subtitle", ctx.i18n().text(lang, "site.tagline"));
-    out += element("id", link(ctx, "/news/"));
+    out += element("id", self_link(ctx, list + "feed.atom"));
     out += "<link rel=\"self\" type=\"application/atom+xml\" href=\"" +
-           x(link(ctx, "/news/feed.atom")) + "\"/>\n";
-    out += "<link rel=\"alternate\" type=\"text/html\" href=\"" + x(link(ctx, "/news/")) +
+           x(self_link(ctx, list + "feed.atom")) + "\"/>\n";
+    out += "<link rel=\"alternate\" type=\"text/html\" href=\"" + x(link(ctx, list)) +
            "\"/>\n";
     out += element("updated", rfc3339(last_update(snapshot, items)));
     out += "<author><name>NATO</name></author>\n";
@@ -145,24 +169,37 @@ Response atom_feed(Context& ctx) {
   });
 }
 
-Response rss_feed(Context& ctx) {
-  return syndicated(ctx, "rss", "application/rss+xml; charset=utf-8",
-                    [&ctx](const FeedSnapshot& snapshot) {
+Response rss(Context& ctx, bool videos_only) {
+  const std::string list = videos_only ? "/videos/" : "/news/";
+  return syndicated(ctx, videos_only ? "vrss" : "rss", "application/rss+xml; charset=utf-8",
+                    [&ctx, videos_only, list](const FeedSnapshot& snapshot) {
     const std::string& lang = ctx.request().lang;
-    const auto items = feed_items(snapshot);
+    const auto items = feed_items(snapshot, videos_only);
     std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                       "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\" "
                       "xmlns:media=\"http://search.yahoo.com/mrss/\">\n<channel>\n";
-    out += element("title", title(ctx));
-    out += element("link", link(ctx, "/news/"));
+    out += element("title", title(ctx, videos_only));
+    out += element("link", link(ctx, list));
     out += element("description", ctx.i18n().text(lang, "site.tagline"));
     out += element("language", lang);
     out += element("lastBuildDate", http_date(last_update(snapshot, items)));
     out += "<atom:link rel=\"self\" type=\"application/rss+xml\" href=\"" +
-           x(link(ctx, "/news/feed.rss")) + "\"/>\n";
+           x(self_link(ctx, list + "feed.rss")) + "\"/>\n";
     for (const auto* item : items) out += rss_item(ctx, *item);
     return out + "</channel>\n</rss>\n";
   });
 }
+
+}  // namespace
+
+std::string feed_path(const Context& ctx, const std::string& path) {
+  const std::string& lang = ctx.request().lang;
+  return lang == "en" ? path : path + "?lang=" + text::url_encode(lang);
+}
+
+Response atom_feed(Context& ctx) { return atom(ctx, false); }
+Response rss_feed(Context& ctx) { return rss(ctx, false); }
+Response videos_atom_feed(Context& ctx) { return atom(ctx, true); }
+Response videos_rss_feed(Context& ctx) { return rss(ctx, true); }
 
 }  // namespace natomedia::media_gateway

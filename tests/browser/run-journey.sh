@@ -1,6 +1,6 @@
 #!/bin/sh
-# CTest's entry to the browser journey (test browser.journey): runs journey.test.mjs with node's
-# test runner. Skipped (exit 77, CTest's SKIP_RETURN_CODE) only when the npm packages are not
+# CTest's entry to the browser tests (browser.journey, browser.home): runs journey.test.mjs (or
+# the file named by $1) with node's test runner. Skipped (exit 77, CTest's SKIP_RETURN_CODE) only when the npm packages are not
 # installed: scripts/install-deps.sh runs `npm ci` here. A missing node or chromium is a failure.
 set -eu
 cd "$(dirname "$0")"
@@ -14,4 +14,4 @@ if ! command -v node >/dev/null 2>&1; then
   echo "browser.journey: node is not installed (scripts/install-deps.sh installs nodejs)" >&2
   exit 1
 fi
-exec node --test --test-concurrency=1 journey.test.mjs
+exec node --test --test-concurrency=1 "${1:-journey.test.mjs}"

@@ -33,28 +33,6 @@ sys.path.insert(0, os.path.join(SOURCE_DIR, "tests", "integration"))
 import harness  # noqa: E402
 
 
-HOME_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Broadcaster home</title></head>
-<body>
-<main>
-<h1>Broadcaster home</h1>
-<ul>
-<li><a href="/news/">News</a></li>
-<li><a href="/videos/">Videos</a></li>
-<li><a href="/account/login">Log in</a></li>
-</ul>
-</main>
-</body>
-</html>
-"""
-
-
-# Sign-out lands on "/": serve the home page there as a site would.
-HOME_CONF = ("LoadModule dir_module %s/mod_dir.so\nDirectoryIndex index.html"
-             % harness.APACHE_MODULES)
-
-
 def log(msg):
     sys.stderr.write("stack: %s\n" % msg)
     sys.stderr.flush()
@@ -91,9 +69,7 @@ class Stack:
         self.memcached = harness.Memcached(work_dir=self.work_dir).start()
         self.apache = harness.Apache(self.prefix, os.path.join(self.work_dir, "apache"),
                                      memcached=self.memcached, feed=feed,
-                                     media_root=media_root, plugins=harness.ALL_PLUGINS,
-                                     extra_conf=HOME_CONF)
-        self._write_home_page()
+                                     media_root=media_root, plugins=harness.ALL_PLUGINS)
         rc, out = self.apache.configtest()
         if rc != 0:
             raise harness.HarnessError("configtest failed:\n%s" % out)
@@ -107,12 +83,6 @@ class Stack:
             "error_log": self.apache.error_log_path,
             "access_log": self.apache.access_log_path,
         }
-
-    def _write_home_page(self):
-        # The site's own "/" (where sign-out lands): not the portal's, but a person sees it, so
-        # it is a small accessible page like a sysadmin's front page would be.
-        with open(os.path.join(self.apache.htdocs, "index.html"), "w") as f:
-            f.write(HOME_PAGE)
 
     def stop(self):
         """Stops httpd then memcached; safe to call twice and from two threads."""

@@ -156,6 +156,38 @@ class NewsTest(IntegrationTest):
         self.assertEqual(listed_ids(c.get("/videos/").body), [])
         self.assertEqual(c.get("/news").status, 301)
 
+    def test_search_words_and_topics_with_paging(self):
+        """CONTRACT 13: /news/?q=WORDS&topic=QCODE: every word (case- and accent-insensitive,
+        in the page's language with English fallback), paged as the list is."""
+        items = [news_item("m%02d" % i, BASE_TIME + i * 60, "Maritime patrol %d" % i,
+                           body="<p>Ships in the Baltic</p>" if i % 2 else None)
+                 for i in range(25)]
+        items.append(news_item("fr", BASE_TIME + 9000, "Élargissement talks",
+                               headline_fr="Négociations sur l’ÉLARGISSEMENT"))
+        c = self.start(items)
+        first = c.get("/news/?q=MARITIME")
+        self.assertEqual(first.status, 200, first.body[:500])
+        self.assertEqual(listed_ids(first.body), ["m%02d" % i for i in range(24, 4, -1)])
+        self.assertIn("Results: 25", first.body)
+        self.assertIn("“<mark>MARITIME</mark>”", first.body)
+        self.assertIn('value="MARITIME"', first.body)  # the search box shows what was searched
+        self.assertIn('href="/news/?q=MARITIME&amp;page=2"', first.body)
+        second = c.get("/news/?q=MARITIME&page=2")
+        self.assertEqual(listed_ids(second.body), ["m04", "m03", "m02", "m01", "m00"])
+        self.assertEqual(c.get("/news/?q=MARITIME&page=3").status, 404)
+        # Every word: the body counts, and "baltic" is only in odd items' bodies.
+        both = listed_ids(c.get("/news/?q=patrol+baltic").body)
+        self.assertEqual(both, ["m%02d" % i for i in range(23, 0, -2)])
+        # Accents and case folded; French page reads French text, English where there is none.
+        self.assertEqual(listed_ids(c.get("/news/?q=elargissement").body), ["fr"])
+        fr_client = self.apache.client()
+        self.assertEqual(listed_ids(fr_client.get("/news/?q=negociations&lang=fr").body), ["fr"])
+        self.assertEqual(listed_ids(fr_client.get("/news/?q=patrol+24&lang=fr").body), ["m24"])
+        self.assertEqual(listed_ids(c.get("/news/?q=negociations").body), [])
+        none = c.get("/news/?q=zeppelin").body
+        self.assertIn("No news matches this search.", none)
+        self.assertEqual(c.get("/news/?q=" + "x" * 600).status, 400)
+
     def test_languages_dates_and_fallback(self):
         items = [news_item("both", BASE_TIME, "English headline", headline_fr="Titre français",
                            body="<p>Body</p>"),
@@ -163,7 +195,8 @@ class NewsTest(IntegrationTest):
         c = self.start(items)
         en = c.get("/news/")
         self.assertIn("English headline", en.body)
-        self.assertIn("Thursday (6 July 2023)", en.body)
+        self.assertIn("Thursday 6 July 2023", en.body)
+        self.assertNotIn("Thursday (", en.body)
         self.assertNotIn('class="fallback"', en.body)
         fr = c.get("/news/?lang=fr")
         self.assertEqual(fr.status, 200)
@@ -271,7 +304,11 @@ class NewsTest(IntegrationTest):
         root = ET.fromstring(atom.raw)
         self.assertEqual(root.tag, ATOM + "feed")
         links = [e.find(ATOM + "link").get("href") for e in root.findall(ATOM + "entry")]
-        self.assertTrue(all(h.startswith(public + "/news/") for h in links), links[:3])
+        self.assertEqual(links[0], public + "/videos/vid")  # a video's one page
+        self.assertTrue(all(h.startswith(public + "/news/") for h in links[1:]), links[:3])
+        ids = [e.findtext(ATOM + "id") for e in root.findall(ATOM + "entry")]
+        self.assertEqual(ids, links)  # absolute URLs from NatoMediaPublicURL
+        self.assertEqual(root.findtext(ATOM + "id"), public + "/news/feed.atom")
         self.assertEqual([h.rsplit("/", 1)[1] for h in links], page_ids)
         self.assertEqual(root.find(ATOM + "entry/" + ATOM + "title").text, "A video")
         self.assertIsNotNone(root.find(ATOM + "updated"))
@@ -285,10 +322,31 @@ class NewsTest(IntegrationTest):
         video = rss_items[0]
         content = video.find(MEDIA + "content")
         self.assertIsNotNone(content)
-        self.assertEqual(content.get("url"), public + "/videos/vid")
+        self.assertEqual([i.findtext("guid") for i in rss_items],
+                         [i.findtext("link") for i in rss_items])
+        self.assertEqual(content.get("url"), public + "/videos/vid/preview")
+        self.assertEqual((content.get("type"), content.get("fileSize"), content.get("width"),
+                          content.get("height"), content.get("duration")),
+                         ("video/mp4", "10", "1280", "720", "4"))
         self.assertEqual(content.find(MEDIA + "thumbnail").get("url"),
                          public + "/videos/vid/thumbnail")
         self.assertIsNone(rss_items[1].find(MEDIA + "content"))
+
+        # The videos feed; pages link their feeds, the French page the French one.
+        vrss = ET.fromstring(c.get("/videos/feed.rss").raw).find("channel").findall("item")
+        self.assertEqual([i.findtext("link") for i in vrss], [public + "/videos/vid"])
+        vatom = ET.fromstring(c.get("/videos/feed.atom").raw)
+        self.assertEqual(len(vatom.findall(ATOM + "entry")), 1)
+        self.assertIn('<link rel="alternate" type="application/atom+xml" href="/videos/feed.atom"',
+                      c.get("/videos/").body)
+        fr_page = self.apache.client().get("/news/?lang=fr").body
+        self.assertIn('<link rel="alternate" type="application/rss+xml" '
+                      'href="/news/feed.rss?lang=fr"', fr_page)
+        fr_feed = ET.fromstring(c.get("/news/feed.rss?lang=fr").raw).find("channel")
+        self.assertEqual(fr_feed.findtext("language"), "fr")
+        # A video's news address leads to its one page.
+        moved = c.get("/news/vid")
+        self.assertEqual((moved.status, moved.location), (301, "/videos/vid"))
 
     def test_etags_give_304(self):
         c = self.start([news_item("a", BASE_TIME, "A")])
@@ -336,9 +394,13 @@ class VideoPagesTest(IntegrationTest):
         size = os.path.getsize(os.path.join(self.media, "sweden-membership/hd720.mp4"))
         for expected in ("hd720", "sd360", "1280 × 720", "640 × 360", "0:04", "MP4",
                          'data-bytes="%d"' % size, 'href="/download/%s/hd720"' % vid,
-                         "Exterior, NATO Headquarters", "Thursday (6 July 2023)"):
+                         "Exterior, NATO Headquarters", "Thursday 6 July 2023"):
             self.assertIn(expected, page.body)
         self.assertNotIn("expires=", page.body)  # no signed links for anonymous visitors
+        self.assertIn('<a href="/videos/">Back to the videos</a>', page.body)
+        self.assertNotIn("Back to the news", page.body)
+        self.assertIn('<ul class="shotlist">', page.body)
+        self.assertIn(".shotlist{list-style:none", page.body)  # its lines carry their numbers
         fr = c.get("/videos/%s?lang=fr" % vid)
         self.assertIn("Extérieur, siège de l’OTAN", fr.body)
         self.assertIn("jeudi 6 juillet 2023", fr.body)
@@ -353,6 +415,75 @@ class VideoPagesTest(IntegrationTest):
             self.assertEqual(thumb.raw, f.read())
         self.assertEqual(c.get("/videos/%s/thumbnail" % text_id).status, 404)
         self.assertEqual(c.get("/videos/nope/thumbnail").status, 404)
+
+    def test_topics_link_to_their_search(self):
+        feed = os.path.join(self.media, "sample-feed.xml")
+        apache = self.make_apache(feed=feed, media_root=self.media, plugins=["media_gateway"])
+        c = apache.client()
+        text_id = "2023-07-06-sweden-membership"
+        page = c.get("/news/" + text_id).body
+        link = '<a href="/news/?topic=nmtopic%3Aenlargement">Enlargement</a>'
+        self.assertIn(link, page)
+        found = c.get("/news/?topic=nmtopic%3Aenlargement").body
+        self.assertEqual(listed_ids(found), ["2023-07-06-sweden-membership-video", text_id])
+        self.assertIn("<mark>Enlargement</mark>", found)
+        self.assertEqual(listed_ids(c.get("/news/?topic=nmtopic%3Aelse").body), [])
+        fr = apache.client().get("/news/?topic=nmtopic%3Aenlargement&q=suede&lang=fr").body
+        self.assertIn("<mark>Élargissement</mark>", fr)
+        self.assertIn(text_id, listed_ids(fr))
+
+    def test_player_preview_and_rendition_details(self):
+        """CONTRACT 13: the video page plays /videos/ID/preview (the smallest video rendition,
+        or NatoMediaPreviewRendition's), public, by httpd's file path; each rendition says its
+        codecs, bitrate, frame rate and what it is for."""
+        feed = os.path.join(self.media, "sample-feed.xml")
+        vid = "2023-07-06-sweden-membership-video"
+        text_id = "2023-07-06-sweden-membership"
+        with open(os.path.join(self.media, "sweden-membership/sd360.mp4"), "rb") as f:
+            sd = f.read()
+        with open(os.path.join(self.media, "sweden-membership/hd720.mp4"), "rb") as f:
+            hd = f.read()
+        apache = self.make_apache(feed=feed, media_root=self.media, plugins=["media_gateway"])
+        c = apache.client()
+        page = c.get("/videos/" + vid).body
+        player = re.search(r"<video [^>]*>.*?</video>", page, re.S)
+        self.assertTrue(player, page)
+        self.assertIn('controls preload="metadata" poster="/videos/%s/thumbnail"' % vid,
+                      player.group(0))
+        self.assertIn('<source src="/videos/%s/preview" type="video/mp4">' % vid, player.group(0))
+        for expected in ("H.264 / AAC", "%d kbit/s" % round(len(sd) * 8 / 4 / 1000), "25 fps",
+                         "For broadcast", "For the web"):
+            self.assertIn(expected, page)
+        fr = c.get("/videos/%s?lang=fr" % vid).body
+        for expected in ("25 i/s", "Pour la diffusion", "Pour le web"):
+            self.assertIn(expected, fr)
+        self.assertIn('/thumbnail"', c.get("/videos/").body)  # the listing shows thumbnails
+
+        url = "/videos/%s/preview" % vid
+        r = c.get(url)  # anonymous: the preview is public
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.raw, sd)  # the smallest video rendition
+        self.assertEqual(r.header("Content-Type"), "video/mp4")
+        self.assertEqual(r.header("Content-Disposition"), "inline")
+        self.assertEqual(r.header("Accept-Ranges"), "bytes")
+        etag = r.header("ETag")
+        self.assertRegex(etag, r'^"[0-9a-f]{32}"$')  # strong
+        part = c.get(url, headers={"Range": "bytes=10-29"})
+        self.assertEqual(part.status, 206)
+        self.assertEqual(part.raw, sd[10:30])
+        self.assertEqual(part.header("Content-Range"), "bytes 10-29/%d" % len(sd))
+        self.assertEqual(c.get(url, headers={"If-None-Match": etag}).status, 304)
+        head = c.head(url)
+        self.assertEqual(head.status, 200)
+        self.assertEqual(int(head.header("Content-Length")), len(sd))
+        self.assertEqual(c.get("/videos/%s/preview" % text_id).status, 404)  # no video
+        self.assertEqual(c.get("/videos/nope/preview").status, 404)
+        self.assertEqual(c.post(url, {}).status, 405)
+
+        named = self.make_apache(name="named", feed=feed, media_root=self.media,
+                                 plugins=["media_gateway"],
+                                 directives="NatoMediaPreviewRendition rnd:hd720\n")
+        self.assertEqual(named.client().get(url).raw, hd)
 
 
 if __name__ == "__main__":

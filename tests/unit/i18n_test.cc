@@ -155,9 +155,9 @@ class I18nTest : public CppUnit::TestFixture {
   void testLongDate() {
     Catalogue c({});
     std::time_t t = utc(2023, 7, 6);
-    CPPUNIT_ASSERT_EQUAL(std::string("Thursday (6 July 2023)"), c.long_date(t, "en"));
+    CPPUNIT_ASSERT_EQUAL(std::string("Thursday 6 July 2023"), c.long_date(t, "en"));
     CPPUNIT_ASSERT_EQUAL(std::string("jeudi 6 juillet 2023"), c.long_date(t, "fr"));
-    CPPUNIT_ASSERT_EQUAL(std::string("Thursday (6 July 2023)"), c.long_date(t, "de"));
+    CPPUNIT_ASSERT_EQUAL(std::string("Thursday 6 July 2023"), c.long_date(t, "de"));
     // 23:30 UTC on 6 July is still the 6th, whatever TZ says.
     setenv("TZ", "Pacific/Auckland", 1);
     tzset();
@@ -166,13 +166,13 @@ class I18nTest : public CppUnit::TestFixture {
     unsetenv("TZ");
     tzset();
     CPPUNIT_ASSERT_EQUAL(std::string("mardi 1er août 2023"), c.long_date(utc(2023, 8, 1), "fr"));
-    CPPUNIT_ASSERT_EQUAL(std::string("Tuesday (1 August 2023)"),
+    CPPUNIT_ASSERT_EQUAL(std::string("Tuesday 1 August 2023"),
                          c.long_date(utc(2023, 8, 1), "en"));
     CPPUNIT_ASSERT_EQUAL(std::string("dimanche 31 décembre 2023"),
                          c.long_date(utc(2023, 12, 31), "fr"));
     CPPUNIT_ASSERT_EQUAL(std::string("samedi 29 février 2020"),
                          c.long_date(utc(2020, 2, 29), "fr"));
-    CPPUNIT_ASSERT_EQUAL(std::string("Thursday (1 January 1970)"), c.long_date(0, "en"));
+    CPPUNIT_ASSERT_EQUAL(std::string("Thursday 1 January 1970"), c.long_date(0, "en"));
   }
 
   void testShippedStrings() {

@@ -23,6 +23,7 @@
 #include "formatting.h"
 #include "image_types.h"
 #include "media_paths.h"
+#include "search_index.h"
 #include "signed_links.h"
 
 namespace mg = natomedia::media_gateway;
@@ -74,6 +75,8 @@ class MediaGatewayTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(refuses_whatever_is_no_image);
   CPPUNIT_TEST(sniffed_types_follow_the_file);
   CPPUNIT_TEST(ranges_never_undercount_bytes);
+  CPPUNIT_TEST(folds_case_and_accents);
+  CPPUNIT_TEST(search_finds_every_word_and_topic);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -347,6 +350,42 @@ class MediaGatewayTest : public CppUnit::TestFixture {
 
  private:
   std::string dir_;
+
+  void folds_case_and_accents() {
+    CPPUNIT_ASSERT_EQUAL(std::string("turkiye elargissement oeuvre ss"),
+                         mg::fold_for_search("Türkiye Élargissement Œuvre ß"));
+    auto words = mg::search_words("<p>Sweden&#8217;s <b>NATO</b>-membership, “Suède”</p>", true);
+    std::string joined;
+    for (const auto& w : words) joined += (joined.empty() ? "" : "|") + w;
+    CPPUNIT_ASSERT_EQUAL(std::string("sweden|s|nato|membership|suede"), joined);
+  }
+
+  void search_finds_every_word_and_topic() {
+    natomedia::FeedSnapshot snap;
+    auto add = [&](const std::string& id, const std::string& en, const std::string& fr,
+                   const std::string& topic) {
+      natomedia::NewsItem item;
+      item.id = id;
+      item.headline.by_lang["en"] = en;
+      if (!fr.empty()) item.headline.by_lang["fr"] = fr;
+      if (!topic.empty()) item.subjects.push_back({topic, {}});
+      snap.items.push_back(item);
+    };
+    add("a", "Sweden joins NATO", "La Suède rejoint l’OTAN", "t:enlargement");
+    add("b", "Finland and Sweden meet", "", "t:enlargement");
+    add("c", "Exercise in Finland", "", "t:exercises");
+    mg::SearchIndex index(snap);
+    using V = std::vector<uint32_t>;
+    CPPUNIT_ASSERT(index.find("en", {"sweden"}, "") == (V{0, 1}));
+    CPPUNIT_ASSERT(index.find("en", {"swe", "finland"}, "") == (V{1}));
+    CPPUNIT_ASSERT(index.find("en", {"finland"}, "t:exercises") == (V{2}));
+    CPPUNIT_ASSERT(index.find("en", {}, "t:enlargement") == (V{0, 1}));
+    CPPUNIT_ASSERT(index.find("en", {"nowhere"}, "") == V{});
+    // French: the item's French text, English where it has none; accents folded.
+    CPPUNIT_ASSERT(index.find("fr", {"suede"}, "") == (V{0}));
+    CPPUNIT_ASSERT(index.find("fr", {"sweden"}, "") == (V{1}));
+    CPPUNIT_ASSERT(index.find("de", {"sweden"}, "") == (V{0, 1}));  // no German: English
+  }
 };
 
 CPPUNIT_TEST_SUITE_REGISTRATION(MediaGatewayTest);
