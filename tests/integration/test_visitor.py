@@ -83,13 +83,13 @@ class VisitorTest(IntegrationTest):
             self.assert_no_double_base(link)
 
         # "Create an account" from that sign-in page keeps the way back through verification.
-        login = c.get(r.location)
+        login = c.get(apache.url(r.location))
         self.assertEqual(login.status, 200)
         register_link = [l for l in links(login.body) if "/account/register" in l]
-        self.assertEqual(register_link,
-                         [BASE + "/account/register?return_to=" + urllib.parse.quote(video, safe="")])
+        expected = BASE + "/account/register?return_to=" + urllib.parse.quote(video, safe="")
+        self.assertIn(expected, register_link)  # the form's link (the header has a plain one)
         email = "base.path@example.org"
-        reg = c.submit(register_link[0].replace(BASE, "", 1),
+        reg = c.submit(expected.replace(BASE, "", 1),
                        {"email": email, "password": PASSWORD, "password_confirm": PASSWORD,
                         "return_to": video}, action="/account/register")
         self.assertEqual(reg.status, 303, reg.body[:800])
@@ -100,7 +100,7 @@ class VisitorTest(IntegrationTest):
         mail_html = self.html_part(msg)
         self.assertIn(apache.url(BASE + "/account/verify?email="), mail_html)
         self.assert_no_double_base(mail_html)
-        form = c.get(reg.location)
+        form = c.get(apache.url(reg.location))
         self.assertIn('name="return_to" value="%s"' % video, form.body)
         done = c.post("/account/verify", {"email": email, "code": code, "return_to": video,
                                           "csrf_token": harness.csrf_token(form.body)})
@@ -117,13 +117,13 @@ class VisitorTest(IntegrationTest):
 
         # Sign in from the download's sign-in page: back to the video, then the download.
         r = c.get(flows.download_path())
-        login = c.get(r.location)
+        login = c.get(apache.url(r.location))
         back = c.post("/account/login", {"email": email, "password": PASSWORD,
                                          "return_to": video,
                                          "csrf_token": harness.csrf_token(login.body)})
         self.assertEqual(back.status, 303, back.body[:500])
         self.assertEqual(back.location, BASE + video)
-        self.assertEqual(c.get(back.location).status, 200)
+        self.assertEqual(c.get(apache.url(back.location)).status, 200)
         got = c.get(flows.download_path())
         self.assertEqual(got.status, 200, got.body[:300] if got.status != 200 else "")
         self.assertEqual(got.raw, self.data)
@@ -138,7 +138,7 @@ class VisitorTest(IntegrationTest):
         reset_code = harness.verification_code(reset_msg)
         self.assertIn(apache.url(BASE + "/account/password/reset/verify?email="),
                       self.html_part(reset_msg))
-        page = other.get(sent.location)
+        page = other.get(apache.url(sent.location))
         self.assertEqual(page.status, 200)
         grant = other.post("/account/password/reset/verify",
                            {"email": email, "code": reset_code, "return_to": video,
@@ -194,7 +194,7 @@ class VisitorTest(IntegrationTest):
         self.assertEqual(wrong.status, 422)
         self.assertRegex(wrong.body, r"<title>Error: ")
         self.assertRegex(wrong.body, r'<div class="error-summary"[^>]*autofocus')
-        self.assertEqual(form.body.count("error-summary"), 0)
+        self.assertNotIn('class="error-summary"', form.body)
         self.assertNotIn("<title>Error", form.body)
 
         # 1: the language switch of that POST answer keeps the address.
