@@ -267,6 +267,14 @@ class VisitorTest(IntegrationTest):
         page = other.get(sent.location)
         self.assertIn("choose a new password", page.body)
         self.assertNotIn("Enter the code to verify your account", page.body)
+        # 1, for the reset code too: a refused code's language switch keeps the address.
+        wrong = other.post("/account/password/reset/verify",
+                           {"email": email, "code": "000000",
+                            "csrf_token": harness.csrf_token(page.body)})
+        self.assertIn(wrong.status, (410, 422))
+        switch = lang_links(wrong.body)["fr"]
+        self.assertTrue(switch.startswith("/account/password/reset/verify?"), switch)
+        self.assertIn("email=" + urllib.parse.quote(email, safe=""), switch)
 
     def test_french_says_e_mail(self):
         # 18: one word for e-mail in French, the existing majority's.
