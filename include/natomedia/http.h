@@ -86,6 +86,8 @@ struct Response {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
   }
+  // `location` is sent as given: for a page of the portal pass Context::url(base-relative path),
+  // which adds NatoMediaBasePath once.
   static Response Redirect(const std::string& location, int status = 303) {
     Response r;
     r.status = status;

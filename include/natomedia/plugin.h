@@ -49,6 +49,11 @@ class Context {
   virtual Metrics& metrics() = 0;
   virtual const Clock& clock() const = 0;
 
+  // Paths: every path a plugin hands the SDK (a route pattern, `return_to`, the path given to
+  // url() and absolute_url(), a page's `lang_switch_to`) is base-relative: "/videos/42", never
+  // NatoMediaBasePath + "/videos/42". The SDK adds the base path exactly once. Request::path is
+  // base-relative too; Request::base_path is the prefix, for the rare handler that needs it.
+
   // The signed-in account, asked of the identity provider once per request.
   virtual std::optional<Account> account() = 0;
   // Forgets the cached answer of account(), after signing in or out.
@@ -56,7 +61,10 @@ class Context {
   // The answer of a page that needs a signed-in visitor when account() has none: 303 to the
   // sign-in page, which comes back to `return_to`; or, when who is signed in could not be told
   // (the identity provider said Unavailable), 503 with Retry-After, so that a signed-in visitor
-  // is not sent to sign in again while the database is away.
+  // is not sent to sign in again while the database is away. `return_to` is base-relative, with
+  // its query if any ("/videos/42?x=1"); the SDK prefixes the sign-in page's path with the base
+  // path and carries `return_to` as given, and the sign-in page prefixes it again on the way back.
+  // Passing url(...) here would add the base path twice ("/p/p/videos/42").
   virtual Response sign_in_required(const std::string& return_to) = 0;
   // Tells every listener of the event, in plugin load order. A listener's failure is logged and
   // does not stop the others.
@@ -79,7 +87,10 @@ class Context {
   virtual void log(LogLevel level, const std::string& message) = 0;
 
   // A page from `tmpl` with the common values (lang, strings, base path, csrf_token, account,
-  // the lang-switch links) added to `vars`. A page that shows the csrf_token or the signed-in
+  // the lang-switch links) added to `vars`. The language switcher links this page's own path and
+  // query in each other language; a handler whose answer should be reached by another URL (an
+  // answer to a POST) sets vars["lang_switch_to"] to that base-relative path and query. A 4xx page
+  // (a refused form) gets "Error: " before its title and an error summary that takes the focus. A page that shows the csrf_token or the signed-in
   // account is private: the core sends it with Cache-Control: no-store (whatever Cache-Control
   // the handler set), and only such a page sets the CSRF binding cookie.
   virtual Response page(int status, const std::string& tmpl, Vars vars) = 0;
@@ -89,9 +100,11 @@ class Context {
   // memcached, a provider) cannot be reached now.
   virtual Response unavailable(long retry_after_seconds) = 0;
 
-  // base_path + path, for links in pages.
+  // base_path + path, for links in pages and for Response::Redirect: `path` is base-relative
+  // ("/account/"), and the result must not be handed back to url(), absolute_url() or
+  // sign_in_required() (which add the base path themselves).
   std::string url(const std::string& path) const { return request().base_path + path; }
-  // NatoMediaPublicURL + base_path + path, for links in mail and feeds.
+  // NatoMediaPublicURL + base_path + path, for links in mail and feeds; `path` is base-relative.
   std::string absolute_url(const std::string& path) const {
     return config().public_url + request().base_path + path;
   }
@@ -131,7 +144,7 @@ class PluginHost {
   virtual const std::string& plugin_name() const = 0;
   virtual const SiteConfig& server_config() const = 0;
 
-  // `pattern` is a path under NatoMediaBasePath; a segment "{name}" matches one path segment,
+  // `pattern` is a base-relative path (the core serves it under NatoMediaBasePath); a segment "{name}" matches one path segment,
   // which the handler reads from Request::route. The same pattern with another method adds to
   // the Allow list of the 405 answer.
   virtual void route(const std::string& method, const std::string& pattern, Handler handler,

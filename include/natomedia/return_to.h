@@ -33,6 +33,8 @@ inline bool printable_ascii_no_space(std::string_view s) {
 
 }  // namespace detail
 
+// A return_to is base-relative ("/videos/42", not NatoMediaBasePath + "/videos/42"): the sign-in
+// and verification pages hand it to Context::url() on the way back, which adds the base path once.
 // `candidate` when it is a local absolute path (one leading '/', not "//", no backslash, only
 // printable ASCII without spaces, at most 2048 bytes, and still all that after each of up to 4
 // rounds of percent-decoding), else "/". The result is safe to put in a Location header: it can

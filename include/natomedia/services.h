@@ -155,6 +155,8 @@ class I18n {
   virtual std::string text(const std::string& lang, const std::string& key) const = 0;
   // "Thursday (6 July 2023)" / "jeudi 6 juillet 2023", in UTC.
   virtual std::string long_date(std::time_t t, const std::string& lang) const = 0;
+  // The page languages: the ones the string catalogue has files for, "en" first (SDK ABI 4).
+  virtual std::vector<std::string> languages() const { return {"en", "fr"}; }
 };
 
 // A mail made from the templates BASE.txt (the text part, unescaped) and BASE.html (the HTML

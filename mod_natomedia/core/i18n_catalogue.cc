@@ -14,8 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kCatalogueLanguages[] = {"en", "fr"};
-
 // Where each key of one directory came from, to name both places of a duplicate.
 struct Entry {
   std::string value;
@@ -24,16 +22,18 @@ struct Entry {
 using DirStrings = std::map<std::string, std::map<std::string, Entry>>;  // lang -> key -> entry
 
 // The language of a catalogue file name, or "" when the file is not a catalogue.
+// "LL.strings" or "anything.LL.strings", LL two or three lower-case ASCII letters (ISO 639).
 std::string file_language(const std::string& name) {
-  for (const char* lang : kCatalogueLanguages) {
-    std::string bare = std::string(lang) + ".strings";
-    std::string suffix = "." + bare;
-    if (name == bare) return lang;
-    if (name.size() > suffix.size() &&
-        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
-      return lang;
-  }
-  return "";
+  const std::string ext = ".strings";
+  if (name.size() <= ext.size() || name.compare(name.size() - ext.size(), ext.size(), ext) != 0)
+    return "";
+  const std::string stem = name.substr(0, name.size() - ext.size());
+  const size_t dot = stem.rfind('.');
+  const std::string lang = dot == std::string::npos ? stem : stem.substr(dot + 1);
+  if (dot == 0 || lang.size() < 2 || lang.size() > 3) return "";
+  for (char c : lang)
+    if (c < 'a' || c > 'z') return "";
+  return lang;
 }
 
 bool valid_key(std::string_view key) {
@@ -164,6 +164,13 @@ std::string Catalogue::text(const std::string& lang, const std::string& key) con
     if (it != strings->second.end()) return it->second;
   }
   return key;
+}
+
+std::vector<std::string> Catalogue::languages() const {
+  std::vector<std::string> out{"en"};
+  for (const auto& [lang, strings] : strings_)
+    if (lang != "en" && !strings.empty()) out.push_back(lang);
+  return out;
 }
 
 bool Catalogue::has(const std::string& lang, const std::string& key) const {

@@ -1,7 +1,8 @@
 // The string catalogue: the UI texts in English and French, read once at start-up.
 //
-// Files: every `*.en.strings`, `*.fr.strings`, `en.strings` or `fr.strings` in each directory
-// given to load(). Format, UTF-8, one entry a line:
+// Files: every `*.LL.strings` or `LL.strings` in each directory given to load(), LL a language
+// code of two or three lower-case letters (`natomedia.de.strings` adds German; the languages of
+// the portal are the ones that have files, English always first). Format, UTF-8, one entry a line:
 //
 //   # a comment
 //   error.404.title = Page not found
@@ -41,6 +42,9 @@ class Catalogue : public natomedia::I18n {
   // en "Thursday 6 July 2023", fr "jeudi 6 juillet 2023"; UTC; names from this code, never
   // from the process locale. Any language other than "fr" gets English.
   std::string long_date(std::time_t t, const std::string& lang) const override;
+
+  // "en" first, then every other language that has strings, in code order.
+  std::vector<std::string> languages() const override;
 
   // True when `lang` itself has `key` (a page marks English shown in place of French).
   bool has(const std::string& lang, const std::string& key) const;

@@ -117,7 +117,8 @@ bool portal_owns(const Services& services, const Site& site, std::string_view pa
   return path.size() == base.size() || path[base.size()] == '/';
 }
 
-Request make_request(const Site& site, const IncomingRequest& in, Status* query_status) {
+Request make_request(const Site& site, const IncomingRequest& in, Status* query_status,
+                     const std::vector<std::string>& languages) {
   Request req;
   req.method = in.method;
   req.path = relative_path(site.config.base_path, in.path);
@@ -134,7 +135,8 @@ Request make_request(const Site& site, const IncomingRequest& in, Status* query_
   std::optional<std::string> query_lang = parsed.ok() ? req.query.get("lang") : std::nullopt;
   if (query_status) *query_status = parsed;
   req.lang = pick_language(query_lang, req.cookies.get(cookie_lang_name),
-                           req.header("accept-language").value_or(""));
+                           req.header("accept-language").value_or(""),
+                           languages);
   return req;
 }
 
@@ -146,7 +148,8 @@ Answer handle_request(const Services& services, const Site& site, const Incoming
     return answer;
   }
   Status query_status = Status::Ok();
-  Request req = make_request(site, in, &query_status);
+  Request req = make_request(site, in, &query_status,
+                             services.i18n ? services.i18n->languages() : std::vector<std::string>{});
   std::optional<std::string> query_lang = query_status.ok() ? req.query.get("lang") : std::nullopt;
 
   const Router::Match match = services.router->match(req.method, req.path);

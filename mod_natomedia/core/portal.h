@@ -81,7 +81,9 @@ bool portal_owns(const Services& services, const Site& site, std::string_view pa
 // The Request a Context gives handlers: headers, cookies, query and language of `in`, its path
 // relative to the base path ("" when outside it). `query_status` (optional) says whether the
 // query string parsed.
-Request make_request(const Site& site, const IncomingRequest& in, Status* query_status = nullptr);
+// `languages`: the page languages (I18n::languages()); empty means English and French.
+Request make_request(const Site& site, const IncomingRequest& in, Status* query_status = nullptr,
+                     const std::vector<std::string>& languages = {});
 
 Answer handle_request(const Services& services, const Site& site, const IncomingRequest& in,
                       const SqlFactory& sql_factory, Logger& logger);

@@ -3,6 +3,7 @@
 #include <natomedia/text.h>
 
 #include "core/metrics_registry.h"
+#include "core/request_parsing.h"
 #include "core/sql_dbd.h"
 
 namespace natomedia::core {
@@ -119,8 +120,23 @@ bool RequestContext::csrf_valid() const {
   return services_.crypto->verify("csrf", csrf_binding_, *token);
 }
 
-// This page in the other language: the same path and query, with lang= replaced.
-std::string RequestContext::lang_switch_url(const std::string& lang) const {
+// This page in another language: the same path and query, with lang= replaced; or, when the
+// handler set `to` (a base-relative path and query, for an answer to a POST, whose own URL would
+// show another page), that path with lang= added.
+std::string RequestContext::lang_switch_url(const std::string& lang, const std::string& to) const {
+  if (!to.empty() && to[0] == '/') {
+    std::string path = to;
+    const size_t q = path.find('?');
+    std::string kept;
+    if (q != std::string::npos) {
+      Params params;
+      (void)parse_urlencoded(path.substr(q + 1), params);
+      path.resize(q);
+      for (const auto& [name, value] : params.items())
+        if (name != "lang") kept += text::url_encode(name) + "=" + text::url_encode(value) + "&";
+    }
+    return request_.base_path + path + "?" + kept + "lang=" + lang;
+  }
   std::string query;
   for (const auto& [name, value] : request_.query.items()) {
     if (name == "lang") continue;
@@ -131,7 +147,30 @@ std::string RequestContext::lang_switch_url(const std::string& lang) const {
 
 Response RequestContext::page(int status, const std::string& tmpl, Vars vars) {
   const std::string& lang = request_.lang;
-  const std::string other = lang == "fr" ? "en" : "fr";
+  const std::vector<std::string> languages = services_.i18n->languages();
+  std::string other = lang == "en" ? "fr" : "en";
+  if (languages.size() == 1) other = languages.front();
+  std::string switch_to;
+  if (auto it = vars.find("lang_switch_to"); it != vars.end()) switch_to = it->second.str();
+  // Every other language the catalogue has, named in its own language (the language switcher).
+  const std::string english_name = services_.i18n->text("en", "lang.name");
+  Value::List others;
+  for (const std::string& l : languages) {
+    if (l == lang) continue;
+    std::string name = services_.i18n->text(l, "lang.name");
+    if (l != "en" && name == english_name) name = l;  // a catalogue without its own name
+    others.emplace_back(Value::Map{{"code", l}, {"name", name},
+                                   {"url", lang_switch_url(l, switch_to)}});
+  }
+  vars["languages"] = Value(std::move(others));
+  // A form sent back with a refusal (4xx, not the error page): the title says so first, and the
+  // header puts an error summary at the top of the page that takes the focus.
+  if (status >= 400 && status < 500 && tmpl != "core/error.html") {
+    vars["form_failed"] = true;
+    std::string title;
+    if (auto it = vars.find("title"); it != vars.end()) title = it->second.str();
+    vars["title"] = services_.i18n->text(lang, "error.title.prefix") + " " + title;
+  }
   vars["lang"] = lang;
   vars["base"] = request_.base_path;
   // The token is minted for the page but kept (binding cookie, no-store) only when the page
@@ -140,7 +179,7 @@ Response RequestContext::page(int status, const std::string& tmpl, Vars vars) {
       csrf_binding_.empty() ? services_.crypto->random_token(16) : csrf_binding_;
   const std::string token = services_.crypto->sign("csrf", binding);
   vars["csrf_token"] = token;
-  vars["lang_switch_url"] = lang_switch_url(other);
+  vars["lang_switch_url"] = lang_switch_url(other, switch_to);
   vars["lang_switch_code"] = other;
   vars["path"] = request_.path;
   if (auto a = account()) {

@@ -72,7 +72,7 @@ class RequestContext : public Context {
 
  private:
   std::string cookie_name(const std::string& name) const;
-  std::string lang_switch_url(const std::string& lang) const;
+  std::string lang_switch_url(const std::string& lang, const std::string& to = "") const;
   void set_csrf_binding(std::string binding);
 
   const Services& services_;

@@ -59,11 +59,11 @@ bool has_control(std::string_view s) {
 }
 
 // The primary subtag of a language tag, lower-cased, when it is supported; else "".
-std::string supported_language(std::string_view tag) {
+std::string supported_language(std::string_view tag, const std::vector<std::string>& languages) {
   tag = text::trim(tag);
   size_t sep = tag.find_first_of("-_");
   std::string primary = text::lower_ascii(tag.substr(0, sep));
-  for (const char* lang : kLanguages)
+  for (const std::string& lang : languages)
     if (primary == lang) return primary;
   return "";
 }
@@ -85,7 +85,8 @@ int parse_qvalue(std::string_view q) {
 }
 
 // The best supported language of an Accept-Language header, or "".
-std::string from_accept_language(std::string_view header) {
+std::string from_accept_language(std::string_view header,
+                                 const std::vector<std::string>& languages) {
   std::string best;
   int best_q = 0;  // q=0 means "not acceptable", so it never wins
   split(header, ',', [&](std::string_view range) {
@@ -97,7 +98,7 @@ std::string from_accept_language(std::string_view header) {
       if (params.size() < 2 || (params[0] != 'q' && params[0] != 'Q') || params[1] != '=') return;
       q = parse_qvalue(params.substr(2));
     }
-    std::string lang = tag == "*" ? std::string(kLanguages[0]) : supported_language(tag);
+    std::string lang = tag == "*" ? languages.front() : supported_language(tag, languages);
     if (lang.empty() || q <= best_q) return;
     best = lang;
     best_q = q;
@@ -160,14 +161,17 @@ void parse_cookies(std::string_view header, Params& out) {
 
 std::string pick_language(const std::optional<std::string>& query_lang,
                           const std::optional<std::string>& cookie_lang,
-                          std::string_view accept_language) {
+                          std::string_view accept_language,
+                          const std::vector<std::string>& languages) {
+  const std::vector<std::string> defaults(std::begin(kLanguages), std::end(kLanguages));
+  const std::vector<std::string>& langs = languages.empty() ? defaults : languages;
   for (const auto* choice : {&query_lang, &cookie_lang}) {
     if (!*choice) continue;
-    std::string lang = supported_language(**choice);
+    std::string lang = supported_language(**choice, langs);
     if (!lang.empty()) return lang;
   }
-  std::string lang = from_accept_language(accept_language);
-  return lang.empty() ? std::string(kLanguages[0]) : lang;
+  std::string lang = from_accept_language(accept_language, langs);
+  return lang.empty() ? langs.front() : lang;
 }
 
 bool connection_is_https(const char* scheme, const char* https_env) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -38,15 +39,17 @@ bool exceeds_body_limit(std::string_view input, const ParseLimits& limits = {});
 // must never turn into a 400 or a 500. At most 256 pairs are kept.
 void parse_cookies(std::string_view header, Params& out);
 
-// The supported page languages; the first is the default.
+// The page languages when no catalogue says otherwise; the first is the default.
 inline constexpr const char* kLanguages[] = {"en", "fr"};
 
-// "en" or "fr": the query's ?lang= when supported, then the language cookie, then the best
-// supported Accept-Language range by q-value (ties: the first listed; "*" means English),
-// else "en". Region subtags are ignored ("fr-CH" is "fr").
+// One of `languages` (the catalogue's, "en" first; empty means kLanguages): the query's ?lang=
+// when supported, then the language cookie, then the best supported Accept-Language range by
+// q-value (ties: the first listed; "*" means the first language), else the first language.
+// Region subtags are ignored ("fr-CH" is "fr").
 std::string pick_language(const std::optional<std::string>& query_lang,
                           const std::optional<std::string>& cookie_lang,
-                          std::string_view accept_language);
+                          std::string_view accept_language,
+                          const std::vector<std::string>& languages = {});
 
 // Whether the visitor's connection is HTTPS: httpd's own view (`scheme`, ap_http_scheme: "https"
 // under mod_ssl), or the environment variable HTTPS (`https_env`, null when unset) being "on",

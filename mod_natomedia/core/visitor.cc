@@ -10,7 +10,9 @@ namespace natomedia::core {
 Visitor::Visitor(const Services& services, const Site& site, const IncomingRequest& in,
                  SqlFactory sql_factory, Logger& logger)
     : sql_factory_(std::move(sql_factory)),
-      ctx_(std::make_unique<RequestContext>(services, site, make_request(site, in), sql_factory_,
+      ctx_(std::make_unique<RequestContext>(services, site, make_request(site, in, nullptr,
+                                                     services.i18n ? services.i18n->languages()
+                                                                   : std::vector<std::string>{}), sql_factory_,
                                             logger)) {}
 
 Visitor::~Visitor() = default;

@@ -30,13 +30,21 @@ std::shared_ptr<CodeService> code_service(Context& ctx) {
   return codes;
 }
 
+// The language switch of an answer to a POST stays on this form, for this address.
+void switch_to(Vars& vars, const std::string& path) {
+  vars["lang_switch_to"] = with_query(path, {{"email", vars["email"].str()},
+                                             {"return_to", carried(vars["return_to"].str())}});
+}
+
 Response reset_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.reset.title");
+  switch_to(vars, "/account/password/reset");
   return ctx.page(status, "authentication/reset.html", std::move(vars));
 }
 
 Response code_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.reset.verify.title");
+  switch_to(vars, "/account/password/reset/verify");
   vars["expiry_text"] = code_expiry_text(ctx);
   return ctx.page(status, "authentication/reset_verify.html", std::move(vars));
 }

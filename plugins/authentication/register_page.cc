@@ -6,6 +6,7 @@
 #include <optional>
 
 #include <natomedia/providers.h>
+#include <natomedia/return_to.h>
 #include <natomedia/text.h>
 
 #include "account_store.h"
@@ -66,12 +67,18 @@ bool check_form(Context& ctx, const std::optional<std::string>& email, const Den
 
 }  // namespace
 
-Response get_register(Context& ctx) { return register_form(ctx, {}, 200); }
+Response get_register(Context& ctx) {
+  Vars vars;
+  vars["return_to"] = safe_return_to(ctx.request().query.get_or("return_to", "/"));
+  return register_form(ctx, std::move(vars), 200);
+}
 
 Response post_register(Context& ctx, PluginState& state) {
   const Params& form = ctx.request().form;
   Vars vars;
   vars["email"] = form.get_or("email");
+  const std::string return_to = safe_return_to(form.get_or("return_to", "/"));
+  vars["return_to"] = return_to;
   const auto email = normalize_email(form.get_or("email"));
   if (!check_form(ctx, email, *state.deny_list, vars)) return register_form(ctx, vars, 422);
 
@@ -144,7 +151,9 @@ Response post_register(Context& ctx, PluginState& state) {
     ctx.metrics().add("natomedia_registrations_total");
     ctx.emit({AccountEvent::kCreated, *created});
   }
-  return redirect(ctx, with_query("/account/verify", {{"email", *email}}));
+  return redirect(ctx, with_query("/account/verify",
+                                  {{"email", *email},
+                                   {"return_to", return_to == "/" ? "" : return_to}}));
 }
 
 }  // namespace natomedia::auth

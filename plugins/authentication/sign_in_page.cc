@@ -20,6 +20,10 @@ Response login_form(Context& ctx, Vars vars, int status) {
   if (!vars.count("return_to")) vars["return_to"] = "/";
   vars["reset_path"] =
       with_query("/account/password/reset", {{"return_to", vars["return_to"].str()}});
+  // "Create an account" keeps the way back through registration and verification.
+  vars["register_path"] = with_query(
+      "/account/register",
+      {{"return_to", vars["return_to"].str() == "/" ? "" : vars["return_to"].str()}});
   return ctx.page(status, "authentication/login.html", std::move(vars));
 }
 

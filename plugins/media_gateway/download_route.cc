@@ -78,7 +78,7 @@ Downloader identify(Context& ctx, const NewsItem& item, const std::string& path)
   if (claim.shape == LinkClaim::Shape::kWellFormed) return link_holder(ctx, claim.account_id, path);
   auto account = ctx.account();
   if (!account) {
-    d.refusal = ctx.sign_in_required(ctx.url(video_path(item)));
+    d.refusal = ctx.sign_in_required(video_path(item));  // base-relative: the SDK adds the base
   } else if (account->state != "verified") {
     d.refusal = ctx.error(403, "media.download.unverified");
   } else {

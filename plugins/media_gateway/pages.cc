@@ -176,7 +176,7 @@ Response item_page_answer(Context& ctx, bool video_page) {
     vars["anonymous"] = !account.has_value();
     vars["unverified"] = account.has_value() && !verified;
     vars["login_url"] = ctx.url("/account/login") + "?return_to=" +
-                        text::url_encode(ctx.url(video_path(*item)));
+                        text::url_encode(video_path(*item));  // base-relative return_to
     return ctx.page(200, "media_gateway/item.html", std::move(vars));
   });
 }

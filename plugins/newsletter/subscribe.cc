@@ -2,6 +2,7 @@
 
 #include "routes.h"
 #include "subscriptions.h"
+#include "unsubscribe_token.h"
 
 namespace natomedia::newsletter {
 
@@ -37,7 +38,24 @@ Response subscribe(Context& ctx) {
                                   " failed: " + outcome.status().message());
     return ctx.error(503, "error.503.message");
   }
-  if (!outcome->already) ctx.metrics().add(kSubscriptionsCounter);
+  if (!outcome->already) {
+    ctx.metrics().add(kSubscriptionsCounter);
+    // A confirmation to the address, with the way out (the newsletter's own unsubscribe link).
+    Vars mail;
+    mail["email"] = account->email;
+    mail["unsubscribe_url"] = unsubscribe_url(
+        ctx.config().public_url, req.base_path,
+        make_unsubscribe_token(ctx.crypto(), account->id, account->credential_epoch));
+    const std::string lang = account->lang.empty() ? req.lang : account->lang;
+    auto message = compose_mail(ctx.templates(), account->email, lang,
+                                "newsletter/mail/subscribed",
+                                ctx.i18n().text(lang, "newsletter.mail.subscribed.subject"),
+                                std::move(mail));
+    Status queued = message.ok() ? ctx.outbox().queue(ctx.sql(), *message) : message.status();
+    if (!queued.ok())
+      ctx.log(LogLevel::kWarning, "newsletter: no confirmation mail for account " +
+                                      std::to_string(account->id) + ": " + queued.message());
+  }
 
   Vars vars;
   vars["title"] = ctx.i18n().text(req.lang, "newsletter.subscribed.title");

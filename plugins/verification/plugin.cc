@@ -27,6 +27,7 @@ void setup(natomedia::PluginHost* host) {
   host->counter("natomedia_code_failures_total", "Codes typed wrong, expired, used or killed");
   namespace v = natomedia::verification;
   host->route("GET", "/account/verify", v::get_verify);
+  host->route("GET", "/account/verified", v::get_verified);
   host->route("POST", "/account/verify",
               [codes](Context& ctx) { return v::post_verify(ctx, *codes); });
   host->route("POST", "/account/verify/resend",

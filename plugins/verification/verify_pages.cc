@@ -4,6 +4,7 @@
 // work as a real code, so wrong codes then answer 422 up to the 5th and 410 after it alike.
 #include <natomedia/email.h>
 #include <natomedia/providers.h>
+#include <natomedia/return_to.h>
 #include <natomedia/text.h>
 
 #include "routes.h"
@@ -32,10 +33,35 @@ Value content_text(Context& ctx, const std::string& key) {
   return Value::TrustedHtml(std::move(html));
 }
 
+// Where the visitor goes once verified, carried by every form and link of the flow (base-relative).
+std::string return_to_of(Context& ctx) {
+  const Request& r = ctx.request();
+  return safe_return_to(r.method == "POST" ? r.form.get_or("return_to", "/")
+                                           : r.query.get_or("return_to", "/"));
+}
+
+// path?email=…&return_to=… without the parameters that say nothing.
+std::string flow_path(const std::string& path, const std::string& email,
+                      const std::string& return_to) {
+  std::string out = path;
+  char sep = '?';
+  if (!email.empty()) {
+    out += sep + std::string("email=") + text::url_encode(email);
+    sep = '&';
+  }
+  if (return_to != "/") out += sep + std::string("return_to=") + text::url_encode(return_to);
+  return out;
+}
+
 Response verify_form(Context& ctx, const std::string& email, int status, Vars vars = {}) {
+  const std::string return_to = return_to_of(ctx);
   vars["title"] = tr(ctx, "verification.title");
   vars["resend_question"] = content_text(ctx, "verification.resend.question");
   vars["email"] = email;
+  vars["has_email"] = !email.empty();
+  vars["return_to"] = return_to;
+  // The language switch stays on this form for this address (a POST answer has no query).
+  vars["lang_switch_to"] = flow_path("/account/verify", email, return_to);
   vars["expiry"] = expiry_sentence(ctx, ctx.request().lang);
   Response r = ctx.page(status, "verification/verify.html", std::move(vars));
   r.header("Cache-Control", "no-store");
@@ -43,8 +69,12 @@ Response verify_form(Context& ctx, const std::string& email, int status, Vars va
 }
 
 Response verified_page(Context& ctx) {
+  const std::string return_to = return_to_of(ctx);
   Vars vars;
   vars["title"] = tr(ctx, "verification.done.title");
+  // Back to the page that sent the visitor to register, when there was one.
+  if (return_to != "/") vars["continue_path"] = return_to;
+  vars["lang_switch_to"] = flow_path("/account/verified", "", return_to);
   // The offer is the newsletter plugin's partial, shown when that plugin is loaded.
   vars["newsletter_offer"] =
       find_provider<NewsletterService>(ctx, kNewsletterServiceName, kNewsletterServiceVersion) !=
@@ -84,6 +114,10 @@ Response too_soon(Context& ctx, const std::string& email, long retry_after) {
   Vars vars;
   vars["resend_error"] = true;
   vars["retry_after"] = std::to_string(retry_after);
+  std::string wait = tr(ctx, "verification.resend.wait");
+  if (size_t at = wait.find("{n}"); at != std::string::npos)
+    wait.replace(at, 3, std::to_string(retry_after));
+  vars["resend_wait"] = wait;
   Response r = verify_form(ctx, email, 429, std::move(vars));
   r.header("Retry-After", std::to_string(retry_after));
   return r;
@@ -95,6 +129,15 @@ Response get_verify(Context& ctx) {
   // The page is no use while codes cannot be checked: say so now rather than after typing.
   if (ctx.cache().get("codes:probe").outcome == CacheOutcome::kError) return unavailable(ctx);
   return verify_form(ctx, ctx.request().query.get_or("email"), 200);
+}
+
+// The success page again (the language switch of the success page): for a signed-in, verified
+// account; anyone else is sent to the verify form.
+Response get_verified(Context& ctx) {
+  auto account = ctx.account();
+  if (!account || account->state != "verified")
+    return Response::Redirect(ctx.url(flow_path("/account/verify", "", return_to_of(ctx))));
+  return verified_page(ctx);
 }
 
 Response post_verify(Context& ctx, CodeServiceImpl& codes) {
@@ -142,7 +185,7 @@ Response post_resend(Context& ctx, CodeServiceImpl& codes) {
   if (!s.ok() && issued.outcome == CodeIssue::Outcome::kSent) return unavailable(ctx);
   switch (issued.outcome) {
     case CodeIssue::Outcome::kSent:
-      return Response::Redirect(ctx.url("/account/verify?email=" + text::url_encode(email)));
+      return Response::Redirect(ctx.url(flow_path("/account/verify", email, return_to_of(ctx))));
     case CodeIssue::Outcome::kCooldown:
     case CodeIssue::Outcome::kRateLimited:
       return too_soon(ctx, email, issued.retry_after);

@@ -399,3 +399,107 @@ for (const lang of ['en', 'fr']) {
     }
   });
 }
+
+// ------------------------------------------------------------------------------------------------
+// Under NatoMediaBasePath /portal, at 320 px, in the dark (CONTRACT section 13): register,
+// switch language on the code page in the middle of the flow (the address and the code still
+// work), verify, sign out (to the base path's home), sign in from a download back to the
+// video. Every page: no sideways scroll at 320 px, and axe with prefers-color-scheme: dark.
+
+/** Fails when the page scrolls sideways (its content is wider than the viewport). */
+async function assertNoSidewaysScroll(page, name) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+  }));
+  assert.ok(scroll <= client, `${name} (${page.url()}) scrolls sideways at 320 px: ` +
+            `${scroll} px of content in ${client} px`);
+}
+
+test('under /portal at 320 px in the dark: language switch on the code page', { timeout: 240000 },
+     async (t) => {
+  const portal = await startStack({ basePath: '/portal' });
+  const inbox = new Inbox(portal.mail_dir);
+  const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: 'portal' });
+  const browser = await openBrowser({ locale: 'en-GB' });
+  const { page } = browser;
+  const base = portal.base_url;
+  assert.ok(base.endsWith('/portal'), base);
+  const email = `narrow.${Date.now().toString(36)}@example.org`;
+  const password = 'Narrow-Dark-2023!x';
+  const videoPath = `/videos/${video.id}`;
+  const pathOf = () => new URL(page.url()).pathname;
+  const look = async (name) => {
+    await assertNoSidewaysScroll(page, name);
+    await rec.check(page, name);
+  };
+  try {
+    await page.setViewportSize({ width: 320, height: 640 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    assert.equal(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches),
+                 true);
+
+    let resp = await page.goto(`${base}${videoPath}`);
+    assert.equal(resp.status(), 200);
+    await look('video-anonymous');
+    resp = await page.goto(`${base}/account/register`);
+    await look('register');
+    await page.fill('#email', email);
+    await page.fill('#password', password);
+    await page.fill('#password_confirm', password);
+    resp = await submit(page, '/account/register');
+    assert.equal(pathOf(), '/portal/account/verify');
+    await look('code');
+
+    // The language switch in the middle of the code flow keeps the address.
+    resp = await clickAndWait(page, page.locator('header a[hreflang="fr"]'));
+    assert.equal(resp.status(), 200);
+    assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+    assert.equal(pathOf(), '/portal/account/verify');
+    assert.equal(await page.inputValue('main form input[name=email]'), email);
+    await look('code-fr');
+    const mail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
+    await page.fill('#code', codeIn(mail.text));
+    resp = await submit(page, '/account/verify');
+    assert.equal(resp.status(), 200, 'the code works after the switch');
+    await look('success-fr');
+    // The success page's switch shows the success page again.
+    resp = await clickAndWait(page, page.locator('header a[hreflang="en"]'));
+    assert.equal(resp.status(), 200);
+    assert.equal(pathOf(), '/portal/account/verified');
+    assert.equal(await page.locator('main form input[name=code]').count(), 0);
+    await look('success-en');
+    resp = await page.goto(`${base}/account/`);
+    await look('account');
+
+    // Sign out: the base path's home.
+    await clickAndWait(page, page.locator('header form[action$="/account/logout"] button'));
+    assert.equal(pathOf(), '/portal/');
+    // A download while anonymous → sign in → back on the video, once under the base path.
+    resp = await page.goto(`${base}${videoPath}`);
+    await clickAndWait(page, page.locator('a.download').first());
+    assert.equal(pathOf(), '/portal/account/login');
+    assert.equal(new URL(page.url()).searchParams.get('return_to'), videoPath);
+    await look('login');
+    await page.fill('#email', email);
+    await page.fill('#password', password);
+    await submit(page, '/account/login');
+    assert.equal(pathOf(), `/portal${videoPath}`);
+    await look('video');
+    // A refused form: an error summary with the focus, "Error: " in the title.
+    await page.goto(`${base}/account/verify?email=${encodeURIComponent('nobody@example.org')}`);
+    await page.fill('#code', '000000');
+    await submit(page, '/account/verify');
+    assert.match(await page.title(), /^Error: /);
+    assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id),
+                 'error-summary');
+    await look('code-refused');
+    t.diagnostic(`checked ${rec.pages.length} pages at 320 px, dark`);
+  } finally {
+    rec.writeReport();
+    await browser.close();
+    await portal.stop({ keep: rec.failures.length > 0 });
+  }
+  const anyImpact = rec.pages.flatMap((p) => p.violations);
+  assert.equal(anyImpact.length, 0, `axe violations in the dark at 320 px:\n` +
+               anyImpact.map((v) => `${v.step}: ${v.rule} (${v.impact}) ${v.help}`).join('\n'));
+});

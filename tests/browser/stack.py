@@ -16,6 +16,7 @@ standard input closes (the test runner exited or died) or on SIGTERM/SIGINT/SIGH
 httpd and memcached by their PIDs and deletes the work dir, unless --keep, NM_KEEP_WORK=1 or
 a line "keep" read on stdin before it closed (the runner writes it when a test failed).
 Log lines go to stderr only, so stdout stays one line for the runner to parse.
+NM_STACK_BASE_PATH=/portal serves the portal under that NatoMediaBasePath (base_url includes it).
 """
 
 import argparse
@@ -66,16 +67,18 @@ class Stack:
 
     def start(self):
         feed, media_root = make_media(self.work_dir)
+        base_path = os.environ.get("NM_STACK_BASE_PATH") or None
         self.memcached = harness.Memcached(work_dir=self.work_dir).start()
         self.apache = harness.Apache(self.prefix, os.path.join(self.work_dir, "apache"),
                                      memcached=self.memcached, feed=feed,
-                                     media_root=media_root, plugins=harness.ALL_PLUGINS)
+                                     media_root=media_root, plugins=harness.ALL_PLUGINS,
+                                     base_path=base_path)
         rc, out = self.apache.configtest()
         if rc != 0:
             raise harness.HarnessError("configtest failed:\n%s" % out)
         self.apache.start()
         return {
-            "base_url": self.apache.url(),
+            "base_url": self.apache.url(base_path or ""),
             "mail_dir": self.apache.mail_dir,
             "feed": feed,
             "media_root": media_root,

@@ -115,7 +115,16 @@ class I18nTest : public CppUnit::TestFixture {
     auto c = load_ok({d.path()});
     CPPUNIT_ASSERT_EQUAL(std::string("1"), c->text("en", "a"));
     CPPUNIT_ASSERT_EQUAL(std::string("2"), c->text("fr", "b"));
-    CPPUNIT_ASSERT_EQUAL(std::string("c"), c->text("de", "c"));
+    // Any NAME.LL.strings is a language (section 13): German from x.de.strings.
+    CPPUNIT_ASSERT_EQUAL(std::string("3"), c->text("de", "c"));
+    CPPUNIT_ASSERT_EQUAL(std::string("1"), c->text("de", "a"));  // English where German has none
+    const std::vector<std::string> langs{"en", "de", "fr"};
+    CPPUNIT_ASSERT(c->languages() == langs);
+    TempDir odd;
+    odd.write("x.DE.strings", "d = 4\n");
+    odd.write("x.germ.strings", "d = 4\n");
+    odd.write(".de.strings", "d = 4\n");
+    CPPUNIT_ASSERT(load_ok({odd.path()})->languages() == std::vector<std::string>{"en"});
   }
 
   void testMalformedLines() {

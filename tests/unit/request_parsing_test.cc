@@ -152,6 +152,14 @@ class RequestParsingTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::string("fr"), pick_language(std::nullopt, std::string("fr"), "en"));
     CPPUNIT_ASSERT_EQUAL(std::string("fr"),
                          pick_language(std::string("de"), std::string("fr"), "en"));
+    // The catalogue's languages (a site's natomedia.de.strings) widen the choice.
+    const std::vector<std::string> with_de{"en", "de", "fr"};
+    CPPUNIT_ASSERT_EQUAL(std::string("de"),
+                         pick_language(std::string("de"), std::string("fr"), "en", with_de));
+    CPPUNIT_ASSERT_EQUAL(std::string("de"),
+                         pick_language(std::nullopt, std::nullopt, "de-AT, fr;q=0.5", with_de));
+    CPPUNIT_ASSERT_EQUAL(std::string("en"),
+                         pick_language(std::string("it"), std::nullopt, "it", with_de));
     CPPUNIT_ASSERT_EQUAL(std::string("fr"),
                          pick_language(std::string("xx"), std::string("<x>"), "fr"));
     CPPUNIT_ASSERT_EQUAL(std::string("fr"), pick_language(std::string("fr-CA"), std::nullopt, ""));

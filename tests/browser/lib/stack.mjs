@@ -9,10 +9,11 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const STACK_PY = path.join(HERE, '..', 'stack.py');
 const SYSTEM_PYTHON = '/usr/bin/python3';  // Debian's: harness.py wants its packages
 
-export async function startStack({ timeoutMs = 180000 } = {}) {
+// basePath: serve the portal under that NatoMediaBasePath (base_url then includes it).
+export async function startStack({ timeoutMs = 180000, basePath = '' } = {}) {
   const child = spawn(SYSTEM_PYTHON, [STACK_PY], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', NM_STACK_BASE_PATH: basePath },
   });
   let stderr = '';
   child.stderr.on('data', (d) => {
