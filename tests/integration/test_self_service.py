@@ -1,0 +1,201 @@
+"""Integration tests of account self-service (CONTRACT section 13, issue 17): the password change
+with the current password, the list of sessions and ending every other one, and the rough edges
+of the account page (16: /account/login while signed in; 17: one row per download, kB, time).
+
+Real httpd, memcached and mail; SQLite, and the password change once more on PostgreSQL.
+"""
+# ctest-timeout: 900
+
+import os
+import re
+import unittest
+
+import harness
+from harness import IntegrationTest
+from test_authentication import AuthFlows, GOOD_PASSWORD, NEW_PASSWORD
+
+
+class SelfServiceFlows(AuthFlows):
+
+    def signed_in_client(self, address, password=GOOD_PASSWORD, agent="Browser-A/1.0"):
+        c = self.client()
+        c.default_headers["User-Agent"] = agent
+        r = self.login(c, address, password)
+        self.assertEqual(r.status, 303, r.body[:500])
+        return c
+
+    def epoch(self, address):
+        return int(self.sql("SELECT credential_epoch FROM accounts WHERE email = ?",
+                            (address,))[0][0])
+
+    def test_change_password(self):
+        self.need_codes()
+        address = "changer@example.org"
+        self.make_verified(address)
+        here = self.signed_in_client(address)
+        elsewhere = self.signed_in_client(address, agent="Browser-B/2.0")
+        self.assertEqual(len(self.sql("SELECT id_hash FROM account_sessions")), 2)
+        epoch = self.epoch(address)
+
+        # The account page leads to the form, not to the emailed-code reset.
+        page = here.get("/account/")
+        self.assertEqual(page.status, 200)
+        self.assertIn('href="/account/password"', page.body)
+        self.assertNotIn("/account/password/reset", page.body)
+        form = here.get("/account/password")
+        self.assertEqual(form.status, 200)
+        self.assertIn('name="current_password"', form.body)
+        self.assertEqual(form.headers.get("Cache-Control"), "no-store")
+
+        # No CSRF token: refused before anything changes.
+        r = here.post("/account/password", {"current_password": GOOD_PASSWORD,
+                                             "password": NEW_PASSWORD,
+                                             "password_confirm": NEW_PASSWORD})
+        self.assertEqual(r.status, 403)
+
+        # A wrong current password: 401, counted by the sign-in throttle.
+        r = here.submit("/account/password", {"current_password": "Wrong-Horse7!x",
+                                               "password": NEW_PASSWORD,
+                                               "password_confirm": NEW_PASSWORD})
+        self.assertEqual(r.status, 401, r.body[:500])
+        self.assertIn("The current password is not correct.", r.body)
+        self.assertIn('aria-invalid="true"', r.body)
+
+        # A new password the policy refuses: 422 naming the rule; a mismatch: 422.
+        r = here.submit("/account/password", {"current_password": GOOD_PASSWORD,
+                                               "password": "short", "password_confirm": "short"})
+        self.assertEqual(r.status, 422, r.body[:500])
+        self.assertIn('id="password-error"', r.body)
+        r = here.submit("/account/password", {"current_password": GOOD_PASSWORD,
+                                               "password": NEW_PASSWORD,
+                                               "password_confirm": NEW_PASSWORD + "x"})
+        self.assertEqual(r.status, 422)
+        self.assertEqual(self.epoch(address), epoch)  # nothing changed yet
+
+        r = here.submit("/account/password", {"current_password": GOOD_PASSWORD,
+                                               "password": NEW_PASSWORD,
+                                               "password_confirm": NEW_PASSWORD})
+        self.assertEqual(r.status, 303, r.body[:500])
+        self.assertEqual(r.location, "/account/?done=password")
+        page = here.get(r.location)
+        self.assertEqual(page.status, 200)  # this browser stays signed in
+        self.assertIn('id="account-notice"', page.body)
+        self.assertIn("Your password has been changed.", page.body)
+        self.assertFalse(self.signed_in(elsewhere))  # every other session ended
+        self.assertEqual(len(self.sql("SELECT id_hash FROM account_sessions")), 1)
+        self.assertEqual(self.epoch(address), epoch + 1)  # links die with trust
+        self.wait_mail(address, "Your password was changed")
+
+        fresh = self.client()
+        self.assertEqual(self.login(fresh, address, GOOD_PASSWORD).status, 401)
+        self.assertEqual(self.login(fresh, address, NEW_PASSWORD).status, 303)
+
+        # A notice name that is not one of ours shows nothing.
+        page = here.get("/account/?done=%3Cscript%3E")
+        self.assertNotIn('id="account-notice"', page.body)
+
+    def test_wrong_current_password_is_throttled(self):
+        self.need_codes()
+        address = "guessed@example.org"
+        self.make_verified(address)
+        c = self.signed_in_client(address)
+        statuses = []
+        for _ in range(6):
+            r = c.submit("/account/password", {"current_password": "Not-The-One9!x",
+                                                "password": NEW_PASSWORD,
+                                                "password_confirm": NEW_PASSWORD})
+            statuses.append(r.status)
+        # The sign-in throttle's 5 places of the address: the 6th guess is not checked.
+        self.assertEqual(statuses[:5], [401] * 5, statuses)
+        self.assertEqual(statuses[5], 429, statuses)
+        # ... and a sign-in with the right password is refused too: the same counters.
+        self.assertEqual(self.login(self.client(), address, GOOD_PASSWORD).status, 429)
+
+    def test_sessions_list_and_end_others(self):
+        self.need_codes()
+        address = "many@example.org"
+        self.make_verified(address)
+        here = self.signed_in_client(address, agent="Browser-A/1.0")
+        other = self.signed_in_client(address, agent="Browser-B/2.0 <b>x</b>")
+        page = here.get("/account/sessions")
+        self.assertEqual(page.status, 200)
+        self.assertEqual(page.headers.get("Cache-Control"), "no-store")
+        rows = re.findall(r"<tr[^>]*>\s*<td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>",
+                          page.body)
+        self.assertEqual(len(rows), 2, page.body)
+        agents = " ".join(r[0] for r in rows)
+        self.assertIn("Browser-A/1.0 <strong>(this device)</strong>", agents)
+        self.assertIn("Browser-B/2.0 &lt;b&gt;x&lt;/b&gt;", agents)  # escaped
+        for row in rows:
+            self.assertRegex(row[1], r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+            self.assertRegex(row[2], r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
+        self.assertNotIn("id_hash", page.body)
+        for (h,) in self.sql("SELECT id_hash FROM account_sessions"):
+            self.assertNotIn(h, page.body)  # no secret on the page
+
+        r = here.post("/account/sessions/end-others", {})
+        self.assertEqual(r.status, 403)  # CSRF
+        self.assertTrue(self.signed_in(other))
+        r = here.submit("/account/sessions", {}, action="/account/sessions/end-others")
+        self.assertEqual(r.status, 303)
+        self.assertEqual(r.location, "/account/?done=sessions")
+        self.assertTrue(self.signed_in(here))
+        self.assertFalse(self.signed_in(other))
+        page = here.get("/account/sessions")
+        self.assertIn("No other device is signed in.", page.body)
+        self.assertNotIn("/account/sessions/end-others", page.body)
+
+        fr = here.get("/account/sessions?lang=fr")
+        self.assertIn("Où vous êtes connecté", fr.body)
+        self.assertIn("(cet appareil)", fr.body)
+
+    def test_signed_out_visitor_is_sent_to_sign_in(self):
+        c = self.client()
+        for path in ("/account/password", "/account/sessions"):
+            r = c.get(path)
+            self.assertEqual(r.status, 303, path)
+            self.assertIn("/account/login?return_to=", r.location)
+
+    def test_login_page_while_signed_in(self):
+        self.need_codes()
+        self.make_verified("already@example.org")
+        c = self.signed_in_client("already@example.org")
+        r = c.get("/account/login")
+        self.assertEqual(r.status, 303)
+        self.assertEqual(r.location, "/account/")
+        anon = self.client()
+        self.assertEqual(anon.get("/account/login").status, 200)
+
+    def test_change_password_page_en_fr(self):
+        self.need_codes()
+        self.make_verified("bilingual@example.org")
+        c = self.signed_in_client("bilingual@example.org")
+        en = c.get("/account/password?lang=en")
+        self.assertIn("<h1 id=\"change-title\">Change your password</h1>", en.body)
+        self.assertIn("Current password", en.body)
+        fr = c.get("/account/password?lang=fr")
+        self.assertIn("Changer de mot de passe", fr.body)
+        self.assertIn("Mot de passe actuel", fr.body)
+        self.assertIn('lang="fr"', fr.body)
+
+
+class SelfServiceSqliteTest(SelfServiceFlows, IntegrationTest):
+    db_kind = "sqlite"
+
+
+@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
+class SelfServicePostgresTest(SelfServiceFlows, IntegrationTest):
+    """The password change and the sessions once more on PostgreSQL."""
+    db_kind = "pgsql"
+
+
+# The AuthFlows tests themselves run in test_authentication.py, not twice here.
+for _cls in (SelfServiceSqliteTest, SelfServicePostgresTest):
+    for _name in [n for n in dir(AuthFlows) if n.startswith("test_")]:
+        if _name not in SelfServiceFlows.__dict__:
+            setattr(_cls, _name, None)
+del _cls, _name
+
+
+if __name__ == "__main__":
+    unittest.main()
