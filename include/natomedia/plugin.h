@@ -25,7 +25,7 @@
 #include <natomedia/values.h>
 
 // Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
-#define NATOMEDIA_ABI_VERSION 3u
+#define NATOMEDIA_ABI_VERSION 4u
 
 namespace natomedia {
 

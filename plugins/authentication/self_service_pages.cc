@@ -2,6 +2,9 @@
 // current one, see the account's sessions and end every other one.
 #include <cstdio>
 #include <ctime>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "account_store.h"
 #include "page_helpers.h"
@@ -37,6 +40,58 @@ std::string date_time(std::time_t t) {
   return buf;
 }
 
+// The outcome of checking the current password of a signed-in visitor.
+struct CurrentCheck {
+  std::optional<Response> refusal;  // set: answer this (429, 401, 503) and stop
+};
+
+// Checks `typed` against the account's stored password through the sign-in throttle (the same
+// places and locks as POST /account/login): 429 when throttled, 401 when wrong (with the form
+// built by `form`), 503 when it cannot be checked.
+CurrentCheck check_current_password(Context& ctx, PluginState& state, const Account& account,
+                                    const std::string& typed,
+                                    Response (*form)(Context&, Vars, int)) {
+  CurrentCheck out;
+  Vars vars;
+  const SignInThrottle::Attempt attempt = state.throttle.begin(ctx, account.email);
+  if (attempt.refused()) {
+    ctx.metrics().add("natomedia_signins_throttled_total");
+    vars["current_error"] = tr(ctx, "auth.login.throttled");
+    Response r = form(ctx, std::move(vars), 429);
+    r.header("Retry-After", std::to_string(attempt.retry_after));
+    out.refusal = std::move(r);
+    return out;
+  }
+  auto stored = find_account_by_id(ctx.sql(), account.id);
+  if (!stored.ok()) {
+    state.throttle.abandoned(ctx, attempt);
+    out.refusal = unavailable(ctx, 30);
+    return out;
+  }
+  Result<bool> right = ctx.crypto().password_verify(typed, stored->password_hash);
+  if (!right.ok() && right.status().code() == Status::Code::kUnavailable) {
+    state.throttle.abandoned(ctx, attempt);
+    out.refusal = unavailable(ctx, kHashBusyRetryAfter);
+    return out;
+  }
+  if (!right.ok() || !*right) {
+    state.throttle.failed(ctx, attempt);
+    ctx.metrics().add("natomedia_signins_failed_total");
+    vars["current_error"] = tr(ctx, "auth.change.current_wrong");
+    out.refusal = form(ctx, std::move(vars), 401);
+    return out;
+  }
+  state.throttle.succeeded(ctx, attempt);
+  return out;
+}
+
+Response delete_form(Context& ctx, Vars vars, int status) {
+  vars["title"] = tr(ctx, "auth.delete.title");
+  Response r = ctx.page(status, "authentication/delete.html", std::move(vars));
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
 }  // namespace
 
 std::string account_date_time(std::time_t t) { return date_time(t); }
@@ -61,32 +116,9 @@ Response post_change_password(Context& ctx, PluginState& state) {
   Vars vars;
 
   // The current password is a sign-in's secret: its checks take places in the same throttle.
-  const SignInThrottle::Attempt attempt = state.throttle.begin(ctx, account->email);
-  if (attempt.refused()) {
-    ctx.metrics().add("natomedia_signins_throttled_total");
-    vars["current_error"] = tr(ctx, "auth.login.throttled");
-    Response r = password_form(ctx, std::move(vars), 429);
-    r.header("Retry-After", std::to_string(attempt.retry_after));
-    return r;
-  }
+  CurrentCheck check = check_current_password(ctx, state, *account, current, password_form);
+  if (check.refusal) return std::move(*check.refusal);
   Sql& sql = ctx.sql();
-  auto stored = find_account_by_id(sql, account->id);
-  if (!stored.ok()) {
-    state.throttle.abandoned(ctx, attempt);
-    return unavailable(ctx, 30);
-  }
-  Result<bool> right = ctx.crypto().password_verify(current, stored->password_hash);
-  if (!right.ok() && right.status().code() == Status::Code::kUnavailable) {
-    state.throttle.abandoned(ctx, attempt);
-    return unavailable(ctx, kHashBusyRetryAfter);
-  }
-  if (!right.ok() || !*right) {
-    state.throttle.failed(ctx, attempt);
-    ctx.metrics().add("natomedia_signins_failed_total");
-    vars["current_error"] = tr(ctx, "auth.change.current_wrong");
-    return password_form(ctx, std::move(vars), 401);
-  }
-  state.throttle.succeeded(ctx, attempt);
 
   auto broken = check_password(password, account->email, *state.deny_list);
   if (!broken.empty()) {
@@ -154,6 +186,51 @@ Response post_end_other_sessions(Context& ctx) {
   auto ended = end_other_sessions(ctx, account->id);
   if (!ended.ok()) return unavailable(ctx, 30);
   return redirect(ctx, "/account/?done=sessions");
+}
+
+Response get_delete(Context& ctx) {
+  auto account = ctx.account();
+  if (!account) return ctx.sign_in_required("/account/delete");
+  return delete_form(ctx, {}, 200);
+}
+
+Status erase_account(Context& ctx, const Account& account) {
+  Sql& sql = ctx.sql();
+  return transaction(sql, [&]() -> Status {
+    // Every plugin's part first, while the account row is there to refer to.
+    ctx.emit({AccountEvent::kDeleted, account});
+    const std::vector<SqlValue> id = {std::to_string(account.id)};
+    for (const char* statement : {"DELETE FROM account_sessions WHERE account_id = %s",
+                                  "DELETE FROM password_reset_grants WHERE account_id = %s"}) {
+      auto r = sql.exec(statement, id);
+      if (!r.ok()) return r.status();
+    }
+    // Mail not yet sent to the address holds personal data (and maybe a code): it goes too.
+    auto mails = sql.exec("DELETE FROM mail_outbox WHERE LOWER(recipient) = %s", {account.email});
+    if (!mails.ok()) return mails.status();
+    auto gone = sql.exec("DELETE FROM accounts WHERE id = %s", id);
+    if (!gone.ok()) return gone.status();
+    if (*gone != 1) return Status::Conflict("the account changed meanwhile");
+    Vars mail;
+    mail["email"] = account.email;
+    return queue_mail(ctx, sql, account.email, account.lang, "account_deleted", std::move(mail));
+  });
+}
+
+Response post_delete(Context& ctx, PluginState& state) {
+  auto account = ctx.account();
+  if (!account) return ctx.sign_in_required("/account/delete");
+  CurrentCheck check = check_current_password(
+      ctx, state, *account, ctx.request().form.get_or("current_password"), delete_form);
+  if (check.refusal) return std::move(*check.refusal);
+  Status s = erase_account(ctx, *account);
+  if (!s.ok()) {
+    ctx.log(LogLevel::kWarning, "account deletion failed, nothing erased: " + s.message());
+    return unavailable(ctx, 30);
+  }
+  ctx.metrics().add("natomedia_accounts_deleted_total");
+  end_session(ctx);  // the row went with the account; the cookie and CSRF binding go now
+  return redirect(ctx, "/?done=deleted");
 }
 
 }  // namespace natomedia::auth

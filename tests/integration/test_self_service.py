@@ -7,12 +7,14 @@ Real httpd, memcached and mail; SQLite, and the password change once more on Pos
 # ctest-timeout: 900
 
 import os
+import pwd
 import re
 import unittest
 
 import harness
 from harness import IntegrationTest
-from test_authentication import AuthFlows, GOOD_PASSWORD, NEW_PASSWORD
+from test_authentication import AuthFlows, GOOD_PASSWORD, NEW_PASSWORD, installed_plugins
+from test_foundation import build_example
 
 
 class SelfServiceFlows(AuthFlows):
@@ -179,6 +181,101 @@ class SelfServiceFlows(AuthFlows):
         self.assertIn('lang="fr"', fr.body)
 
 
+class DeletionFlows:
+    """POST /account/delete with every plugin loaded, the out-of-tree example plugin too: the one
+    erasure reaches each through the account-deleted event."""
+
+    db_kind = "sqlite"
+
+    def setUp(self):
+        super().setUp()
+        plugins = installed_plugins(self.prefix)
+        if not {"authentication", "verification", "newsletter", "media_gateway"} <= set(plugins):
+            self.skipTest("not every plugin is built: %s" % plugins)
+        root = os.environ.get("NM_TEST_WORK", "/tmp")
+        os.makedirs(root, exist_ok=True)
+        example = build_example(self.prefix, root)
+        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
+        self.apache = self.make_apache(plugins=plugins + [example],
+                                       db=self.pg if self.pg else "sqlite")
+
+    def sql(self, statement, params=()):
+        return self.apache.sql(statement, params)
+
+    def count(self, statement, params=()):
+        return int(self.sql(statement, params)[0][0])
+
+    def test_delete_erases_every_plugins_data(self):
+        address = "leaving@example.org"
+        c = self.apache.client()
+        r = c.submit("/account/register", {"email": address, "password": GOOD_PASSWORD,
+                                            "password_confirm": GOOD_PASSWORD})
+        self.assertEqual(r.status, 303)
+        self.sql("UPDATE accounts SET state = 'verified' WHERE email = ?", (address,))
+        if self.db_kind == "sqlite":
+            pw = pwd.getpwnam(harness.RUN_USER)
+            for name in os.listdir(self.apache.data_dir):
+                os.chown(os.path.join(self.apache.data_dir, name), pw.pw_uid, pw.pw_gid)
+        self.assertEqual(c.submit("/account/login", {"email": address,
+                                                      "password": GOOD_PASSWORD}).status, 303)
+        other = self.apache.client()
+        self.assertEqual(other.submit("/account/login", {"email": address,
+                                                          "password": GOOD_PASSWORD}).status, 303)
+        account_id = self.count("SELECT id FROM accounts WHERE email = ?", (address,))
+        # Data about the account in every plugin: a subscription with its consent, a download,
+        # the example plugin's visit count.
+        r = c.submit("/account/", {"consent": "1"}, action="/newsletter/subscribe")
+        self.assertIn(r.status, (200, 303), r.body[:500])
+        self.assertEqual(self.count("SELECT COUNT(*) FROM subscriptions WHERE account_id = ?",
+                                    (account_id,)), 1)
+        self.sql("INSERT INTO media_downloads (account_id, item_id, rendition, bucket, bytes, "
+                 "requests, status, started_at, last_at) VALUES (?, 'item-1', 'hd720', 1, 70600, "
+                 "1, 200, 1000, 1000)", (account_id,))
+        self.assertEqual(c.get("/example/hello").status, 200)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM example_account_visits "
+                                    "WHERE account_id = ?", (account_id,)), 1)
+
+        page = c.get("/account/")
+        self.assertIn('href="/account/delete"', page.body)
+        form = c.get("/account/delete")
+        self.assertEqual(form.status, 200)
+        self.assertIn("This cannot be undone.", form.body)
+        # No CSRF token: refused. A wrong password: 401, and nothing is erased.
+        r = c.post("/account/delete", {"current_password": GOOD_PASSWORD})
+        self.assertEqual(r.status, 403)
+        r = c.submit("/account/delete", {"current_password": "Wrong-Horse7!x"})
+        self.assertEqual(r.status, 401)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM accounts WHERE id = ?",
+                                    (account_id,)), 1)
+
+        r = c.submit("/account/delete", {"current_password": GOOD_PASSWORD})
+        self.assertEqual(r.status, 303, r.body[:500])
+        self.assertEqual(r.location, "/?done=deleted")
+        self.assertNotIn("nm_session", c.cookies)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM accounts WHERE id = ?",
+                                    (account_id,)), 0)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM account_sessions"), 0)
+        self.assertEqual(other.get("/account/").status, 303)  # every session ended
+        self.assertEqual(self.count("SELECT COUNT(*) FROM subscriptions"), 0)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM consents WHERE email <> '' OR "
+                                    "account_id <> 0"), 0)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM consents"), 1)  # kept, anonymised
+        self.assertEqual(self.count("SELECT COUNT(*) FROM media_downloads WHERE account_id = ?",
+                                    (account_id,)), 0)
+        self.assertEqual(self.count("SELECT COUNT(*) FROM media_downloads"), 1)  # anonymised
+        self.assertEqual(self.count("SELECT COUNT(*) FROM example_account_visits"), 0)
+        # A goodbye mail, and nothing older is left queued for the address.
+        msgs = harness.wait_until(
+            lambda: [m for m in self.apache.mail.messages()
+                     if "has been deleted" in str(m.get("Subject", ""))], 20, 0.1)
+        self.assertTrue(msgs, "no goodbye mail")
+        self.assertIn(address, str(msgs[0]["To"]))
+        # The address is free again.
+        r = self.apache.client().submit("/account/register", {
+            "email": address, "password": GOOD_PASSWORD, "password_confirm": GOOD_PASSWORD})
+        self.assertEqual(r.status, 303)
+
+
 class SelfServiceSqliteTest(SelfServiceFlows, IntegrationTest):
     db_kind = "sqlite"
 
@@ -186,6 +283,15 @@ class SelfServiceSqliteTest(SelfServiceFlows, IntegrationTest):
 @unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
 class SelfServicePostgresTest(SelfServiceFlows, IntegrationTest):
     """The password change and the sessions once more on PostgreSQL."""
+    db_kind = "pgsql"
+
+
+class DeletionSqliteTest(DeletionFlows, IntegrationTest):
+    db_kind = "sqlite"
+
+
+@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
+class DeletionPostgresTest(DeletionFlows, IntegrationTest):
     db_kind = "pgsql"
 
 
