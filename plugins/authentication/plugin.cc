@@ -44,6 +44,7 @@ void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
   host->route("POST", "/account/password", with_state(post_change_password));
   host->route("GET", "/account/sessions", get_sessions);
   host->route("POST", "/account/sessions/end-others", post_end_other_sessions);
+  host->route("GET", "/account/export", get_export);
   host->route("GET", "/account/delete", get_delete);
   host->route("POST", "/account/delete", with_state(post_delete));
   host->route("GET", "/account/password/reset", get_reset);

@@ -24,6 +24,7 @@ Response get_change_password(Context& ctx);                         // GET /acco
 Response post_change_password(Context& ctx, PluginState& state);    // POST /account/password
 Response get_sessions(Context& ctx);                                // GET /account/sessions
 Response post_end_other_sessions(Context& ctx);  // POST /account/sessions/end-others
+Response get_export(Context& ctx);                                   // GET /account/export
 Response get_delete(Context& ctx);                                   // GET /account/delete
 Response post_delete(Context& ctx, PluginState& state);             // POST /account/delete
 // The one erasure of an account (CONTRACT section 13), in one transaction: the account-deleted

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <natomedia/providers.h>
+
 #include "account_store.h"
 #include "page_helpers.h"
 #include "routes.h"
@@ -84,6 +86,26 @@ CurrentCheck check_current_password(Context& ctx, PluginState& state, const Acco
   state.throttle.succeeded(ctx, attempt);
   return out;
 }
+
+// A JSON string literal of `s` (UTF-8 passed through; quotes, backslashes and controls escaped).
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_time(long long t) { return t > 0 ? json_string(account_date_time(t)) : "null"; }
 
 Response delete_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.delete.title");
@@ -231,6 +253,61 @@ Response post_delete(Context& ctx, PluginState& state) {
   ctx.metrics().add("natomedia_accounts_deleted_total");
   end_session(ctx);  // the row went with the account; the cookie and CSRF binding go now
   return redirect(ctx, "/?done=deleted");
+}
+
+Response get_export(Context& ctx) {
+  auto account = ctx.account();
+  if (!account) return ctx.sign_in_required("/account/export");
+  auto row = ctx.sql().query(
+      "SELECT created_at, verified_at, password_changed_at FROM accounts WHERE id = %s",
+      {std::to_string(account->id)});
+  auto sessions = list_sessions(ctx, account->id);
+  if (!row.ok() || row->empty() || !sessions.ok()) return unavailable(ctx, 30);
+  std::string j = "{\n  \"account\": {\"email\": " + json_string(account->email) +
+                  ", \"state\": " + json_string(account->state) +
+                  ", \"language\": " + json_string(account->lang) +
+                  ", \"created\": " + json_time(row->integer(0, "created_at")) +
+                  ", \"verified\": " + json_time(row->integer(0, "verified_at")) +
+                  ", \"password_changed\": " + json_time(row->integer(0, "password_changed_at")) +
+                  "},\n";
+  auto newsletter =
+      find_provider<NewsletterService>(ctx, kNewsletterServiceName, kNewsletterServiceVersion);
+  if (newsletter) {
+    auto subscribed = newsletter->subscribed(ctx, account->id);
+    if (!subscribed.ok()) return unavailable(ctx, 30);
+    j += std::string("  \"newsletter\": {\"subscribed\": ") + (*subscribed ? "true" : "false") +
+         "},\n";
+  }
+  auto downloads =
+      find_provider<DownloadService>(ctx, kDownloadServiceName, kDownloadServiceVersion);
+  if (downloads) {
+    auto recent = downloads->recent(ctx, account->id, 50);
+    if (!recent.ok()) return unavailable(ctx, 30);
+    j += "  \"downloads\": [";
+    for (size_t i = 0; i < recent->size(); ++i) {
+      const DownloadRecord& d = (*recent)[i];
+      j += std::string(i ? ",\n    " : "\n    ") + "{\"item\": " + json_string(d.item_id) +
+           ", \"title\": " + json_string(d.title) + ", \"rendition\": " +
+           json_string(d.rendition) + ", \"bytes\": " + std::to_string(d.bytes) +
+           ", \"at\": " + json_time(d.at) + "}";
+    }
+    j += recent->empty() ? "],\n" : "\n  ],\n";
+  }
+  j += "  \"sessions\": [";
+  for (size_t i = 0; i < sessions->size(); ++i) {
+    const SessionInfo& si = (*sessions)[i];
+    j += std::string(i ? ",\n    " : "\n    ") + "{\"created\": " + json_time(si.created_at) +
+         ", \"last_seen\": " + json_time(si.last_seen) + ", \"user_agent\": " +
+         json_string(si.user_agent) + ", \"this_one\": " + (si.current ? "true" : "false") + "}";
+  }
+  j += sessions->empty() ? "]\n}\n" : "\n  ]\n}\n";
+  Response r;
+  r.content_type = "application/json; charset=utf-8";
+  r.body = std::move(j);
+  r.header("Content-Disposition", "attachment; filename=\"natomedia-account.json\"");
+  r.header("Cache-Control", "no-store");
+  r.header("X-Content-Type-Options", "nosniff");
+  return r;
 }
 
 }  // namespace natomedia::auth

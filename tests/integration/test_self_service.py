@@ -6,6 +6,7 @@ Real httpd, memcached and mail; SQLite, and the password change once more on Pos
 """
 # ctest-timeout: 900
 
+import json
 import os
 import pwd
 import re
@@ -151,9 +152,33 @@ class SelfServiceFlows(AuthFlows):
         self.assertIn("Où vous êtes connecté", fr.body)
         self.assertIn("(cet appareil)", fr.body)
 
+    def test_export(self):
+        self.need_codes()
+        address = "exporter@example.org"
+        self.make_verified(address)
+        c = self.signed_in_client(address, agent='Quote"Agent\\1')
+        self.signed_in_client(address, agent="Other/2")
+        r = c.get("/account/export")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("Content-Type").startswith("application/json"))
+        self.assertIn("attachment", r.header("Content-Disposition"))
+        self.assertEqual(r.header("Cache-Control"), "no-store")
+        data = json.loads(r.body)
+        self.assertEqual(data["account"]["email"], address)
+        self.assertEqual(data["account"]["state"], "verified")
+        self.assertEqual(len(data["sessions"]), 2)
+        mine = [s for s in data["sessions"] if s["this_one"]]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0]["user_agent"], 'Quote"Agent\\1')
+        for (h,) in self.sql("SELECT id_hash FROM account_sessions"):
+            self.assertNotIn(h, r.body)
+        self.assertNotIn(c.cookies["nm_session"], r.body)
+        self.assertNotIn("argon2", r.body)  # no password hash
+
     def test_signed_out_visitor_is_sent_to_sign_in(self):
         c = self.client()
-        for path in ("/account/password", "/account/sessions"):
+        for path in ("/account/password", "/account/sessions", "/account/export",
+                     "/account/delete"):
             r = c.get(path)
             self.assertEqual(r.status, 303, path)
             self.assertIn("/account/login?return_to=", r.location)
