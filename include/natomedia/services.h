@@ -237,7 +237,19 @@ struct Account {
   std::string registration;
 };
 
-enum class AccountEvent { kCreated, kVerified, kSignedIn, kPasswordChanged, kPasswordResetRequested };
+enum class AccountEvent {
+  kCreated,
+  kVerified,
+  kSignedIn,
+  kPasswordChanged,
+  kPasswordResetRequested,
+  // The account is being erased (POST /account/delete): every plugin deletes or anonymises what
+  // it holds about it, with Context::sql(), which is inside the erasure's transaction. The
+  // account's row still exists while the listeners run; it goes after the last one. A listener
+  // that cannot erase should throw: the core logs it, and on PostgreSQL the failed statement
+  // aborts the transaction, so the account is not deleted half-way (SDK ABI version 4).
+  kDeleted,
+};
 
 struct AccountEventData {
   AccountEvent type;

@@ -2,6 +2,7 @@
 // newsletter and download parts come from other plugins' providers and are left out (with a
 // note) when those plugins are not loaded or cannot answer.
 #include <cstdio>
+#include <string>
 
 #include <natomedia/providers.h>
 
@@ -14,17 +15,25 @@ namespace {
 
 constexpr size_t kRecentDownloads = 10;
 
-std::string human_bytes(uint64_t bytes) {
-  static const char* kUnits[] = {"B", "KB", "MB", "GB", "TB"};
+// The size as the video page writes it: "70.6 kB" / "70,6 ko" (SI units, French with a comma and
+// a no-break space).
+std::string human_bytes(uint64_t bytes, const std::string& lang) {
+  const bool fr = lang == "fr";
+  static const char* kEn[] = {"B", "kB", "MB", "GB", "TB"};
+  static const char* kFr[] = {"o", "ko", "Mo", "Go", "To"};
   double value = static_cast<double>(bytes);
   size_t unit = 0;
-  while (value >= 1000 && unit + 1 < sizeof kUnits / sizeof kUnits[0]) {
+  while (value >= 1000 && unit + 1 < sizeof kEn / sizeof kEn[0]) {
     value /= 1000;
     ++unit;
   }
   char buf[32];
-  snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", value, kUnits[unit]);
-  return buf;
+  snprintf(buf, sizeof buf, unit == 0 || value >= 100 ? "%.0f" : "%.1f", value);
+  std::string number = buf;
+  if (fr)
+    for (char& c : number)
+      if (c == '.') c = ',';
+  return number + (fr ? "\u00a0" : " ") + (fr ? kFr : kEn)[unit];
 }
 
 void add_newsletter(Context& ctx, const Account& account, Vars& vars) {
@@ -57,8 +66,8 @@ void add_downloads(Context& ctx, const Account& account, Vars& vars) {
     row["title"] = d.title.empty() ? d.item_id : d.title;
     row["video_path"] = "/videos/" + d.item_id;
     row["rendition"] = d.rendition;
-    row["size"] = human_bytes(d.bytes);
-    row["date"] = ctx.i18n().long_date(d.at, ctx.request().lang);
+    row["size"] = human_bytes(d.bytes, ctx.request().lang);
+    row["date"] = account_date_time(d.at);
     rows.emplace_back(std::move(row));
   }
   vars["downloads_shown"] = true;
@@ -73,8 +82,7 @@ Response get_account(Context& ctx) {
   if (!account) return ctx.sign_in_required("/account/");
   Vars vars = page_vars(ctx, "auth.account.title");
   vars["email"] = account->email;
-  vars["reset_path"] = with_query("/account/password/reset",
-                                  {{"email", account->email}, {"return_to", "/account/"}});
+  add_account_notice(ctx, vars);
   add_newsletter(ctx, *account, vars);
   add_downloads(ctx, *account, vars);
   Response r = ctx.page(200, "authentication/account.html", std::move(vars));

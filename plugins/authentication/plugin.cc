@@ -23,7 +23,8 @@ void declare_counters(PluginHost* host) {
   host->counter("natomedia_signins_ok_total", "Successful sign-ins");
   host->counter("natomedia_signins_failed_total", "Refused sign-ins (wrong address or password)");
   host->counter("natomedia_signins_throttled_total", "Sign-ins refused by the throttle (429)");
-  host->counter("natomedia_password_changes_total", "Passwords changed through a reset");
+  host->counter("natomedia_accounts_deleted_total", "Accounts erased by their owner");
+  host->counter("natomedia_password_changes_total", "Passwords changed (through a reset or on the account page)");
 }
 
 void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
@@ -39,6 +40,13 @@ void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
   host->route("GET", "/account",
               [](Context& ctx) { return Response::Redirect(ctx.url("/account/"), 301); });
   host->route("GET", "/account/", get_account);
+  host->route("GET", "/account/password", get_change_password);
+  host->route("POST", "/account/password", with_state(post_change_password));
+  host->route("GET", "/account/sessions", get_sessions);
+  host->route("POST", "/account/sessions/end-others", post_end_other_sessions);
+  host->route("GET", "/account/export", get_export);
+  host->route("GET", "/account/delete", get_delete);
+  host->route("POST", "/account/delete", with_state(post_delete));
   host->route("GET", "/account/password/reset", get_reset);
   host->route("POST", "/account/password/reset", post_reset);
   host->route("GET", "/account/password/reset/verify", get_reset_verify);

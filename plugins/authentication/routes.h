@@ -19,6 +19,23 @@ Response post_logout(Context& ctx);
 // account_page.cc: GET /account/
 Response get_account(Context& ctx);
 
+// self_service_pages.cc: the signed-in visitor's own changes (CONTRACT section 13)
+Response get_change_password(Context& ctx);                         // GET /account/password
+Response post_change_password(Context& ctx, PluginState& state);    // POST /account/password
+Response get_sessions(Context& ctx);                                // GET /account/sessions
+Response post_end_other_sessions(Context& ctx);  // POST /account/sessions/end-others
+Response get_export(Context& ctx);                                   // GET /account/export
+Response get_delete(Context& ctx);                                   // GET /account/delete
+Response post_delete(Context& ctx, PluginState& state);             // POST /account/delete
+// The one erasure of an account (CONTRACT section 13), in one transaction: the account-deleted
+// event (every plugin erases its part), the account's sessions, grants, unsent mail and row,
+// and the goodbye mail queued.
+Status erase_account(Context& ctx, const Account& account);
+// The notice /account/ shows after one of them (?done=NAME), into vars["notice"].
+void add_account_notice(Context& ctx, Vars& vars);
+// "YYYY-MM-DD HH:MM UTC", the account pages' date and time.
+std::string account_date_time(std::time_t t);
+
 // password_reset_pages.cc: the reset journey
 Response get_reset(Context& ctx);                              // GET /account/password/reset
 Response post_reset(Context& ctx);                             // POST /account/password/reset

@@ -16,6 +16,15 @@ Migration credential_epochs() {
   return m;  // the same statements on PostgreSQL
 }
 
+// Version 3: what /account/sessions shows of each session (CONTRACT section 13).
+Migration session_user_agents() {
+  Migration m;
+  m.version = 3;
+  m.description = "user agent of each session, for the account's list of sessions";
+  m.sqlite = {"ALTER TABLE account_sessions ADD COLUMN user_agent VARCHAR(255) NOT NULL DEFAULT ''"};
+  return m;  // the same statement on PostgreSQL
+}
+
 }  // namespace
 
 std::vector<Migration> schema_migrations() {
@@ -52,7 +61,7 @@ std::vector<Migration> schema_migrations() {
       sessions, sessions_index, grants, grants_index};
   m.pgsql = {std::string("CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY,") + accounts_tail,
              sessions, sessions_index, grants, grants_index};
-  return {m, credential_epochs()};
+  return {m, credential_epochs(), session_user_agents()};
 }
 
 }  // namespace natomedia::auth

@@ -10,6 +10,7 @@ namespace {
 
 constexpr size_t kSessionIdBytes = 16;     // 128 bits
 constexpr size_t kSessionTokenChars = 22;  // base64url of 16 bytes, unpadded
+constexpr size_t kUserAgentChars = 255;    // what /account/sessions shows of a User-Agent
 
 // The stored form of a cookie value, or "" when the value cannot be one of our ids.
 std::string session_hash(Context& ctx, const std::string& token) {
@@ -31,6 +32,18 @@ void delete_session(Context& ctx, const std::string& hash) {
     ctx.log(LogLevel::kWarning, "could not delete a session: " + deleted.status().message());
 }
 
+// The User-Agent as stored: at most kUserAgentChars bytes, cut on a character boundary, and ""
+// when it is not UTF-8 (the page shows nothing rather than mojibake).
+std::string user_agent_of(Context& ctx) {
+  std::string ua = ctx.request().user_agent;
+  if (ua.size() > kUserAgentChars) {
+    size_t cut = kUserAgentChars;
+    while (cut > 0 && (static_cast<unsigned char>(ua[cut]) & 0xC0) == 0x80) --cut;
+    ua.resize(cut);
+  }
+  return text::valid_utf8(ua) ? ua : std::string();
+}
+
 void clear_cookie(Context& ctx) { ctx.set_cookie({kSessionCookie, "", 0, true, "Lax"}); }
 
 // Idle for session_idle or older than session_max: the one rule, here and in
@@ -49,9 +62,10 @@ Status start_session(Context& ctx, const Account& account) {
   if (token.size() != kSessionTokenChars) return Status::Unavailable("the CSPRNG failed");
   const std::string now = std::to_string(ctx.clock().now());
   auto inserted = ctx.sql().exec(
-      "INSERT INTO account_sessions (id_hash, account_id, created_at, last_seen) "
-      "VALUES (%s, %s, %s, %s)",
-      {ctx.crypto().sha256_hex(token), std::to_string(account.id), now, now});
+      "INSERT INTO account_sessions (id_hash, account_id, created_at, last_seen, user_agent) "
+      "VALUES (%s, %s, %s, %s, %s)",
+      {ctx.crypto().sha256_hex(token), std::to_string(account.id), now, now,
+       user_agent_of(ctx)});
   if (!inserted.ok()) return inserted.status();
   ctx.set_cookie({kSessionCookie, token, -1, true, "Lax"});
   ctx.rotate_csrf();
@@ -100,6 +114,32 @@ Status end_all_sessions(Sql& sql, int64_t account_id) {
   auto deleted =
       sql.exec("DELETE FROM account_sessions WHERE account_id = %s", {std::to_string(account_id)});
   return deleted.ok() ? Status::Ok() : deleted.status();
+}
+
+Result<int> end_other_sessions(Context& ctx, int64_t account_id) {
+  return ctx.sql().exec("DELETE FROM account_sessions WHERE account_id = %s AND id_hash <> %s",
+                        {std::to_string(account_id), current_hash(ctx)});
+}
+
+Result<std::vector<SessionInfo>> list_sessions(Context& ctx, int64_t account_id) {
+  auto rows = ctx.sql().query(
+      "SELECT id_hash, created_at, last_seen, user_agent FROM account_sessions "
+      "WHERE account_id = %s ORDER BY created_at DESC",
+      {std::to_string(account_id)});
+  if (!rows.ok()) return rows.status();
+  const std::string mine = current_hash(ctx);
+  const long long now = ctx.clock().now();
+  std::vector<SessionInfo> out;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    SessionInfo s;
+    s.created_at = rows->integer(i, "created_at");
+    s.last_seen = rows->integer(i, "last_seen");
+    if (expired(ctx.config(), s.created_at, s.last_seen, now)) continue;
+    s.user_agent = rows->text(i, "user_agent");
+    s.current = !mine.empty() && rows->text(i, "id_hash") == mine;
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 Result<int> delete_expired_sessions(Sql& sql, const SiteConfig& config, std::time_t now) {

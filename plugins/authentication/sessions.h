@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <ctime>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include <natomedia/plugin.h>
 
@@ -30,6 +32,20 @@ void end_session(Context& ctx);
 
 // Ends every session of the account, on every browser (password change).
 Status end_all_sessions(Sql& sql, int64_t account_id);
+
+// Ends every session of the account but this browser's; returns how many ended.
+Result<int> end_other_sessions(Context& ctx, int64_t account_id);
+
+// One session of an account as /account/sessions shows it (no secret: the id hash stays in SQL).
+struct SessionInfo {
+  long long created_at = 0;
+  long long last_seen = 0;
+  std::string user_agent;
+  bool current = false;  // this browser's
+};
+
+// The account's live sessions, newest first.
+Result<std::vector<SessionInfo>> list_sessions(Context& ctx, int64_t account_id);
 
 // Deletes every session past its idle or absolute lifetime at `now` (the rule resolve_session
 // applies on sight); returns how many went.

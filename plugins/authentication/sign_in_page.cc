@@ -55,6 +55,8 @@ void rehash_if_needed(Context& ctx, const StoredAccount& stored, const std::stri
 }  // namespace
 
 Response get_login(Context& ctx) {
+  // Signed in already: the form has nothing to do, the account page is where the visitor is.
+  if (ctx.account()) return redirect(ctx, "/account/");
   Vars vars;
   vars["return_to"] = safe_return_to(ctx.request().query.get_or("return_to", "/"));
   return login_form(ctx, std::move(vars), 200);

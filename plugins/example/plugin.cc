@@ -2,6 +2,9 @@
 // visits in SQL and in a counter, a memcached probe at /example/cache, and a note in the error log
 // for each new account. Build it out of tree
 // against the installed SDK (see CMakeLists.txt and docs/plugins.md).
+#include <stdexcept>
+#include <string>
+
 #include <natomedia/plugin.h>
 
 namespace {
@@ -16,6 +19,12 @@ Response hello(Context& ctx) {
   auto rows = sql.query("SELECT n FROM example_visits WHERE id = 1");
   if (!rows.ok() || rows->empty()) return ctx.error(503, "error.503.message");
   ctx.metrics().add("natomedia_example_hellos_total");
+  if (auto account = ctx.account()) {
+    const std::string id = std::to_string(account->id);
+    sql.exec("INSERT INTO example_account_visits (account_id, n) VALUES (%s, 0) "
+             "ON CONFLICT (account_id) DO NOTHING", {id});
+    sql.exec("UPDATE example_account_visits SET n = n + 1 WHERE account_id = %s", {id});
+  }
   natomedia::Vars vars;
   vars["visits"] = rows->text(0, "n");
   vars["name"] = ctx.request().query.get_or("name", "visitor");
@@ -62,6 +71,20 @@ void setup(natomedia::PluginHost* host) {
   host->route("GET", "/example/hello", hello);
   host->route("GET", "/example/cache", cache_probe);
   host->route("POST", "/example/hello", echo);
+  // A third-party plugin's part of an account's erasure: whatever it keeps about the account
+  // goes (here the visits of signed-in visitors it counted, keyed by account id).
+  host->migration({2, "example visits by account",
+                   {"CREATE TABLE example_account_visits (account_id BIGINT PRIMARY KEY, "
+                    "n INTEGER NOT NULL)"},
+                   {}});
+  host->on(natomedia::AccountEvent::kDeleted,
+           [](Context& ctx, const natomedia::AccountEventData& e) {
+             auto r = ctx.sql().exec("DELETE FROM example_account_visits WHERE account_id = %s",
+                                     {std::to_string(e.account.id)});
+             if (!r.ok()) throw std::runtime_error("example erasure: " + r.status().message());
+             ctx.log(natomedia::LogLevel::kInfo,
+                     "example plugin: account " + std::to_string(e.account.id) + " erased");
+           });
   host->on(natomedia::AccountEvent::kCreated,
            [](Context& ctx, const natomedia::AccountEventData& e) {
              ctx.log(natomedia::LogLevel::kInfo,

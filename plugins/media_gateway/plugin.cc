@@ -1,5 +1,8 @@
 // The media gateway: the feed's news and videos as pages, Atom and RSS, and the downloads of
 // video renditions for verified accounts (CONTRACT section 4, "News and videos").
+#include <stdexcept>
+#include <vector>
+
 #include <natomedia/plugin.h>
 #include <natomedia/providers.h>
 
@@ -19,6 +22,20 @@ natomedia::Handler redirect_to(std::string path) {
   return [path](Context& ctx) { return Response::Redirect(ctx.url(path), 301); };
 }
 
+// The account-deleted erasure (CONTRACT section 13): the download log keeps its rows for the
+// statistics, no longer linked to anyone (account_id = -id, unique and never an account); the
+// day's quota count goes. The same statements as `natomedia-admin accounts delete`.
+void erase_account(Context& ctx, const natomedia::AccountEventData& e) {
+  const std::vector<natomedia::SqlValue> id = {std::to_string(e.account.id)};
+  for (const char* statement :
+       {"UPDATE media_downloads SET account_id = -id WHERE account_id = %s",
+        "DELETE FROM media_download_quota WHERE account_id = %s"}) {
+    auto r = ctx.sql().exec(statement, id);
+    if (!r.ok())
+      throw std::runtime_error("download-log erasure failed: " + r.status().message());
+  }
+}
+
 void setup(natomedia::PluginHost* host) {
   namespace mg = natomedia::media_gateway;
   host->migration(mg::DownloadLog::migration());
@@ -34,6 +51,7 @@ void setup(natomedia::PluginHost* host) {
     if (!q.ok()) return q.status();
     return std::vector<natomedia::Pruned>{{"download-log rows", *n}, {"past days' quota counts", *q}};
   });
+  host->on(natomedia::AccountEvent::kDeleted, erase_account);
   host->counter(mg::kDownloadsCounter, "Logical downloads of video renditions started");
   host->counter(mg::kDownloadBytesCounter, "Bytes of video renditions sent");
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,

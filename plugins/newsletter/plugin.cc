@@ -2,6 +2,9 @@
 // (RFC 8058) or from the account page, and the "natomedia.newsletter" provider the account page
 // asks. Issues are sent by `natomedia-admin newsletter send` (tools/admin_newsletter.cc), which
 // renders this plugin's mail templates.
+#include <stdexcept>
+#include <vector>
+
 #include <natomedia/providers.h>
 
 #include "routes.h"
@@ -23,6 +26,25 @@ class Service : public NewsletterService {
   }
 };
 
+// The account-deleted erasure (CONTRACT section 13): the account's subscriptions and their
+// delivery records go; its consent records stay, anonymised, as proof that consent was asked
+// without saying whose. The same statements as `natomedia-admin accounts delete`.
+void erase_account(Context& ctx, const AccountEventData& e) {
+  Sql& sql = ctx.sql();
+  const std::vector<SqlValue> both = {std::to_string(e.account.id), e.account.email};
+  const char* statements[] = {
+      "DELETE FROM newsletter_deliveries WHERE subscription_id IN "
+      "(SELECT id FROM subscriptions WHERE account_id = %s OR LOWER(email) = %s)",
+      // Consents before subscriptions: the anonymised rows lose their link to either.
+      "UPDATE consents SET email = '', ip = '', user_agent = '', account_id = 0, "
+      "subscription_id = 0 WHERE account_id = %s OR LOWER(email) = %s",
+      "DELETE FROM subscriptions WHERE account_id = %s OR LOWER(email) = %s"};
+  for (const char* statement : statements) {
+    auto r = sql.exec(statement, both);
+    if (!r.ok()) throw std::runtime_error("newsletter erasure failed: " + r.status().message());
+  }
+}
+
 void setup(PluginHost* host) {
   for (auto& m : migrations()) host->migration(std::move(m));
   host->counter(kSubscriptionsCounter, "Newsletter subscriptions (consents given)");
@@ -38,6 +60,7 @@ void setup(PluginHost* host) {
   // RFC 8058: a mail client posts List-Unsubscribe=One-Click with no cookie and no CSRF token;
   // the signed token in the URL is the authority instead.
   host->route("POST", "/newsletter/unsubscribe", unsubscribe_one_click, RouteOptions{false});
+  host->on(AccountEvent::kDeleted, erase_account);
   host->provide(kNewsletterServiceName, kNewsletterServiceVersion, std::make_shared<Service>());
 }
 

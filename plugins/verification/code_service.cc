@@ -170,4 +170,12 @@ CodeCheck CodeServiceImpl::check_bound(Context& ctx, CodePurpose purpose, const 
   return result;
 }
 
+void CodeServiceImpl::forget(Context& ctx, const Account& account) {
+  CodeStore store(ctx.cache(), ctx.crypto(), limits_of(ctx.config()));
+  Status s = store.forget(account.email);
+  // Codes expire on their own within NatoMediaCodeLifetime: the erasure goes on without them.
+  if (!s.ok()) ctx.log(LogLevel::kWarning, "account deleted: its codes stay until they expire: " +
+                                               s.message());
+}
+
 }  // namespace natomedia::verification

@@ -24,6 +24,8 @@ class CodeServiceImpl : public CodeService {
   // check(), and on kOk *binding is the registration the code was bound to ("" for none).
   CodeCheck check_bound(Context& ctx, CodePurpose purpose, const std::string& email,
                         const std::string& typed, std::string* binding);
+  // The account-deleted listener: the address's codes die with the account.
+  void forget(Context& ctx, const Account& account);
 };
 
 }  // namespace natomedia::verification

@@ -114,6 +114,16 @@ std::string clean_typed_code(const std::string& typed) {
   return out;
 }
 
+Status CodeStore::forget(const std::string& email) {
+  Status worst = Status::Ok();
+  for (CodePurpose purpose : {CodePurpose::kVerifyAccount, CodePurpose::kResetPassword})
+    for (const char* kind : {"c", "w", "cd"}) {
+      Status s = cache_.remove(key(kind, purpose, email));
+      if (!s.ok() && s.code() != Status::Code::kNotFound) worst = s;
+    }
+  return worst;
+}
+
 std::string CodeStore::key(const char* kind, CodePurpose purpose, const std::string& email) const {
   return std::string("codes:") + kind + ":" + purpose_name(purpose) + ":" +
          text::hex_encode(crypto_.hmac("codes.key", email)).substr(0, 32);

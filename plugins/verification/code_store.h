@@ -66,6 +66,9 @@ class CodeStore {
   // kOk, *binding (when given) is what the code was bound to ("" for nothing).
   CodeCheck check(CodePurpose purpose, const std::string& email, const std::string& typed,
                   std::time_t now, std::string* binding = nullptr);
+  // Removes every code state of `email` (each purpose's live code, wrong-entry count and
+  // cooldown): the account-deleted erasure. Unavailable when memcached cannot be reached.
+  Status forget(const std::string& email);
 
  private:
   struct Hourly;

@@ -32,6 +32,10 @@ void setup(natomedia::PluginHost* host) {
               [codes](Context& ctx) { return v::post_verify(ctx, *codes); });
   host->route("POST", "/account/verify/resend",
               [codes](Context& ctx) { return v::post_resend(ctx, *codes); });
+  host->on(natomedia::AccountEvent::kDeleted,
+           [codes](Context& ctx, const natomedia::AccountEventData& e) {
+             codes->forget(ctx, e.account);
+           });
 }
 
 }  // namespace
