@@ -25,7 +25,26 @@
 #include <natomedia/values.h>
 
 // Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
-#define NATOMEDIA_ABI_VERSION 3u
+// The CMake package exports it as NatoMedia_ABI_VERSION. (4: the plugin entry carries the C++
+// library ABI; Response::redirect_to_slash; PageLinks; Value from every arithmetic type.)
+#define NATOMEDIA_ABI_VERSION 4u
+
+// The C++ standard library ABI the plugin is compiled against, which must be the core's: the SDK
+// passes std::string, std::function and std::vector across the plugin boundary, and a plugin built
+// with the other libstdc++ string ABI (-D_GLIBCXX_USE_CXX11_ABI=0) or another libstdc++ major
+// version would read them wrongly (undefined behaviour). The core refuses such a plugin at
+// configtest, naming both. Values: _GLIBCXX_USE_CXX11_ABI (0 or 1) and _GLIBCXX_RELEASE (the GCC /
+// libstdc++ major version, e.g. 12); -1 when the library is not libstdc++.
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define NATOMEDIA_CXX_STRING_ABI _GLIBCXX_USE_CXX11_ABI
+#else
+#define NATOMEDIA_CXX_STRING_ABI (-1)
+#endif
+#if defined(_GLIBCXX_RELEASE)
+#define NATOMEDIA_CXX_LIBRARY_RELEASE _GLIBCXX_RELEASE
+#else
+#define NATOMEDIA_CXX_LIBRARY_RELEASE (-1)
+#endif
 
 namespace natomedia {
 
@@ -155,9 +174,13 @@ class PluginHost {
 extern "C" {
 
 // What a plugin's entry point returns. abi_version comes first and never moves, so the core can
-// read it from a plugin built for any ABI and refuse a mismatch before touching anything else.
+// read it from a plugin built for any ABI and refuse a mismatch before touching anything else;
+// only then does it read the C++ library ABI (cxx_string_abi, cxx_library_release, both filled by
+// NATOMEDIA_PLUGIN from the compiler) and refuse a plugin whose C++ library differs from its own.
 struct natomedia_plugin_info {
   uint32_t abi_version;
+  int32_t cxx_string_abi;       // NATOMEDIA_CXX_STRING_ABI (since ABI version 4)
+  int32_t cxx_library_release;  // NATOMEDIA_CXX_LIBRARY_RELEASE (since ABI version 4)
   const char* name;
   const char* version;
   void (*setup)(natomedia::PluginHost* host);
@@ -179,8 +202,9 @@ typedef const char* const* (*natomedia_plugin_requires_fn)(void);
 #define NATOMEDIA_PLUGIN(plugin_name, plugin_version, setup_fn)                               \
   extern "C" __attribute__((visibility("default"))) const natomedia_plugin_info*              \
   natomedia_plugin_entry(void) {                                                               \
-    static const natomedia_plugin_info info = {NATOMEDIA_ABI_VERSION, plugin_name,             \
-                                               plugin_version, setup_fn};                      \
+    static const natomedia_plugin_info info = {                                                \
+        NATOMEDIA_ABI_VERSION, NATOMEDIA_CXX_STRING_ABI, NATOMEDIA_CXX_LIBRARY_RELEASE,         \
+        plugin_name, plugin_version, setup_fn};                                                 \
     return &info;                                                                              \
   }
 

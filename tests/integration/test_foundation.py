@@ -33,7 +33,8 @@ BAD_ABI_SOURCE = r"""
 static void setup(natomedia::PluginHost*) {}
 extern "C" __attribute__((visibility("default"))) const natomedia_plugin_info*
 natomedia_plugin_entry(void) {
-  static const natomedia_plugin_info info = {999u, "bad_abi", "1", setup};
+  // Only abi_version is read from a plugin of another ABI version.
+  static const natomedia_plugin_info info = {999u, 0, 0, "bad_abi", "1", setup};
   return &info;
 }
 """
