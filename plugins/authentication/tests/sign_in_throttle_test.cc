@@ -4,7 +4,7 @@
 // locks double from 1 to 15 minutes and end; clients (IPv4, IPv6 /64) are limited apart.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "support/fakes.h"
+#include <natomedia/testing/doubles.h>
 
 #include <atomic>
 #include <map>
