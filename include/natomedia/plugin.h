@@ -73,7 +73,8 @@ class Context {
   // Forgets the cached answer of account(), after signing in or out.
   virtual void reset_account() = 0;
   // The answer of a page that needs a signed-in visitor when account() has none: 303 to the
-  // sign-in page, which comes back to `return_to`; or, when who is signed in could not be told
+  // sign-in page, which comes back to `return_to` — a base-relative path with its query
+  // ("/watchlist/?sort=new", never ctx.url(...): the SDK adds the base path once); or, when who is signed in could not be told
   // (the identity provider said Unavailable), 503 with Retry-After, so that a signed-in visitor
   // is not sent to sign in again while the database is away.
   virtual Response sign_in_required(const std::string& return_to) = 0;
@@ -108,15 +109,30 @@ class Context {
   // memcached, a provider) cannot be reached now.
   virtual Response unavailable(long retry_after_seconds) = 0;
 
-  // base_path + path, for links in pages.
+  // base_path + path, for links in pages. `path` is base-relative ("/watchlist/"): the base
+  // path is added here, once. Every path a plugin hands the SDK (route patterns, url(),
+  // absolute_url(), sign_in_required's return_to, Response::Redirect(ctx.url(...))) is
+  // base-relative; only url()/absolute_url() results are full paths.
   std::string url(const std::string& path) const { return request().base_path + path; }
-  // NatoMediaPublicURL + base_path + path, for links in mail and feeds.
+  // NatoMediaPublicURL + base_path + path, for links in mail and feeds (`path` base-relative).
   std::string absolute_url(const std::string& path) const {
     return config().public_url + request().base_path + path;
+  }
+  // The answer for a path that names a folder without its trailing slash ("/watchlist"): a
+  // redirect to the same path with the slash (and the same query), under the base path. 301 by
+  // default (a permanent move), 303 for a page that may later exist on its own. (SDK ABI 4.)
+  Response redirect_to_slash(int status = 301) const {
+    std::string location = url(request().path + "/");
+    if (!request().raw_query.empty()) location += "?" + request().raw_query;
+    return Response::Redirect(location, status);
   }
 };
 
 using Handler = std::function<Response(Context&)>;
+
+// A handler for the path without its trailing slash: host->route("GET", "/watchlist",
+// natomedia::redirect_to_slash) sends /watchlist to /watchlist/ (301, query kept).
+inline Response redirect_to_slash(Context& ctx) { return ctx.redirect_to_slash(); }
 using EventListener = std::function<void(Context&, const AccountEventData&)>;
 
 // What one pruning run removed (or emptied), by kind of row, named for the error log's line and
