@@ -25,7 +25,26 @@
 #include <natomedia/values.h>
 
 // Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
+// The CMake package exports it as NatoMedia_ABI_VERSION. (4: the plugin entry carries the C++
+// library ABI; Response::redirect_to_slash; PageLinks; Value from every arithmetic type.)
 #define NATOMEDIA_ABI_VERSION 4u
+
+// The C++ standard library ABI the plugin is compiled against, which must be the core's: the SDK
+// passes std::string, std::function and std::vector across the plugin boundary, and a plugin built
+// with the other libstdc++ string ABI (-D_GLIBCXX_USE_CXX11_ABI=0) or another libstdc++ major
+// version would read them wrongly (undefined behaviour). The core refuses such a plugin at
+// configtest, naming both. Values: _GLIBCXX_USE_CXX11_ABI (0 or 1) and _GLIBCXX_RELEASE (the GCC /
+// libstdc++ major version, e.g. 12); -1 when the library is not libstdc++.
+#if defined(_GLIBCXX_USE_CXX11_ABI)
+#define NATOMEDIA_CXX_STRING_ABI _GLIBCXX_USE_CXX11_ABI
+#else
+#define NATOMEDIA_CXX_STRING_ABI (-1)
+#endif
+#if defined(_GLIBCXX_RELEASE)
+#define NATOMEDIA_CXX_LIBRARY_RELEASE _GLIBCXX_RELEASE
+#else
+#define NATOMEDIA_CXX_LIBRARY_RELEASE (-1)
+#endif
 
 namespace natomedia {
 
@@ -100,17 +119,30 @@ class Context {
   // memcached, a provider) cannot be reached now.
   virtual Response unavailable(long retry_after_seconds) = 0;
 
-  // base_path + path, for links in pages and for Response::Redirect: `path` is base-relative
-  // ("/account/"), and the result must not be handed back to url(), absolute_url() or
-  // sign_in_required() (which add the base path themselves).
+  // base_path + path, for links in pages. `path` is base-relative ("/watchlist/"): the base
+  // path is added here, once. Every path a plugin hands the SDK (route patterns, url(),
+  // absolute_url(), sign_in_required's return_to, Response::Redirect(ctx.url(...))) is
+  // base-relative; only url()/absolute_url() results are full paths.
   std::string url(const std::string& path) const { return request().base_path + path; }
-  // NatoMediaPublicURL + base_path + path, for links in mail and feeds; `path` is base-relative.
+  // NatoMediaPublicURL + base_path + path, for links in mail and feeds (`path` base-relative).
   std::string absolute_url(const std::string& path) const {
     return config().public_url + request().base_path + path;
+  }
+  // The answer for a path that names a folder without its trailing slash ("/watchlist"): a
+  // redirect to the same path with the slash (and the same query), under the base path. 301 by
+  // default (a permanent move), 303 for a page that may later exist on its own. (SDK ABI 4.)
+  Response redirect_to_slash(int status = 301) const {
+    std::string location = url(request().path + "/");
+    if (!request().raw_query.empty()) location += "?" + request().raw_query;
+    return Response::Redirect(location, status);
   }
 };
 
 using Handler = std::function<Response(Context&)>;
+
+// A handler for the path without its trailing slash: host->route("GET", "/watchlist",
+// natomedia::redirect_to_slash) sends /watchlist to /watchlist/ (301, query kept).
+inline Response redirect_to_slash(Context& ctx) { return ctx.redirect_to_slash(); }
 using EventListener = std::function<void(Context&, const AccountEventData&)>;
 
 // What one pruning run removed (or emptied), by kind of row, named for the error log's line and
@@ -168,9 +200,13 @@ class PluginHost {
 extern "C" {
 
 // What a plugin's entry point returns. abi_version comes first and never moves, so the core can
-// read it from a plugin built for any ABI and refuse a mismatch before touching anything else.
+// read it from a plugin built for any ABI and refuse a mismatch before touching anything else;
+// only then does it read the C++ library ABI (cxx_string_abi, cxx_library_release, both filled by
+// NATOMEDIA_PLUGIN from the compiler) and refuse a plugin whose C++ library differs from its own.
 struct natomedia_plugin_info {
   uint32_t abi_version;
+  int32_t cxx_string_abi;       // NATOMEDIA_CXX_STRING_ABI (since ABI version 4)
+  int32_t cxx_library_release;  // NATOMEDIA_CXX_LIBRARY_RELEASE (since ABI version 4)
   const char* name;
   const char* version;
   void (*setup)(natomedia::PluginHost* host);
@@ -192,8 +228,9 @@ typedef const char* const* (*natomedia_plugin_requires_fn)(void);
 #define NATOMEDIA_PLUGIN(plugin_name, plugin_version, setup_fn)                               \
   extern "C" __attribute__((visibility("default"))) const natomedia_plugin_info*              \
   natomedia_plugin_entry(void) {                                                               \
-    static const natomedia_plugin_info info = {NATOMEDIA_ABI_VERSION, plugin_name,             \
-                                               plugin_version, setup_fn};                      \
+    static const natomedia_plugin_info info = {                                                \
+        NATOMEDIA_ABI_VERSION, NATOMEDIA_CXX_STRING_ABI, NATOMEDIA_CXX_LIBRARY_RELEASE,         \
+        plugin_name, plugin_version, setup_fn};                                                 \
     return &info;                                                                              \
   }
 

@@ -113,6 +113,27 @@ class DownloadService {
 constexpr const char* kDownloadServiceName = "natomedia.downloads";
 constexpr int kDownloadServiceVersion = 1;
 
+// ---- "natomedia.pages" v1: where a page is, without knowing the route (SDK ABI version 4) -----
+// Each plugin that owns pages registers its own PageLinks under its own name below; a plugin that
+// links to another one's page asks it, and leaves the link out when the provider is absent.
+// Every answer is a base-relative path (pass it to ctx.url() or ctx.absolute_url()), or "" when
+// there is no such page (an item no longer in the feed).
+class PageLinks {
+ public:
+  virtual ~PageLinks() = default;
+  // The page of a feed item (`ctx.feed()`'s item with that id): "/videos/ID" for a video,
+  // "/news/ID" for a story.
+  virtual std::string item_page(const Context& ctx, const std::string& item_id) const = 0;
+  // The signed-in visitor's account page ("/account/").
+  virtual std::string account_page(const Context& ctx) const = 0;
+};
+
+// The pages of feed items (media_gateway) and of the account (authentication): the same
+// interface under two names; each plugin answers "" for the kind it does not own.
+constexpr const char* kItemPagesName = "natomedia.pages.items";
+constexpr const char* kAccountPagesName = "natomedia.pages.account";
+constexpr int kPageLinksVersion = 1;
+
 // A provider as its interface, or nullptr when no loaded plugin offers it.
 template <typename T>
 std::shared_ptr<T> find_provider(const Context& ctx, const char* name, int version) {

@@ -3,9 +3,12 @@
 // (markup the core has already sanitised) is written as it is.
 #pragma once
 
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace natomedia {
@@ -20,11 +23,12 @@ class Value {
   Value(const char* s) : kind_(Kind::kString), str_(s ? s : "") {}  // NOLINT
   Value(std::string s) : kind_(Kind::kString), str_(std::move(s)) {}  // NOLINT
   Value(bool b) : kind_(Kind::kBool), bool_(b) {}  // NOLINT
-  Value(int n) : kind_(Kind::kString), str_(std::to_string(n)) {}  // NOLINT
-  Value(long n) : kind_(Kind::kString), str_(std::to_string(n)) {}  // NOLINT
-  Value(long long n) : kind_(Kind::kString), str_(std::to_string(n)) {}  // NOLINT
-  Value(unsigned long n) : kind_(Kind::kString), str_(std::to_string(n)) {}  // NOLINT
-  Value(unsigned long long n) : kind_(Kind::kString), str_(std::to_string(n)) {}  // NOLINT
+  Value(std::string_view s) : kind_(Kind::kString), str_(s) {}  // NOLINT
+  // Any number (every arithmetic type but bool), as its decimal text: integers exactly, floating
+  // point with up to 15 significant digits ("0.5", "1e+20"). (SDK ABI version 4.)
+  template <typename T, typename std::enable_if_t<std::is_arithmetic_v<T> &&
+                                                      !std::is_same_v<T, bool>, int> = 0>
+  Value(T n) : kind_(Kind::kString), str_(number_text(n)) {}  // NOLINT
   Value(List l) : kind_(Kind::kList), list_(std::make_shared<List>(std::move(l))) {}  // NOLINT
   Value(Map m) : kind_(Kind::kMap), map_(std::make_shared<Map>(std::move(m))) {}  // NOLINT
 
@@ -55,6 +59,18 @@ class Value {
   }
 
  private:
+  template <typename T>
+  static std::string number_text(T n) {
+    if constexpr (std::is_floating_point_v<T>) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.15g", static_cast<double>(n));
+      return buf;
+    } else if constexpr (std::is_signed_v<T>) {
+      return std::to_string(static_cast<long long>(n));
+    } else {
+      return std::to_string(static_cast<unsigned long long>(n));
+    }
+  }
   static const List& kEmptyList() { static const List l; return l; }
   static const Map& kEmptyMap() { static const Map m; return m; }
 

@@ -45,6 +45,31 @@ static bool valid_bare_name(const std::string& name) {
   });
 }
 
+static std::string cxx_library(int32_t release, int32_t string_abi) {
+  if (release < 0 && string_abi < 0) return "a C++ library other than libstdc++";
+  return "libstdc++ " + std::to_string(release) +
+         " with _GLIBCXX_USE_CXX11_ABI=" + std::to_string(string_abi);
+}
+
+Status check_plugin_abi(const natomedia_plugin_info& info, const std::string& path) {
+  if (info.abi_version != NATOMEDIA_ABI_VERSION)
+    return Status::Invalid("plugin " + path + " was built for plugin ABI version " +
+                           std::to_string(info.abi_version) +
+                           ", but this mod_natomedia has ABI version " +
+                           std::to_string(NATOMEDIA_ABI_VERSION) +
+                           "; rebuild the plugin against this version's SDK");
+  // Only now is the rest of the entry known to have this version's layout.
+  if (info.cxx_string_abi != NATOMEDIA_CXX_STRING_ABI ||
+      info.cxx_library_release != NATOMEDIA_CXX_LIBRARY_RELEASE)
+    return Status::Invalid(
+        "plugin " + path + " was built for the C++ library ABI " +
+        cxx_library(info.cxx_library_release, info.cxx_string_abi) +
+        ", but this mod_natomedia was built for " +
+        cxx_library(NATOMEDIA_CXX_LIBRARY_RELEASE, NATOMEDIA_CXX_STRING_ABI) +
+        "; rebuild the plugin with the same compiler and without -D_GLIBCXX_USE_CXX11_ABI");
+  return Status::Ok();
+}
+
 Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& name_or_path,
                                                   const std::string& plugin_dir) {
   const bool bare = name_or_path.find('/') == std::string::npos;
@@ -73,13 +98,9 @@ Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& name_or_pat
     dlclose(handle);
     return Status::Invalid(path + ": its entry point returned no plugin description");
   }
-  if (info->abi_version != NATOMEDIA_ABI_VERSION) {
-    const uint32_t got = info->abi_version;
+  if (Status abi = check_plugin_abi(*info, path); !abi.ok()) {
     dlclose(handle);
-    return Status::Invalid("plugin " + path + " was built for plugin ABI version " +
-                           std::to_string(got) + ", but this mod_natomedia has ABI version " +
-                           std::to_string(NATOMEDIA_ABI_VERSION) +
-                           "; rebuild the plugin against this version's SDK");
+    return abi;
   }
   if (!info->name || !*info->name || !info->setup) {
     dlclose(handle);

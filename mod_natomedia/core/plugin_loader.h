@@ -50,6 +50,12 @@ std::string plugin_path(const std::string& name_or_path, const std::string& plug
 // The bare names of the plugins found in `dir` (natomedia_*.so), sorted.
 std::vector<std::string> available_plugins(const std::string& dir);
 
+// Ok when a plugin's entry `info`, found in `path`, was built for this core: the same SDK ABI
+// version (read first, from any plugin), then the same C++ library ABI (the libstdc++ string ABI,
+// _GLIBCXX_USE_CXX11_ABI, and the libstdc++ major version, _GLIBCXX_RELEASE). Otherwise Invalid
+// naming the plugin's and the core's values.
+Status check_plugin_abi(const natomedia_plugin_info& info, const std::string& path);
+
 // Invalid with a message that says what would be right: for an unknown bare name, the plugins
 // that exist in the directory; for an ABI mismatch, both version numbers.
 Result<std::shared_ptr<LoadedPlugin>> load_plugin(const std::string& name_or_path,

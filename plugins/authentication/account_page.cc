@@ -60,11 +60,13 @@ void add_downloads(Context& ctx, const Account& account, Vars& vars) {
     vars["downloads_unknown"] = true;
     return;
   }
+  // The item's page, from the plugin that owns it (none: no link).
+  auto pages = find_provider<PageLinks>(ctx, kItemPagesName, kPageLinksVersion);
   Value::List rows;
   for (const DownloadRecord& d : *recent) {
     Vars row;
     row["title"] = d.title.empty() ? d.item_id : d.title;
-    row["video_path"] = "/videos/" + d.item_id;
+    row["video_path"] = pages ? pages->item_page(ctx, d.item_id) : std::string();
     row["rendition"] = d.rendition;
     row["size"] = human_bytes(d.bytes, ctx.request().lang);
     row["date"] = account_date_time(d.at);

@@ -37,8 +37,7 @@ void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
   host->route("POST", "/account/login", with_state(post_login));
   host->route("POST", "/account/logout", post_logout);
   // /account without the slash leads to the account page, as /news does to the news.
-  host->route("GET", "/account",
-              [](Context& ctx) { return Response::Redirect(ctx.url("/account/"), 301); });
+  host->route("GET", "/account", natomedia::redirect_to_slash);
   host->route("GET", "/account/", get_account);
   host->route("GET", "/account/password", get_change_password);
   host->route("POST", "/account/password", with_state(post_change_password));
@@ -69,6 +68,12 @@ void setup(PluginHost* host) {
   // Through the interface type: find_provider casts the void pointer back to AccountService.
   std::shared_ptr<AccountService> accounts = std::make_shared<AccountServiceImpl>();
   host->provide(kAccountServiceName, kAccountServiceVersion, accounts);
+  // Where the account page is, for the other plugins (natomedia.pages.account).
+  struct AccountPages : PageLinks {
+    std::string item_page(const Context&, const std::string&) const override { return ""; }
+    std::string account_page(const Context&) const override { return "/account/"; }
+  };
+  host->provide(kAccountPagesName, kPageLinksVersion, std::make_shared<AccountPages>());
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // An example third-party plugin: a page at /example/hello that greets the visitor, counts its
 // visits in SQL and in a counter, a memcached probe at /example/cache, and a note in the error log
 // for each new account. Build it out of tree
-// against the installed SDK (see CMakeLists.txt and docs/plugins.md).
+// against the installed SDK (see CMakeLists.txt and docs/plugins.md); its templates/ and i18n/
+// are installed with it (natomedia_add_plugin ... RESOURCES), so it names no folder of its own.
 #include <stdexcept>
 #include <string>
 
@@ -62,7 +63,6 @@ Response echo(Context& ctx) {
 }
 
 void setup(natomedia::PluginHost* host) {
-  host->resources_dir(EXAMPLE_RESOURCES_DIR);
   host->migration({1, "example visit counter",
                    {"CREATE TABLE example_visits (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)",
                     "INSERT INTO example_visits (id, n) VALUES (1, 0)"},

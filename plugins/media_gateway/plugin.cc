@@ -9,6 +9,7 @@
 #include "download_log.h"
 #include "download_quota.h"
 #include "download_route.h"
+#include "item_view.h"
 #include "pages.h"
 #include "syndication.h"
 
@@ -17,10 +18,18 @@ namespace {
 using natomedia::Context;
 using natomedia::Response;
 
-// /news and /videos without the slash lead to the lists.
-natomedia::Handler redirect_to(std::string path) {
-  return [path](Context& ctx) { return Response::Redirect(ctx.url(path), 301); };
-}
+// Where a feed item's page is, for the other plugins (natomedia.pages.items).
+class ItemPages : public natomedia::PageLinks {
+ public:
+  std::string item_page(const Context& ctx, const std::string& item_id) const override {
+    auto snapshot = ctx.feed().snapshot();
+    const natomedia::NewsItem* item = snapshot->find(item_id);
+    if (!item) return "";
+    return item->is_video ? natomedia::media_gateway::video_path(*item)
+                          : natomedia::media_gateway::news_path(*item);
+  }
+  std::string account_page(const Context&) const override { return ""; }
+};
 
 // The account-deleted erasure (CONTRACT section 13): the download log keeps its rows for the
 // statistics, no longer linked to anyone (account_id = -id, unique and never an account); the
@@ -57,15 +66,19 @@ void setup(natomedia::PluginHost* host) {
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,
                 std::make_shared<mg::DownloadServiceImpl>());
 
+  host->provide(natomedia::kItemPagesName, natomedia::kPageLinksVersion,
+                std::make_shared<ItemPages>());
+
+  // /news and /videos without the slash lead to the lists.
   host->route("GET", "/", mg::home);
   host->route("GET", "/favicon.svg", mg::favicon);
-  host->route("GET", "/news", redirect_to("/news/"));
+  host->route("GET", "/news", natomedia::redirect_to_slash);
   host->route("GET", "/news/", mg::news_list);
   // Before /news/{id}: the first matching route wins.
   host->route("GET", "/news/feed.atom", mg::atom_feed);
   host->route("GET", "/news/feed.rss", mg::rss_feed);
   host->route("GET", "/news/{id}", mg::news_item);
-  host->route("GET", "/videos", redirect_to("/videos/"));
+  host->route("GET", "/videos", natomedia::redirect_to_slash);
   host->route("GET", "/videos/", mg::video_list);
   host->route("GET", "/videos/feed.atom", mg::videos_atom_feed);
   host->route("GET", "/videos/feed.rss", mg::videos_rss_feed);

@@ -37,6 +37,25 @@ INVALID_FEED = """<?xml version="1.0" encoding="UTF-8"?>
 </newsMessage>
 """
 
+# A plugin that uses std::string across the boundary, as every plugin does.
+OLD_STRINGS_SOURCE = r"""
+#include <natomedia/plugin.h>
+static void setup(natomedia::PluginHost* host) {
+  host->route("GET", "/old_strings", [](natomedia::Context&) { return natomedia::Response(); });
+}
+NATOMEDIA_PLUGIN("old_strings", "1", setup)
+"""
+
+# The entry of a plugin built with an earlier SDK: its own layout, abi_version first.
+PREVIOUS_SDK_SOURCE = r"""
+#include <cstdint>
+struct previous_info { uint32_t abi_version; const char* name; const char* version; void* setup; };
+extern "C" __attribute__((visibility("default"))) const previous_info* natomedia_plugin_entry() {
+  static const previous_info info = {%du, "previous_sdk", "1", nullptr};
+  return &info;
+}
+"""
+
 
 class ConfigtestTest(IntegrationTest):
 
@@ -244,6 +263,41 @@ class ConfigtestTest(IntegrationTest):
                 self.configtest_fails(ap, "NatoMediaPlugin %s (%s:" % (needer, ap.conf_path),
                                       "the plugin '%s' needs the plugin '%s'" % (needer, needed),
                                       "add `NatoMediaPlugin %s`" % needed)
+
+    def build_plugin(self, name, source, *flags):
+        src = os.path.join(self.work_dir, name + ".cc")
+        so = os.path.join(self.work_dir, "natomedia_%s.so" % name)
+        with open(src, "w") as f:
+            f.write(source)
+        subprocess.run(["g++", "-std=c++17", "-shared", "-fPIC", *flags, "-I",
+                        os.path.join(self.prefix, "include"), src, "-o", so], check=True)
+        return so
+
+    def test_plugins_built_for_another_abi_are_refused_naming_both(self):
+        with open(os.path.join(self.prefix, "include/natomedia/plugin.h")) as f:
+            ours = int(re.search(r"#define NATOMEDIA_ABI_VERSION (\d+)u", f.read()).group(1))
+        # What the compiler here uses (the core was built with it, with no ABI flag).
+        probe = subprocess.run(
+            ["g++", "-std=c++17", "-x", "c++", "-E", "-dM", "-include", "string", "/dev/null"],
+            check=True, capture_output=True, text=True).stdout
+        release = re.search(r"#define _GLIBCXX_RELEASE (\d+)", probe).group(1)
+        core_lib = "libstdc++ %s with _GLIBCXX_USE_CXX11_ABI=1" % release
+        # The old libstdc++ string ABI: the plugin passes every other check.
+        so = self.build_plugin("old_strings", OLD_STRINGS_SOURCE, "-D_GLIBCXX_USE_CXX11_ABI=0")
+        ap = self.apache("old_strings", plugins=PLUGINS + [so])
+        out = self.configtest_fails(ap, so, "C++ library ABI libstdc++ %s with "
+                                    "_GLIBCXX_USE_CXX11_ABI=0, but" % release,
+                                    "this mod_natomedia was built for " + core_lib)
+        # A plugin of the previous SDK (ABI version before this one, the old entry layout).
+        so = self.build_plugin("previous_sdk", PREVIOUS_SDK_SOURCE % (ours - 1))
+        ap = self.apache("previous_sdk", plugins=PLUGINS + [so])
+        out = self.configtest_fails(ap, so, "built for plugin ABI version %d," % (ours - 1),
+                                    "this mod_natomedia has ABI version %d;" % ours)
+        # The same sources built the ordinary way pass.
+        so = self.build_plugin("same_strings", OLD_STRINGS_SOURCE.replace("old_strings",
+                                                                          "same_strings"))
+        rc, out = self.apache("same_strings", plugins=PLUGINS + [so]).configtest()
+        self.assertEqual(rc, 0, out)
 
     # --- log lines --------------------------------------------------------------------------
 

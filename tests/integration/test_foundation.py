@@ -33,7 +33,8 @@ BAD_ABI_SOURCE = r"""
 static void setup(natomedia::PluginHost*) {}
 extern "C" __attribute__((visibility("default"))) const natomedia_plugin_info*
 natomedia_plugin_entry(void) {
-  static const natomedia_plugin_info info = {999u, "bad_abi", "1", setup};
+  // Only abi_version is read from a plugin of another ABI version.
+  static const natomedia_plugin_info info = {999u, 0, 0, "bad_abi", "1", setup};
   return &info;
 }
 """
@@ -42,7 +43,9 @@ _example_so = None
 
 
 def build_example(prefix, work_root):
-    """Builds plugins/example out of tree against the installed SDK (once per test run)."""
+    """Builds plugins/example out of tree against the installed SDK (once per test run), runs
+    its unit test with the installed test kit and installs it (its templates and strings go into
+    the staged share directory, where the module finds them)."""
     global _example_so
     if _example_so and os.path.exists(_example_so):
         return _example_so
@@ -52,7 +55,10 @@ def build_example(prefix, work_root):
     subprocess.run(["cmake", "-S", src, "-B", build, "-DCMAKE_PREFIX_PATH=" + prefix],
                    check=True, capture_output=True)
     subprocess.run(["cmake", "--build", build], check=True, capture_output=True)
-    subprocess.run(["chmod", "-R", "a+rX", build], check=True)
+    subprocess.run(["ctest", "--test-dir", build, "--output-on-failure"], check=True,
+                   capture_output=True)
+    subprocess.run(["cmake", "--install", build], check=True, capture_output=True)
+    subprocess.run(["chmod", "-R", "a+rX", build, prefix], check=True)
     _example_so = os.path.join(build, "natomedia_example.so")
     return _example_so
 

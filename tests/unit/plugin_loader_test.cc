@@ -17,6 +17,7 @@ class PluginLoaderTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNotAPluginIsRefused);
   CPPUNIT_TEST(testBadNames);
   CPPUNIT_TEST(testUnmetRequirementsNameBothPlugins);
+  CPPUNIT_TEST(testAbiMismatchesNameBothSides);
   CPPUNIT_TEST_SUITE_END();
 
   std::string dir_;
@@ -73,6 +74,38 @@ class PluginLoaderTest : public CppUnit::TestFixture {
                          unmet[0]);
     const PluginNeeds greedy{"greedy", "httpd.conf:20", {"a", "b"}};
     CPPUNIT_ASSERT_EQUAL(size_t{2}, unmet_requirements({greedy}).size());
+  }
+
+  void testAbiMismatchesNameBothSides() {
+    natomedia_plugin_info good = {NATOMEDIA_ABI_VERSION, NATOMEDIA_CXX_STRING_ABI,
+                                  NATOMEDIA_CXX_LIBRARY_RELEASE, "p", "1", nullptr};
+    CPPUNIT_ASSERT(check_plugin_abi(good, "/p.so").ok());
+    const std::string ours = "libstdc++ " + std::to_string(NATOMEDIA_CXX_LIBRARY_RELEASE) +
+                             " with _GLIBCXX_USE_CXX11_ABI=" +
+                             std::to_string(NATOMEDIA_CXX_STRING_ABI);
+
+    natomedia_plugin_info old_sdk = good;
+    old_sdk.abi_version = 3;
+    std::string m = check_plugin_abi(old_sdk, "/p.so").message();
+    CPPUNIT_ASSERT(m.find("plugin ABI version 3,") != std::string::npos);
+    CPPUNIT_ASSERT(m.find("has ABI version " + std::to_string(NATOMEDIA_ABI_VERSION) + ";") !=
+                   std::string::npos);
+
+    natomedia_plugin_info old_strings = good;
+    old_strings.cxx_string_abi = 1 - NATOMEDIA_CXX_STRING_ABI;
+    m = check_plugin_abi(old_strings, "/p.so").message();
+    CPPUNIT_ASSERT(m.find("_GLIBCXX_USE_CXX11_ABI=" +
+                          std::to_string(1 - NATOMEDIA_CXX_STRING_ABI) + ", but") !=
+                   std::string::npos);
+    CPPUNIT_ASSERT(m.find("built for " + ours) != std::string::npos);
+    CPPUNIT_ASSERT(m.find("/p.so") != std::string::npos);
+
+    natomedia_plugin_info other_gcc = good;
+    other_gcc.cxx_library_release = NATOMEDIA_CXX_LIBRARY_RELEASE + 1;
+    m = check_plugin_abi(other_gcc, "/p.so").message();
+    CPPUNIT_ASSERT(m.find("libstdc++ " + std::to_string(NATOMEDIA_CXX_LIBRARY_RELEASE + 1)) !=
+                   std::string::npos);
+    CPPUNIT_ASSERT(m.find("built for " + ours) != std::string::npos);
   }
 
   void testBadNames() {

@@ -3,15 +3,13 @@
 // password and a new address move it on; re-hashing the same password does not.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <apr_general.h>
+#include <natomedia/testing/kit.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
 #include "account_store.h"
-#include "core/migrations.h"
-#include "core/sql_dbd.h"
 #include "schema.h"
 
 namespace natomedia::auth {
@@ -25,16 +23,16 @@ class AccountStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAddressTakenIsConflictAndKeepsTheEpoch);
   CPPUNIT_TEST_SUITE_END();
 
-  apr_pool_t* pool_ = nullptr;
-  std::string dir_;
-  std::unique_ptr<core::OwnedDbdSql> sql_;
+  // The plugin test kit's in-memory SQLite, with the module's migration runner.
+  std::unique_ptr<natomedia::testing::TestDatabase> db_;
+  natomedia::Sql* sql_ = nullptr;
 
   void migrate_up_to(int version) {
-    std::vector<core::OwnedMigration> all;
+    std::vector<natomedia::Migration> all;
     for (auto& m : schema_migrations())
-      if (m.version <= version) all.push_back({"authentication", m});
-    auto report = core::migrate(*sql_, all);
-    CPPUNIT_ASSERT_MESSAGE(report.status().message(), report.ok());
+      if (m.version <= version) all.push_back(m);
+    auto report = db_->migrate("authentication", all);
+    CPPUNIT_ASSERT_MESSAGE(report.message(), report.ok());
   }
 
   int64_t epoch_of(int64_t id) {
@@ -52,20 +50,13 @@ class AccountStoreTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    apr_initialize();
-    apr_pool_create(&pool_, nullptr);
-    char tmpl[] = "/tmp/nm-accounts-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto sql = core::open_dbd("sqlite3", dir_ + "/test.db", pool_);
-    CPPUNIT_ASSERT_MESSAGE(sql.status().message(), sql.ok());
-    sql_ = std::move(*sql);
+    db_ = std::make_unique<natomedia::testing::TestDatabase>();
+    sql_ = &db_->sql();
   }
 
   void tearDown() override {
-    sql_.reset();
-    apr_pool_destroy(pool_);
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    CPPUNIT_ASSERT_EQUAL(0, std::system(cmd.c_str()));
+    sql_ = nullptr;
+    db_.reset();
   }
 
   void testExistingAccountsStartAtEpochZero() {

@@ -4,15 +4,13 @@
 // expired grants go, live ones stay.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <apr_general.h>
+#include <natomedia/testing/kit.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
 #include "account_store.h"
-#include "core/migrations.h"
-#include "core/sql_dbd.h"
 #include "retention.h"
 #include "schema.h"
 
@@ -27,9 +25,9 @@ class RetentionTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testLifetimesComeFromTheConfiguration);
   CPPUNIT_TEST_SUITE_END();
 
-  apr_pool_t* pool_ = nullptr;
-  std::string dir_;
-  std::unique_ptr<core::OwnedDbdSql> sql_;
+  // The plugin test kit's in-memory SQLite, with the module's migration runner.
+  std::unique_ptr<natomedia::testing::TestDatabase> db_;
+  natomedia::Sql* sql_ = nullptr;
 
   int64_t account(const std::string& email, const std::string& state, std::time_t age) {
     auto r = sql_->exec(
@@ -74,24 +72,17 @@ class RetentionTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    apr_initialize();
-    apr_pool_create(&pool_, nullptr);
-    char tmpl[] = "/tmp/nm-auth-retention-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto sql = core::open_dbd("sqlite3", dir_ + "/test.db", pool_);
-    CPPUNIT_ASSERT_MESSAGE(sql.status().message(), sql.ok());
-    sql_ = std::move(*sql);
-    std::vector<core::OwnedMigration> ms;
-    for (auto& m : schema_migrations()) ms.push_back({"authentication", m});
-    auto r = core::migrate(*sql_, ms);
-    CPPUNIT_ASSERT_MESSAGE(r.ok() ? "" : r.status().message(), r.ok());
+    db_ = std::make_unique<natomedia::testing::TestDatabase>();
+    sql_ = &db_->sql();
+    std::vector<natomedia::Migration> ms;
+    for (auto& m : schema_migrations()) ms.push_back(m);
+    Status migrated = db_->migrate("authentication", ms);
+    CPPUNIT_ASSERT_MESSAGE(migrated.message(), migrated.ok());
   }
 
   void tearDown() override {
-    sql_.reset();
-    apr_pool_destroy(pool_);
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    CPPUNIT_ASSERT_EQUAL(0, std::system(cmd.c_str()));
+    sql_ = nullptr;
+    db_.reset();
   }
 
   void testPrunesExactlyWhatIsDue() {

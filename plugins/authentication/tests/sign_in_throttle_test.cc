@@ -4,7 +4,7 @@
 // locks double from 1 to 15 minutes and end; clients (IPv4, IPv6 /64) are limited apart.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "support/fakes.h"
+#include <natomedia/testing/kit.h>
 
 #include <atomic>
 #include <map>
@@ -25,43 +25,27 @@ namespace {
 
 using natomedia::testing::FakeCache;
 using natomedia::testing::FakeClock;
-using natomedia::testing::FakeCrypto;
 
-// Only what the throttle touches is real; the rest must not be called.
-class FakeContext : public Context {
- public:
-  FakeContext() : cache_(clock_) { request_.client_ip = "192.0.2.1"; }
-  const Request& request() const override { return request_; }
-  const SiteConfig& config() const override { return config_; }
-  Sql& sql() override { throw std::logic_error("sql"); }
-  Cache& cache() override { return cache_; }
-  Outbox& outbox() override { throw std::logic_error("outbox"); }
-  const Templates& templates() const override { throw std::logic_error("templates"); }
-  const I18n& i18n() const override { throw std::logic_error("i18n"); }
-  Crypto& crypto() override { return crypto_; }
-  const Feed& feed() const override { throw std::logic_error("feed"); }
-  Metrics& metrics() override { throw std::logic_error("metrics"); }
-  const Clock& clock() const override { return clock_; }
-  std::optional<Account> account() override { return std::nullopt; }
-  void reset_account() override {}
-  Response sign_in_required(const std::string&) override { return Response::Redirect("/"); }
-  Response unavailable(long) override { return {}; }
-  void emit(const AccountEventData&) override {}
-  std::shared_ptr<void> provider(const std::string&, int) const override { return nullptr; }
-  void set_cookie(const CookieSpec&) override {}
-  std::optional<std::string> cookie(const std::string&) const override { return std::nullopt; }
-  std::string csrf_token() override { return ""; }
-  void rotate_csrf() override {}
-  void log(LogLevel, const std::string&) override { ++logged; }
-  Response page(int, const std::string&, Vars) override { return {}; }
-  Response error(int, const std::string&) override { return {}; }
+void no_routes(natomedia::PluginHost*) {}
 
-  Request request_;
-  SiteConfig config_;
-  FakeClock clock_;
-  FakeCache cache_;
-  FakeCrypto crypto_;
-  int logged = 0;
+// The test kit's Context (natomedia/testing/kit.h) for a sign-in from 192.0.2.1, on a portal
+// with no routes: the core's own request context around the kit's clock, cache and crypto.
+struct FakeContext {
+  FakeContext() { request_.client_ip = "192.0.2.1"; }
+  operator Context&() { return *ctx; }  // NOLINT: passed where the throttle wants a Context
+  const Request& request() const { return ctx->request(); }
+  Crypto& crypto() { return ctx->crypto(); }
+
+  natomedia::testing::TestPortal portal{"throttle_test", no_routes};
+  std::unique_ptr<natomedia::testing::FakeContext> ctx = portal.context("POST", "/sign-in");
+  Request& request_ = ctx->mutable_request();
+  FakeClock& clock_ = portal.clock();
+  FakeCache& cache_ = portal.cache();
+  Crypto& crypto_ = portal.crypto();
+  struct Logged {
+    const natomedia::testing::TestPortal& portal;
+    bool operator>(size_t n) const { return portal.log().size() > n; }
+  } logged{portal};
 };
 
 }  // namespace

@@ -3,14 +3,12 @@
 // quota and "recent downloads" still read what is left.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <apr_general.h>
+#include <natomedia/testing/kit.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <string>
 
-#include "core/migrations.h"
-#include "core/sql_dbd.h"
 #include "download_log.h"
 #include "download_quota.h"
 
@@ -26,9 +24,9 @@ class DownloadLogTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPruneRemovesPastDaysQuotaCounts);
   CPPUNIT_TEST_SUITE_END();
 
-  apr_pool_t* pool_ = nullptr;
-  std::string dir_;
-  std::unique_ptr<core::OwnedDbdSql> sql_;
+  // The plugin test kit's in-memory SQLite, with the module's migration runner.
+  std::unique_ptr<natomedia::testing::TestDatabase> db_;
+  natomedia::Sql* sql_ = nullptr;
 
   void record(const std::string& item, std::time_t at) {
     auto r = DownloadLog::record(*sql_, {7, item, "hd720"}, 100, 200, at);
@@ -37,23 +35,16 @@ class DownloadLogTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    apr_initialize();
-    apr_pool_create(&pool_, nullptr);
-    char tmpl[] = "/tmp/nm-download-log-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto sql = core::open_dbd("sqlite3", dir_ + "/test.db", pool_);
-    CPPUNIT_ASSERT_MESSAGE(sql.status().message(), sql.ok());
-    sql_ = std::move(*sql);
-    auto r = core::migrate(*sql_, {{"media_gateway", DownloadLog::migration()},
-                                   {"media_gateway", DownloadQuota::migration()}});
-    CPPUNIT_ASSERT_MESSAGE(r.ok() ? "" : r.status().message(), r.ok());
+    db_ = std::make_unique<natomedia::testing::TestDatabase>();
+    sql_ = &db_->sql();
+    Status migrated = db_->migrate("media_gateway",
+                          {DownloadLog::migration(), DownloadQuota::migration()});
+    CPPUNIT_ASSERT_MESSAGE(migrated.message(), migrated.ok());
   }
 
   void tearDown() override {
-    sql_.reset();
-    apr_pool_destroy(pool_);
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    CPPUNIT_ASSERT_EQUAL(0, std::system(cmd.c_str()));
+    sql_ = nullptr;
+    db_.reset();
   }
 
   void testPruneRemovesRowsOlderThanTheDays() {

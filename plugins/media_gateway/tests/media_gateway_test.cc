@@ -2,7 +2,7 @@
 // ETag matching, signed download links, image types from magic numbers and byte-range sizes.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "support/fakes.h"
+#include <natomedia/testing/doubles.h>
 
 #include <sys/stat.h>
 #include <unistd.h>

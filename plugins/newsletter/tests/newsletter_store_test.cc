@@ -4,7 +4,7 @@
 // of natomedia-admin's newsletter commands: CSV fields, dates, which items make the next issue.
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <apr_general.h>
+#include <natomedia/testing/kit.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,8 +12,6 @@
 #include <string>
 
 #include "admin_newsletter.h"
-#include "core/migrations.h"
-#include "core/sql_dbd.h"
 #include "schema.h"
 #include "subscriptions.h"
 
@@ -31,9 +29,9 @@ class NewsletterStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testIssueItems);
   CPPUNIT_TEST_SUITE_END();
 
-  apr_pool_t* pool_ = nullptr;
-  std::string dir_;
-  std::unique_ptr<core::OwnedDbdSql> sql_;
+  // The plugin test kit's in-memory SQLite, with the module's migration runner.
+  std::unique_ptr<natomedia::testing::TestDatabase> db_;
+  natomedia::Sql* sql_ = nullptr;
 
   Account account(int64_t id, const std::string& email) {
     Account a;
@@ -55,24 +53,17 @@ class NewsletterStoreTest : public CppUnit::TestFixture {
 
  public:
   void setUp() override {
-    apr_initialize();
-    apr_pool_create(&pool_, nullptr);
-    char tmpl[] = "/tmp/nm-newsletter-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    auto sql = core::open_dbd("sqlite3", dir_ + "/test.db", pool_);
-    CPPUNIT_ASSERT_MESSAGE(sql.status().message(), sql.ok());
-    sql_ = std::move(*sql);
-    std::vector<core::OwnedMigration> all;
-    for (auto& m : migrations()) all.push_back({"newsletter", m});
-    auto report = core::migrate(*sql_, all);
-    CPPUNIT_ASSERT_MESSAGE(report.status().message(), report.ok());
+    db_ = std::make_unique<natomedia::testing::TestDatabase>();
+    sql_ = &db_->sql();
+    std::vector<natomedia::Migration> all;
+    for (auto& m : migrations()) all.push_back(m);
+    auto report = db_->migrate("newsletter", all);
+    CPPUNIT_ASSERT_MESSAGE(report.message(), report.ok());
   }
 
   void tearDown() override {
-    sql_.reset();
-    apr_pool_destroy(pool_);
-    std::string cmd = "rm -rf '" + dir_ + "'";
-    CPPUNIT_ASSERT_EQUAL(0, std::system(cmd.c_str()));
+    sql_ = nullptr;
+    db_.reset();
   }
 
   void testSubscribeRecordsConsent() {

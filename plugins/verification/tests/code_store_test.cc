@@ -3,7 +3,7 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
-#include "support/fakes.h"
+#include <natomedia/testing/doubles.h>
 
 #include <atomic>
 #include <functional>
