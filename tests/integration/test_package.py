@@ -214,10 +214,15 @@ class PackageTest(IntegrationTest):
         made = [p for p in ("/var/lib/natomedia", RUNTIME_DIR) if not os.path.exists(p)]
 
         def restore():
-            for package in PACKAGES:
-                if package_state(package):
-                    subprocess.run(["dpkg", "--purge", package], env=apt_env(),
-                                   stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+            # One dpkg call for both: natomedia-dev may depend on the module package.
+            left = [p for p in PACKAGES if package_state(p)]
+            if left:
+                res = subprocess.run(["dpkg", "--purge"] + left, env=apt_env(),
+                                     stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                     timeout=300)
+                if res.returncode != 0:
+                    print("\ntest_package: dpkg --purge %s failed: %s%s"
+                          % (" ".join(left), res.stdout, res.stderr))
             for tree in RESTORED_TREES:
                 if os.path.isdir(saved + tree):
                     shutil.rmtree(tree, ignore_errors=True)
