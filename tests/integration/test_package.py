@@ -20,6 +20,7 @@ copies taken before, and the folders the test made removed.
 # ctest-timeout: 1800
 
 import glob
+import grp
 import os
 import re
 import shutil
@@ -326,11 +327,14 @@ class PackageTest(IntegrationTest):
         self.assertEqual(rc, 0, out)
 
         # 2. docs/installing.md: the secret key, the sample feed and media, the site.
+        # The package made the key (installing.md, step 3): one line, root:www-data 0640.
         key = "/etc/apache2/natomedia.key"
-        if not os.path.exists(key):
-            run(["sh", "-c", "umask 027 && head -c 64 /dev/urandom > %s && "
-                             "chgrp www-data %s" % (key, key)])
-        self.assertEqual(os.stat(key).st_mode & 0o007, 0, "the key is readable by all")
+        self.assertTrue(os.path.isfile(key), "the package made no secret key")
+        st = os.stat(key)
+        self.assertEqual(st.st_mode & 0o777, 0o640)
+        self.assertEqual(st.st_gid, grp.getgrnam(harness.RUN_USER).gr_gid)
+        with open(key) as f:
+            self.assertGreaterEqual(len(f.readline().strip()), 32)
         snippet = self._example("natomedia-vhost.conf")
         self.assertIn("<IfModule natomedia_module>", snippet)
         feed_path = self._directive(snippet, "NatoMediaFeed")
@@ -392,6 +396,7 @@ class PackageTest(IntegrationTest):
         for path in MODULE_PATHS + DEV_PATHS:
             self.assertFalse(os.path.exists(path), path)
         self.assertFalse(os.path.exists(FEED_RUNTIME), "purge left %s" % FEED_RUNTIME)
+        self.assertFalse(os.path.exists(key), "purge left the key the package made")
         self.assertFalse(os.path.lexists("/etc/apache2/mods-enabled/natomedia.load"))
         self.assertFalse(os.path.exists("/var/lib/apache2/module/enabled_by_maint/dbd"),
                          "the package left dbd enabled")
