@@ -149,7 +149,7 @@ class PackageTest(IntegrationTest):
     def test_lintian_reports_no_error(self):
         changes = sorted(glob.glob(os.path.join(self.deb_dir, "*.changes")))
         targets = changes[-1:] or list(self.debs.values())
-        res = run(["lintian", "--no-tag-display-limit", "--display-info"] + targets,
+        res = run(["lintian", "--tag-display-limit", "0", "--display-info"] + targets,
                   timeout=600, ok=(0, 1, 2))
         out = res.stdout + res.stderr
         errors = [line for line in out.splitlines() if line.startswith("E:")]
@@ -359,8 +359,10 @@ class PackageTest(IntegrationTest):
         site = re.sub(r"(?mi)^(\s*NatoMediaPublicURL\s+).*$",
                       lambda m: m.group(1) + "http://127.0.0.1:%d" % port, site)
         if not re.search(r"(?mi)^\s*NatoMediaMemcached", site):
-            site = site.replace("<IfModule natomedia_module>", "<IfModule natomedia_module>\n"
-                                '    NatoMediaMemcached "%s"' % memcached.config(), 1)
+            site = re.sub(r"(?m)^<IfModule natomedia_module>[ \t]*$",
+                          lambda m: m.group(0) + '\n    NatoMediaMemcached "%s"'
+                          % memcached.config(), site, count=1)
+            self.assertIn(memcached.config(), site)
         mail = harness.make_dir(os.path.join(self.work_dir, "mail"), owner=harness.RUN_USER)
         site = re.sub(r"(?mi)^(\s*)#?\s*NatoMediaMailTransport\s+.*$",
                       lambda m: m.group(1) + "NatoMediaMailTransport file://%s" % mail, site)
