@@ -15,6 +15,10 @@ used: the served httpd is `apache2 -d /etc/apache2 -f WORK/httpd.conf`, which ta
 mods-enabled and the one site, and a Listen on 127.0.0.1. The machine's state is put back
 afterwards: the packages purged if still there, /etc/apache2 and /var/lib/apache2 restored from
 copies taken before, and the folders the test made removed.
+
+Time: the first dpkg-buildpackage compiles everything (about 18 min on the shared 2-CPU machine
+under load); later runs build in the same folder (BUILD/debian-package/src) with ccache, when
+installed, and the whole test takes about 70 s. Lintian, install, serve and purge take 30 s.
 """
 # ctest-resource-lock: heavy
 # ctest-timeout: 1800
