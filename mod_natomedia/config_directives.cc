@@ -300,7 +300,7 @@ std::string missing_required(server_rec* s) {
   };
   need(c->secret_file.has_value(),
        "NatoMediaSecretFile is required: a file of at least 32 random bytes, the same on every "
-       "server (e.g. `head -c 64 /dev/urandom > /etc/apache2/natomedia.key`)");
+       "server (the Debian package makes /etc/apache2/natomedia.key; docs/installing.md)");
   need(c->mail_transport.has_value(),
        "NatoMediaMailTransport is required: smtp://host:port, smtps://host:port or file:///dir");
   need(c->mail_from.has_value(),

@@ -195,8 +195,10 @@ bool any_enabled(server_rec* s) {
 // `apachectl configtest` reports them.
 int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
   try {
-    ServerConf* main = server_conf(s);
-    if (!any_enabled(s) && main->plugins.empty()) return OK;
+    // Nothing is served until a server says `NatoMedia On`: no runtime, no plugins loaded and
+    // no mod_dbd needed before that. Debian enables the module when its package is installed,
+    // before any site uses it (docs/installing.md), and Apache must start then.
+    if (!any_enabled(s)) return OK;
     g_dbd_acquire = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
     g_dbd_open = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
     g_dbd_close = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);

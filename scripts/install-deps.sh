@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config debhelper lintian
   apache2 apache2-dev apache2-utils libaprutil1-dbd-sqlite3 libaprutil1-dbd-pgsql
   libmemcached-dev libmemcached-tools memcached
   libargon2-dev libcurl4-openssl-dev libcppunit-dev libxml2-dev libxml2-utils libssl-dev

@@ -20,7 +20,8 @@ std::string quoted(const std::string& path) { return "secret file '" + path + "'
 
 std::string how_to_make(const std::string& path) {
   return "needs at least " + std::to_string(SecretKeys::kMinKeyBytes) +
-         " bytes of random data, e.g. `head -c 64 /dev/urandom > " + path + "`";
+         " bytes of random data, made as docs/installing.md says: `( umask 027 && head -c 48 "
+         "/dev/urandom | base64 > " + path + " )`, then `chgrp www-data " + path + "`";
 }
 
 // Why a file of mode `mode` may not hold keys (to follow its quoted name), with the chmod that

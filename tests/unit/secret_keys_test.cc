@@ -60,7 +60,8 @@ class SecretKeysTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!keys.ok());
     CPPUNIT_ASSERT(keys.status().code() == Status::Code::kInvalid);
     CPPUNIT_ASSERT(contains(keys.status().message(), path));
-    CPPUNIT_ASSERT(contains(keys.status().message(), "head -c 64 /dev/urandom > " + path));
+    CPPUNIT_ASSERT(contains(keys.status().message(),
+                            "head -c 48 /dev/urandom | base64 > " + path));
   }
 
   void testShortFile() {
@@ -72,7 +73,7 @@ class SecretKeysTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_MESSAGE(m, contains(m, path));
     CPPUNIT_ASSERT_MESSAGE(m, contains(m, "is 12 bytes"));
     CPPUNIT_ASSERT_MESSAGE(m, contains(m, "at least 32 bytes of random data"));
-    CPPUNIT_ASSERT_MESSAGE(m, contains(m, "head -c 64 /dev/urandom"));
+    CPPUNIT_ASSERT_MESSAGE(m, contains(m, "head -c 48 /dev/urandom | base64"));
   }
 
   void testEmptyFile() {
