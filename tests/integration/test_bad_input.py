@@ -31,20 +31,24 @@ from harness import IntegrationTest
 
 CSRF_POSTS = ["/account/register", "/account/verify", "/account/verify/resend", "/account/login",
               "/account/logout", "/account/password/reset", "/account/password/reset/verify",
-              "/account/password/new", "/newsletter/subscribe", "/newsletter/unsubscribe-account"]
+              "/account/password/new", "/newsletter/subscribe", "/newsletter/unsubscribe-account",
+              "/account/password", "/account/sessions/end-others", "/account/delete"]
 ALL_POSTS = CSRF_POSTS + ["/newsletter/unsubscribe"]
 GET_ROUTES = ["/account/register", "/account/login", "/account/", "/account/verify",
               "/account/password/reset", "/account/password/reset/verify",
               "/account/password/new", "/newsletter/unsubscribe", "/news/", "/news/t01",
               "/news/feed.atom", "/news/feed.rss", "/videos/", "/videos/clip",
-              "/videos/clip/thumbnail", "/download/clip/small"]
+              "/videos/clip/thumbnail", "/download/clip/small", "/", "/videos/clip/preview",
+              "/videos/feed.atom", "/account/password", "/account/sessions", "/account/export",
+              "/account/delete"]
 GET_ONLY = ["/news/", "/news/t01", "/news/feed.atom", "/news/feed.rss", "/videos/",
             "/videos/clip", "/videos/clip/thumbnail", "/download/clip/small", "/account/"]
 POST_ONLY = ["/account/logout", "/account/verify/resend", "/newsletter/subscribe",
              "/newsletter/unsubscribe-account"]
 UNKNOWN = ["/account/nope", "/account/verify/x/y", "/news/t01/extra/more", "/newsletter/x",
            "/download/clip", "/download/clip/small/extra", "/videos/clip/thumbnail/x",
-           "/account/password", "/account/password/new/x", "/videos/clip/x"]
+           "/account/passwords", "/account/password/new/x", "/videos/clip/x",
+           "/videos/clip/preview/x", "/account/sessions/x"]
 
 BAD_ENCODINGS = [b"%", b"%zz", b"a=%G1", b"a=%C3%28", b"a=%FF", b"a=%C0%AF", b"a=%ED%A0%80",
                  b"a=%F4%90%80%80", b"a=%00", b"a=b%00c", b"a=%E2%82", b"\xff\xfe=x",
