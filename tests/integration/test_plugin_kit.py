@@ -77,8 +77,12 @@ class PluginKitTest(harness.IntegrationTest):
         return r
 
     def add(self, c, base, page, item):
-        token = harness.csrf_token(page.body)
-        self.assertTrue(token, page.body[:1000])
+        # The token of the watchlist's own form (the header's sign-out form carries one too).
+        form = re.search(r'<form method="post" action="%s/watchlist/">.*?</form>' % re.escape(base),
+                         page.body, re.S)
+        self.assertTrue(form, page.body)
+        token = harness.csrf_token(form.group(0))
+        self.assertTrue(token, form.group(0))
         r = c.post("/watchlist/", {"csrf_token": token, "item": item})
         self.assertEqual(r.status, 303, r.body[:1000])
         self.assertEqual(r.location, base + "/watchlist/")
@@ -143,13 +147,13 @@ class PluginKitTest(harness.IntegrationTest):
                 kw = {"db": db} if db else {}
                 ap = self.make_apache(name="wl" + base.replace("/", "_"), plugins=PLUGINS + [so],
                                       base_path=base or None, smtp=smtp, **kw)
+                self.check_signed_out(ap, base)
+                self.check_signed_in(ap, base, "watcher%s@example.org" % base.replace("/", "-"))
                 rows = ap.sql("SELECT COUNT(*) FROM schema_migrations WHERE owner = 'watchlist'")
                 self.assertEqual(str(rows[0][0]), "1")
                 # A second server on the same PostgreSQL database applies nothing again.
                 if base == "" or not db:
                     self.assertIn("applied migration watchlist 1", ap.error_log())
-                self.check_signed_out(ap, base)
-                self.check_signed_in(ap, base, "watcher%s@example.org" % base.replace("/", "-"))
                 ap.stop()
 
     def test_tutorial_on_sqlite(self):
