@@ -8,6 +8,7 @@ form, whose return_to brings them back to the watchlist under the base path), wh
 in English and French, adds items with the page's CSRF token, and adds one twice (one row)."""
 # ctest-timeout: 900
 
+import html
 import os
 import re
 import shutil
@@ -76,7 +77,7 @@ class PluginKitTest(harness.IntegrationTest):
         self.assertNotIn("<h1>%s</h1>" % TITLE[other], r.body)
         return r
 
-    def add(self, c, base, page, item):
+    def add(self, c, base, page, item, status=303):
         # The token of the watchlist's own form (the header's sign-out form carries one too).
         form = re.search(r'<form method="post" action="%s/watchlist/">.*?</form>' % re.escape(base),
                          page.body, re.S)
@@ -84,8 +85,9 @@ class PluginKitTest(harness.IntegrationTest):
         token = harness.csrf_token(form.group(0))
         self.assertTrue(token, form.group(0))
         r = c.post("/watchlist/", {"csrf_token": token, "item": item})
-        self.assertEqual(r.status, 303, r.body[:1000])
-        self.assertEqual(r.location, base + "/watchlist/")
+        self.assertEqual(r.status, status, r.body[:1000])
+        if status == 303:
+            self.assertEqual(r.location, base + "/watchlist/")
         return r
 
     def check_signed_in(self, ap, base, email):
@@ -131,11 +133,20 @@ class PluginKitTest(harness.IntegrationTest):
         fr = self.page(c, base, "fr")
         self.assertEqual(watched(fr.body), [first, second])
         self.assertIn('<p id="count">%s: 2</p>' % COUNT["fr"], fr.body)
+        # No item: 400 with the plugin's message in the visitor's language.
+        r = self.add(c, base, fr, "", status=400)
+        self.assertIn("Indiquez un élément du fil à suivre.", r.body)
+        # Markup in an item is escaped on the page.
+        third = 'z<b>&"c'  # sorts last: the page orders by added_at (seconds), then id
+        self.add(c, base, fr, third)
+        en = self.page(c, base, "en")
+        self.assertIn("z&lt;b&gt;&amp;", en.body)
+        self.assertNotIn("z<b>", en.body)
+        self.assertEqual([html.unescape(i) for i in watched(en.body)], [first, second, third])
 
         account = ap.sql("SELECT id FROM accounts WHERE email = ?", (email,))[0][0]
-        rows = ap.sql("SELECT item_id FROM watchlist_items WHERE account_id = ? ORDER BY item_id",
-                      (account,))
-        self.assertEqual([r[0] for r in rows], [first, second])
+        rows = ap.sql("SELECT item_id FROM watchlist_items WHERE account_id = ?", (account,))
+        self.assertEqual(sorted(r[0] for r in rows), sorted([first, second, third]))
         # Another visitor does not see them.
         self.assertEqual(watched(harness.Client(ap.url(base)).get("/watchlist/").body), [])
 
