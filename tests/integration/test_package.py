@@ -385,7 +385,7 @@ class PackageTest(IntegrationTest):
         self.assertIn("Sweden", news.body)
         videos = client.get("/videos/")
         self.assertEqual(videos.status, 200)
-        video = re.search(r'href="(/videos/[^"/?#]+)"', videos.body)
+        video = re.search(r'href="(/videos/(?!feed\.)[^"/?#]+)"', videos.body)
         self.assertIsNotNone(video, videos.body[:2000])
         thumb = client.get(video.group(1) + "/thumbnail")
         self.assertEqual(thumb.status, 200)

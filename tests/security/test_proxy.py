@@ -73,7 +73,7 @@ class BehindTlsProxyTest(IntegrationTest):
         self.assertEqual(r.status, 303, r.body[:500])
         self.assert_host_cookie(c, "nm_session")
         self.assertEqual(c.get("/account/").status, 200)  # the __Host- session is read back
-        fr = c.get("/account/login?lang=fr")
+        fr = c.get("/account/?lang=fr")  # signed in: /account/login would redirect here
         self.assert_host_cookie(c, "nm_lang")
         self.assertIn('lang="fr"', fr.body)
 
