@@ -85,13 +85,23 @@ class OneFeedPerServerTest(IntegrationTest):
             for s in socks:
                 s.sendall(b"x")
             answers = []
+            stalled = 0
             for s in socks:
                 raw = b""
-                while True:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    raw += chunk
+                try:
+                    while True:
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        raw += chunk
+                except socket.timeout:
+                    # Seen once in CI, under a graceful restart with the parallel suites running:
+                    # the new generation could not start every child while the old one still held
+                    # the scoreboard ("within MinSpareThreads of MaxRequestWorkers"), and one held
+                    # connection waited past 15 s. This test is about which version is served,
+                    # not latency: such a batch is short, and is not counted.
+                    stalled += 1
+                    continue
                 text = raw.decode("utf-8", "replace")
                 m = re.match(r"HTTP/1\.\d (\d{3})", text)
                 answers.append((int(m.group(1)) if m else 0,
@@ -99,9 +109,9 @@ class OneFeedPerServerTest(IntegrationTest):
         finally:
             for s in socks:
                 s.close()
-        harness.wait_until(lambda: len(self._pid_lines()) >= logged + WORKERS, 5.0)
+        harness.wait_until(lambda: len(self._pid_lines()) >= logged + WORKERS - stalled, 5.0)
         pids = {line.split(" ", 1)[0] for line in self._pid_lines()[logged:]}
-        return answers, len(pids)
+        return answers, (len(pids) if not stalled else 0)
 
     def assert_all_serve(self, version, label):
         """BATCHES batches that each reach every child, all answering `version`. A batch that
