@@ -5,14 +5,11 @@
 #   bench/download_vs_static.sh [PREFIX]   (PREFIX: an install prefix; default build/stage)
 # Environment: ROUNDS (downloads per side, default 11), SIZE_MIB (256).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
-export NM_SOURCE_DIR="$here/.."
+. "$(dirname "$0")/lib.sh"
 export ROUNDS="${ROUNDS:-11}" SIZE_MIB="${SIZE_MIB:-256}"
-cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
 import html, os, re, shutil, subprocess, threading, time, urllib.parse
-import harness, proof_support as ps, test_news as feeds
+import harness, proof_support as ps
 
 def curl_rate(url):
     """Bytes/s of one download with curl to /dev/null."""
@@ -21,34 +18,16 @@ def curl_rate(url):
     assert out[0] == "200", out
     return float(out[1])
 
-def child_rss_kib(parent_pid):
-    total = []
-    for pid in harness.children_of(parent_pid):
-        try:
-            with open("/proc/%d/status" % pid) as f:
-                total.append(int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)))
-        except (OSError, AttributeError):
-            pass
-    return max(total) if total else 0
+def largest_child_rss_kib(parent_pid):
+    return max(ps.child_rss_kib(parent_pid).values(), default=0)
 
 work = harness.make_work_dir("bench-download")
-mc = apache = None
+apache = None
 try:
     size = int(os.environ["SIZE_MIB"]) << 20
-    media = harness.make_dir(os.path.join(work, "media"))
-    clip = harness.make_dir(os.path.join(media, "big"))
-    path = os.path.join(clip, "master.mp4")
-    with open(path, "wb") as f:
-        f.write(os.urandom(size))
-    os.chmod(path, 0o644)
-    rendition = feeds.rendition_of(path, "master", "big/master.mp4")
-    feed = os.path.join(work, "feed.xml")
-    feeds.write_feed(feed, feeds.feed_xml([feeds.news_item("big", feeds.BASE_TIME, "Big video",
-                                                           video=True, renditions=[rendition])]))
-    mc = harness.Memcached(work_dir=work).start()
-    apache = harness.Apache(os.environ["NM_PREFIX"], os.path.join(work, "apache"), memcached=mc,
-                            feed=feed, media_root=media, plugins=harness.ALL_PLUGINS,
-                            directives=os.environ.get("EXTRA_DIRECTIVES", ""))
+    media, path, feed = ps.one_video(work, "big", "master", size, "Big video")
+    apache = ps.bench_portal(work, feed, media_root=media, plugins=harness.ALL_PLUGINS,
+                             directives=os.environ.get("EXTRA_DIRECTIVES", ""), start=False)
     os.link(path, os.path.join(apache.htdocs, "master.mp4"))
     apache.start()
     # The signed link the video page hands a signed-in visitor (for download managers).
@@ -61,7 +40,7 @@ try:
     rss, stop = [], threading.Event()
     def sample():
         while not stop.is_set():
-            rss.append(child_rss_kib(apache.pid))
+            rss.append(largest_child_rss_kib(apache.pid))
             time.sleep(0.05)
     gateway, static = [], []
     for _ in range(int(os.environ["ROUNDS"])):
@@ -88,9 +67,6 @@ try:
     print("largest child RSS while the gateway served: %d KiB (min %d KiB)"
           % (max(rss), min(x for x in rss if x) if any(rss) else 0))
 finally:
-    if apache:
-        apache.stop()
-    if mc:
-        mc.stop()
+    ps.stop_portal(apache)
     shutil.rmtree(work, ignore_errors=True)
 PY

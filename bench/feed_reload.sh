@@ -21,16 +21,13 @@
 #              INTERVAL (s, 1.5), SAMPLES (5), PACE (ms, 4), VERBOSE (1: wrk's own output).
 # Exit status 1 when a goal is missed or a request failed.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
-export NM_SOURCE_DIR="$here/.."
+. "$(dirname "$0")/lib.sh"
 export DURATION="${DURATION:-15}" THREADS="${THREADS:-2}" CONNECTIONS="${CONNECTIONS:-20}"
 export ITEMS="${ITEMS:-10000}" INTERVAL="${INTERVAL:-1.5}" SAMPLES="${SAMPLES:-5}"
 export PACE="${PACE:-4}"
-cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
 import multiprocessing, os, re, shutil, statistics, subprocess, sys, time
-import harness, test_news as feeds
+import harness, proof_support as ps, test_news as feeds
 
 ITEMS, SAMPLES = int(os.environ["ITEMS"]), int(os.environ["SAMPLES"])
 INTERVAL = float(os.environ["INTERVAL"])
@@ -50,10 +47,7 @@ SERVER_CONF = "\n".join(["ServerLimit 2", "StartServers 2", "ThreadsPerChild 32"
 
 def feed_template(n):
     """Feed text of n items; the newest one's headline says the version (@V@)."""
-    items = [feeds.news_item("n%05d" % i, feeds.BASE_TIME + 60 * i, "Headline number %d" % i,
-                             headline_fr="Titre numéro %d" % i,
-                             summary="Summary of item %d, a sentence or two long." % i)
-             for i in range(n - 1)]
+    items = ps.headline_items(n - 1, "n%05d")
     items.append(feeds.news_item("version", feeds.BASE_TIME + 60 * n, "Feed version @V@"))
     return feeds.feed_xml(items)
 
@@ -78,37 +72,17 @@ def replacer(path, template, first, stop, log):
         stop.wait(max(0.0, INTERVAL - (time.monotonic() - started)))
 
 
-def ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-
 def wrk(url, script=None):
-    out = subprocess.run(["wrk", "-t", os.environ["THREADS"], "-c", os.environ["CONNECTIONS"],
-                          "-d", os.environ["DURATION"] + "s", "--latency", "--timeout", "10s"] +
-                         (["-s", script] if script else []) + [url],
-                         capture_output=True, text=True, check=True).stdout
-    r = {"rate": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "out": out}
-    for pct in ("50", "99"):
-        m = re.search(r"^\s+%s(?:\.000)?%%\s+([\d.]+)(us|ms|s|m)\s*$" % pct, out, re.M)
-        r["p" + pct] = ms(m.group(1), m.group(2))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    r["bad"] = int(bad.group(1)) if bad else 0
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                       out)
-    r["errors"] = sum(int(x) for x in errors.groups()) if errors else 0
-    return r
+    r = ps.run_wrk(url, int(os.environ["DURATION"]), int(os.environ["CONNECTIONS"]),
+                   int(os.environ["THREADS"]), script=script)
+    assert r["p50_ms"] is not None and r["p99_ms"] is not None, r["out"]
+    return dict(r, p50=r["p50_ms"], p99=r["p99_ms"], bad=r["non2xx3xx"], errors=r["socket_errors"])
 
 
 def timed_get(client, path):
     started = time.monotonic()
     r = client.get(path)
     return time.monotonic() - started, r
-
-
-def result_line(name, value, op, goal, unit=""):
-    ok = value <= goal if op == "<=" else value >= goal
-    print("RESULT|%s|%.3f|%s|%s|%s|%s" % (name, value, op, goal, unit, "pass" if ok else "FAIL"))
-    return ok
 
 
 def log_lines(apache):
@@ -129,15 +103,13 @@ def pct(values, p):
 
 
 work = harness.make_work_dir("bench-feed-reload")
-mc = apache = writer = None
+apache = writer = None
 try:
     feed = os.path.join(work, "feed.xml")
     template = feed_template(ITEMS)
     feeds.write_feed(feed, version_text(template, 0))
     size = os.path.getsize(feed)
-    mc = harness.Memcached(work_dir=work).start()
-    apache = harness.Apache(os.environ["NM_PREFIX"], os.path.join(work, "apache"), memcached=mc,
-                            feed=feed, plugins=["media_gateway"], extra_conf=SERVER_CONF).start()
+    apache = ps.bench_portal(work, feed, extra_conf=SERVER_CONF)
     client = harness.Client(apache.url())
     page = client.get("/news/")
     assert page.status == 200 and "Feed version 0" in page.body, (page.status, page.body[:300])
@@ -146,9 +118,7 @@ try:
     mark = log_lines(apache)
     idle = wrk(url)
     idle_ms = server_ms(apache, mark, log_lines(apache))
-    paced_lua = os.path.join(work, "paced.lua")
-    with open(paced_lua, "w") as f:
-        f.write("function delay()\n  return %d\nend\n" % PACE)
+    paced_lua = ps.write_wrk_script(os.path.join(work, "paced.lua"), pace_ms=PACE)
     idle_paced = wrk(url, paced_lua)
 
     stop = multiprocessing.Event()
@@ -238,11 +208,11 @@ try:
           "slowest request took %.3f s" % (ITEMS, load_s, during_ms[-1] / 1000.0))
     if os.environ.get("VERBOSE"):
         print("--- wrk idle\n%s--- wrk during reloads\n%s---" % (idle["out"], during["out"]))
-    ok = result_line("feed_reload p99 during/idle (wrk paced %d ms)" % PACE,
+    ok = ps.result_line("feed_reload p99 during/idle (wrk paced %d ms)" % PACE,
                      during_paced["p99"] / idle_paced["p99"], "<=", 2)
-    ok = result_line("feed_reload p99 during/idle (server)",
+    ok = ps.result_line("feed_reload p99 during/idle (server)",
                      pct(during_ms, 99) / pct(idle_ms, 99), "<=", 2) and ok
-    ok = result_line("feed_reload load %d items" % ITEMS, load_s, "<=", 2, "s") and ok
+    ok = ps.result_line("feed_reload load %d items" % ITEMS, load_s, "<=", 2, "s") and ok
     clean = all(r["bad"] == 0 and r["errors"] == 0
                 for r in (idle, during, idle_paced, during_paced))
     if not clean:
@@ -253,9 +223,6 @@ try:
 finally:
     if writer is not None and writer.is_alive():
         writer.terminate()
-    if apache:
-        apache.stop()
-    if mc:
-        mc.stop()
+    ps.stop_portal(apache)
     shutil.rmtree(work, ignore_errors=True)
 PY

@@ -11,12 +11,9 @@
 #   bench/mix_load.sh [PREFIX]   (PREFIX: an install prefix; default build/stage)
 # Environment: DURATION (s, default 60), CONNECTIONS (256), WARMUP (s, 15), SETTLE (s, 5).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
-export NM_SOURCE_DIR="$here/.."
+. "$(dirname "$0")/lib.sh"
 export DURATION="${DURATION:-60}" CONNECTIONS="${CONNECTIONS:-256}" WARMUP="${WARMUP:-15}"
 export SETTLE="${SETTLE:-5}"
-cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
 import os, shutil, threading, time
 import harness, proof_support as ps

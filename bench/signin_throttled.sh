@@ -13,11 +13,8 @@
 # password was checked while refusing (natomedia_signins_failed_total did not move).
 # Environment: DURATION (s, default 5), CONNECTIONS (default 2 x nproc).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
-export NM_SOURCE_DIR="$here/.."
+. "$(dirname "$0")/lib.sh"
 export DURATION="${DURATION:-5}" CONNECTIONS="${CONNECTIONS:-$(( $(nproc) * 2 ))}"
-cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
 import collections, os, re, shutil, subprocess, threading, time, urllib.parse
 import harness, proof_support as ps
@@ -103,11 +100,7 @@ try:
         assert r.status == 401, r.status
     body = urllib.parse.urlencode({"csrf_token": token, "email": victim,
                                    "password": "Wrong-Password9!"})
-    script = os.path.join(work, "refused.lua")
-    with open(script, "w") as f:
-        f.write('wrk.method = "POST"\nwrk.body = "%s"\n'
-                'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-                'wrk.headers["Cookie"] = "%s"\n' % (body, cookie))
+    script = ps.write_wrk_script(os.path.join(work, "refused.lua"), body, cookie)
     failed_before = failed_total(apache)
     before = statuses(apache)
     cpu2 = children_cpu_s(apache)

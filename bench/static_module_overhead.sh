@@ -5,12 +5,9 @@
 #   bench/static_module_overhead.sh [PREFIX]   (PREFIX: an install prefix; default build/stage)
 # Environment: DURATION (s per round, default 8), ROUNDS (3), CONNECTIONS (32), SIZE (4096 bytes).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
-export NM_SOURCE_DIR="$here/.."
+. "$(dirname "$0")/lib.sh"
 export DURATION="${DURATION:-8}" ROUNDS="${ROUNDS:-3}" CONNECTIONS="${CONNECTIONS:-32}"
 export SIZE="${SIZE:-4096}"
-cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
 import os, shutil
 import harness, proof_support as ps
@@ -23,10 +20,8 @@ try:
     with_mod = ps.standalone_portal(os.path.join(work, "with"), media_size=64 << 10)
     without = harness.Apache(None, os.path.join(work, "without", "apache"), load_natomedia=False,
                              db=None, extra_conf=ps.BIG_SERVER_CONF).start()
-    for ap in (with_mod, without):
-        with open(os.path.join(ap.htdocs, "file.html"), "wb") as f:
-            f.write(b"s" * size)
-    urls = {"with": with_mod.url("/file.html"), "without": without.url("/file.html")}
+    urls = {"with": with_mod.url(ps.write_static(with_mod, "file.html", size, b"s")),
+            "without": without.url(ps.write_static(without, "file.html", size, b"s"))}
     for url in urls.values():
         ps.run_wrk(url, 2, conns)  # warm-up
     rates = {"with": [], "without": []}

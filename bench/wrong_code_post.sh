@@ -16,30 +16,15 @@
 #   bench/wrong_code_post.sh [PREFIX]   (PREFIX: an install prefix; default build/stage)
 # Environment: DURATION (s, default 15), CONNECTIONS (32), THREADS (2), PACE (ms, 10).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
-export NM_SOURCE_DIR="$here/.."
+. "$(dirname "$0")/lib.sh"
 export DURATION="${DURATION:-15}" CONNECTIONS="${CONNECTIONS:-32}" THREADS="${THREADS:-2}"
 export PACE="${PACE:-10}"
-cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
 import collections, os, shutil, urllib.parse
 import harness, proof_support as ps
 
 DURATION, CONNECTIONS = int(os.environ["DURATION"]), int(os.environ["CONNECTIONS"])
 THREADS, PACE = int(os.environ["THREADS"]), int(os.environ["PACE"])
-
-
-def lua(path, post=None, pace=0):
-    """A wrk script: the wrong-code POST (post = (body, cookie)) or a plain GET, paced or not."""
-    with open(path, "w") as f:
-        if post:
-            f.write('wrk.method = "POST"\nwrk.body = "%s"\n'
-                    'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-                    'wrk.headers["Cookie"] = "%s"\n' % post)
-        if pace:
-            f.write("function delay()\n  return %d\nend\n" % pace)
-    return path
 
 
 def log_mark(apache):
@@ -71,11 +56,12 @@ try:
     page = client.get(ps.verify_path(email))
     token = harness.csrf_token(page.body)
     body = urllib.parse.urlencode({"csrf_token": token, "email": email, "code": "000000"})
-    post = (body, client.cookie_header())
+    cookie = client.cookie_header()
     verify, static = apache.url("/account/verify"), apache.url("/static.txt")
-    flat_post, flat_get = lua(os.path.join(work, "post.lua"), post), lua(os.path.join(work, "get.lua"))
-    paced_post = lua(os.path.join(work, "post-paced.lua"), post, PACE)
-    paced_get = lua(os.path.join(work, "get-paced.lua"), None, PACE)
+    flat_post = ps.write_wrk_script(os.path.join(work, "post.lua"), body, cookie)
+    flat_get = ps.write_wrk_script(os.path.join(work, "get.lua"))
+    paced_post = ps.write_wrk_script(os.path.join(work, "post-paced.lua"), body, cookie, PACE)
+    paced_get = ps.write_wrk_script(os.path.join(work, "get-paced.lua"), pace_ms=PACE)
 
     def wrk(url, script):
         return ps.run_wrk(url, DURATION, CONNECTIONS, threads=THREADS, script=script)

@@ -2,6 +2,7 @@
 // context, templates, catalogue, crypto, migrations and feed loader around doubles. Built into
 // libnatomedia_testing.so, which exports the kit's classes and nothing of the core.
 #include <natomedia/testing/kit.h>
+#include <natomedia/text.h>
 
 #include <apr_general.h>
 #include <apr_pools.h>
@@ -42,28 +43,6 @@ apr_pool_t* root_pool() {
   return pool;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string form_encode(const std::string& s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else if (c == ' ') {
-      out += '+';
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
 // Fills a jar from Set-Cookie values: "name=value; attributes"; Max-Age=0 deletes.
 void absorb_cookies(std::map<std::string, std::string>& jar,
                     const std::vector<std::string>& set_cookies) {
@@ -74,7 +53,7 @@ void absorb_cookies(std::map<std::string, std::string>& jar,
     std::string name = c.substr(0, eq);
     std::string value = c.substr(eq + 1, semi == std::string::npos ? std::string::npos
                                                                    : semi - eq - 1);
-    if (lower(c).find("max-age=0") != std::string::npos)
+    if (text::lower_ascii(c).find("max-age=0") != std::string::npos)
       jar.erase(name);
     else
       jar[name] = value;
@@ -152,9 +131,9 @@ Result<std::shared_ptr<const FeedSnapshot>> load_feed(const std::string& xml_pat
 }
 
 std::string Answer::header(const std::string& name) const {
-  const std::string want = lower(name);
+  const std::string want = text::lower_ascii(name);
   for (const auto& [n, v] : response.headers)
-    if (lower(n) == want) return v;
+    if (text::lower_ascii(n) == want) return v;
   return "";
 }
 
@@ -322,12 +301,12 @@ Answer TestPortal::request(const std::string& method, const std::string& path_an
                            const std::string& body, std::map<std::string, std::string> headers) {
   Impl& m = *impl_;
   core::IncomingRequest in = m.incoming(method, path_and_query, "");
-  for (auto& [n, v] : headers) in.headers[lower(n)] = v;
+  for (auto& [n, v] : headers) in.headers[text::lower_ascii(n)] = v;
   in.body = body;
   core::Answer a = core::handle_request(m.services, m.site, in, m.sql_factory, m.logger);
   std::vector<std::string> set;
   for (const auto& [n, v] : a.response.headers)
-    if (lower(n) == "set-cookie") set.push_back(v);
+    if (text::lower_ascii(n) == "set-cookie") set.push_back(v);
   absorb_cookies(m.jar, set);
   Answer out;
   out.response = std::move(a.response);
@@ -348,10 +327,10 @@ Answer TestPortal::post(const std::string& path_and_query,
   bool has_token = false;
   for (const auto& [n, v] : form) {
     if (n == "csrf_token") has_token = true;
-    body += (body.empty() ? "" : "&") + form_encode(n) + "=" + form_encode(v);
+    body += (body.empty() ? "" : "&") + text::url_encode(n) + "=" + text::url_encode(v);
   }
   if (!has_token) body += (body.empty() ? "" : "&") + std::string("csrf_token=") +
-                          form_encode(csrf_token());
+                          text::url_encode(csrf_token());
   std::string p = path_and_query;
   if (!lang.empty()) p += (p.find('?') == std::string::npos ? "?lang=" : "&lang=") + lang;
   return request("POST", p, body,

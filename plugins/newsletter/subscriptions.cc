@@ -119,20 +119,6 @@ Status SubscriptionStore::withdraw(const Subscription& s, const ConsentRecord& h
   return record_consent(s, "withdrawn", how);
 }
 
-Result<bool> SubscriptionStore::unsubscribe(int64_t subscription_id, const std::string& email,
-                                            const ConsentRecord& how) {
-  bool changed = false;
-  Status s = transaction(sql_, [&]() -> Status {
-    auto row = select_one("id = CAST(%s AS BIGINT) AND email = %s",
-                          {std::to_string(subscription_id), email});
-    if (!row.ok())
-      return row.status().code() == Status::Code::kNotFound ? Status::Ok() : row.status();
-    return withdraw(*row, how, &changed);
-  });
-  if (!s.ok()) return s;
-  return changed;
-}
-
 Result<bool> SubscriptionStore::unsubscribe_account(int64_t account_id, const ConsentRecord& how) {
   bool changed = false;
   Status s = transaction(sql_, [&]() -> Status {

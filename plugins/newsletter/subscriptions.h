@@ -50,10 +50,9 @@ class SubscriptionStore {
   Result<Subscription> find_by_id_and_email(int64_t subscription_id, const std::string& email);
   // Subscribes `account` (again) and records the consent, in one transaction.
   Result<SubscribeOutcome> subscribe(const Account& account, const ConsentRecord& consent);
-  // Unsubscribes the row an unsubscribe token names; true when it was subscribed. A row that is
-  // gone or already unsubscribed is no error: unsubscribing is idempotent.
-  Result<bool> unsubscribe(int64_t subscription_id, const std::string& email,
-                           const ConsentRecord& how);
+  // Unsubscribes the account (a token's holder, or the signed-in visitor); true when it was
+  // subscribed. An account never subscribed or already unsubscribed is no error: unsubscribing is
+  // idempotent.
   Result<bool> unsubscribe_account(int64_t account_id, const ConsentRecord& how);
 
  private:

@@ -17,6 +17,16 @@ Db(apache)                     rows(sql) / scalar(sql) over SQLite (read-only) o
 crash_lines(apache)            error-log lines that mean a child crashed (or a sanitizer spoke).
 access_statuses(apache)        [(request line, status)] from the access log.
 child_rss_kib(pid)             {child pid: VmRSS KiB} of httpd's children.
+
+For bench/ (stand-alone, no unittest; every bench sources bench/lib.sh first):
+headline_items(n)              n text items "Headline number I" (en and fr), for a feed.
+one_video(work, id, rid, size) a media root with one video of one rendition, and its feed.
+bench_portal(work, feed)       memcached + an Apache on that feed; stop_portal() stops both.
+standalone_portal(work)        bench_portal on make_media + portal_feed, sized for 256 connections.
+write_static(apache, name, n)  an n-byte static file in htdocs, to measure httpd alone beside.
+page_vs_static(apache, path)   wrk on a page and on a static file of its size; prints the ratio.
+run_wrk(url, s, c)             wrk's figures as a dict; write_wrk_script: a POST and/or a pace.
+result_line(name, v, op, goal) the RESULT| line bench/run-all.sh collects.
 """
 
 import hashlib
@@ -241,10 +251,14 @@ def child_rss_kib(parent_pid):
     return rss
 
 
-def run_wrk(url, seconds, connections, threads=2, script=None, timeout_s=10, env=None):
-    """Runs wrk; returns a dict: requests, rate, socket_errors (sum), non2xx3xx, p99_ms, out."""
+def run_wrk(url, seconds, connections, threads=2, script=None, timeout_s=10, env=None,
+            headers=()):
+    """Runs wrk; returns a dict: requests, rate, socket_errors (sum), non2xx3xx, p50_ms, p99_ms,
+    out. `headers`: "Name: value" lines added to every request."""
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", "%ds" % seconds,
            "--latency", "--timeout", "%ds" % timeout_s]
+    for h in headers:
+        cmd += ["-H", h]
     if script:
         cmd += ["-s", script]
     cmd.append(url)
@@ -313,6 +327,19 @@ end
     return path
 
 
+def write_wrk_script(path, post=None, cookie=None, pace_ms=0):
+    """A wrk Lua script: POST the form body `post` (with `cookie`) instead of wrk's GET, and/or
+    make each connection wait `pace_ms` ms before each request (a paced load)."""
+    with open(path, "w") as f:
+        if post is not None:
+            f.write('wrk.method = "POST"\nwrk.body = "%s"\n'
+                    'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+                    'wrk.headers["Cookie"] = "%s"\n' % (post, cookie or ""))
+        if pace_ms:
+            f.write("function delay()\n  return %d\nend\n" % pace_ms)
+    return path
+
+
 def mix_paths(apache, base=""):
     """News pages, sign-in pages and downloads, in the proportions of the load tests."""
     news = ["/news/", "/news/?page=2", "/news/t01", "/news/t07", "/videos/",
@@ -358,25 +385,65 @@ BIG_SERVER_CONF = "\n".join(["ServerLimit 4", "StartServers 4", "ThreadLimit 128
                              "MaxKeepAliveRequests 0", "KeepAliveTimeout 60"])
 
 
+def headline_items(n, id_format="n%02d"):
+    """n text items, one a minute from BASE_TIME: "Headline number I", in French too."""
+    return [feeds.news_item(id_format % i, feeds.BASE_TIME + 60 * i, "Headline number %d" % i,
+                            headline_fr="Titre numéro %d" % i,
+                            summary="Summary of item %d, a sentence or two long." % i)
+            for i in range(n)]
+
+
+def one_video(work, video_id, rendition_id, size, headline, **rendition_kw):
+    """work/media/VIDEO_ID/RENDITION_ID.mp4 of `size` random bytes (readable by www-data) and
+    work/feed.xml of one video item with that rendition: (media root, file path, feed path)."""
+    media = harness.make_dir(os.path.join(work, "media"))
+    clip = harness.make_dir(os.path.join(media, video_id))
+    path = os.path.join(clip, rendition_id + ".mp4")
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+    os.chmod(path, 0o644)
+    rendition = feeds.rendition_of(path, rendition_id, "%s/%s.mp4" % (video_id, rendition_id),
+                                   **rendition_kw)
+    feed_path = os.path.join(work, "feed.xml")
+    feeds.write_feed(feed_path, feeds.feed_xml([feeds.news_item(
+        video_id, feeds.BASE_TIME, headline, video=True, renditions=[rendition])]))
+    return media, path, feed_path
+
+
+def bench_portal(work, feed_path, plugins=("media_gateway",), extra_conf="", start=True, **kw):
+    """memcached + an Apache (NM_PREFIX) on `feed_path` in `work`, started unless start=False
+    (to put files in its htdocs first); stop both with stop_portal(). Every other keyword goes
+    to harness.Apache (media_root=, directives=...)."""
+    mc = harness.Memcached(work_dir=work).start()
+    try:
+        apache = harness.Apache(os.environ["NM_PREFIX"], os.path.join(work, "apache"),
+                                memcached=mc, feed=feed_path, plugins=list(plugins),
+                                extra_conf=extra_conf, **kw)
+        apache.memcached_service = mc
+        apache.feed_path = feed_path
+        if start:
+            apache.start()
+    except Exception:
+        mc.stop()
+        raise
+    return apache
+
+
 def standalone_portal(work, media_size=4 << 20, n_text=25, extra_conf=BIG_SERVER_CONF,
                       plugins=harness.ALL_PLUGINS, **kw):
     """memcached + media + feed + a started Apache in `work`; stop with stop_portal()."""
-    mc = harness.Memcached(work_dir=work).start()
     media, renditions = make_media(work, media_size)
     feed_path = os.path.join(work, "feed.xml")
     feeds.write_feed(feed_path, portal_feed(renditions, n_text))
-    apache = harness.Apache(os.environ["NM_PREFIX"], os.path.join(work, "apache"),
-                            memcached=mc, feed=feed_path, media_root=media, plugins=plugins,
-                            extra_conf=extra_conf, **kw)
-    apache.memcached_service = mc
-    apache.feed_path = feed_path
+    apache = bench_portal(work, feed_path, plugins=plugins, extra_conf=extra_conf,
+                          media_root=media, start=False, **kw)
     apache.media_root = media
     apache.renditions = {r["id"]: r for r in renditions}
     apache.files = {r["id"]: os.path.join(media, r["href"]) for r in renditions}
     try:
         apache.start()
     except Exception:
-        mc.stop()
+        stop_portal(apache)
         raise
     return apache
 
@@ -388,6 +455,35 @@ def stop_portal(apache):
     mc = getattr(apache, "memcached_service", None)
     if mc:
         mc.stop()
+
+
+def write_static(apache, name, size, fill=b"x"):
+    """htdocs/NAME of `size` bytes of `fill`: a static file for httpd alone to serve beside the
+    module's answers; its URL path."""
+    path = os.path.join(apache.htdocs, name)
+    with open(path, "wb") as f:
+        f.write(fill * size)
+    os.chmod(path, 0o644)
+    return "/" + name
+
+
+def page_vs_static(apache, path, goal):
+    """GET `path` (200), then wrk (DURATION s, THREADS, CONNECTIONS from the environment) on it
+    and on a static file of its size, in turn after a warm-up; prints the rates and the line
+    bench/run-all.sh reads: "ratio X (goal >= GOAL)" (`goal` as it is to be printed)."""
+    seconds, threads = int(os.environ["DURATION"]), int(os.environ["THREADS"])
+    connections = int(os.environ["CONNECTIONS"])
+    page = apache.client().get(path)
+    assert page.status == 200, page.status
+    static_path = write_static(apache, "same-size.html", len(page.raw))
+    run_wrk(apache.url(path), seconds, connections, threads)  # warm-up
+    module = run_wrk(apache.url(path), seconds, connections, threads)
+    static = run_wrk(apache.url(static_path), seconds, connections, threads)
+    print("page size: %d bytes; wrk -t%d -c%d -d%ds" % (len(page.raw), threads, connections,
+                                                       seconds))
+    print("%-12s %10.0f req/s (non-2xx: %d)" % (path, module["rate"], module["non2xx3xx"]))
+    print("static file  %10.0f req/s" % static["rate"])
+    print("ratio        %10.2f (goal >= %s)" % (module["rate"] / static["rate"], goal))
 
 
 def machine():

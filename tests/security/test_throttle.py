@@ -6,6 +6,9 @@ account in 5 minutes and at most 10 a minute from one client; the others are ref
 before any hash is made. A 401 is a checked password; a 503 (every hash slot busy) is not.
 
 Seen before the fix (issue 16): 40 at once for one account gave 25 x 401 and 15 x 503, no 429.
+
+The current password a signed-in visitor types to change it (POST /account/password) is a
+sign-in's secret too: it takes its places in the same throttle, and is raced the same way.
 """
 # ctest-resource-lock: heavy
 # ctest-timeout: 900
@@ -19,6 +22,7 @@ import harness
 from harness import IntegrationTest
 
 GOOD_PASSWORD = "Correct-Horse7!"
+NEW_PASSWORD = "Another-Horse8?"
 PARALLEL = 40
 
 
@@ -60,6 +64,11 @@ class Race:
             token = harness.csrf_token(c.get("/account/login").body)
             self.assertIsNotNone(token)
             prepared.append((c, {"email": email, "password": password, "csrf_token": token}))
+        return self.fire_together("/account/login", prepared)
+
+    def fire_together(self, path, prepared):
+        """POSTs every (client, fields) of `prepared` to `path` at the same moment; the
+        Responses in order."""
         barrier = threading.Barrier(len(prepared))
         results = [None] * len(prepared)
 
@@ -67,7 +76,7 @@ class Race:
             c, fields = prepared[i]
             barrier.wait()
             try:
-                results[i] = c.post("/account/login", fields)
+                results[i] = c.post(path, fields)
             except Exception as e:  # noqa: BLE001 - reported below
                 results[i] = e
 
@@ -135,6 +144,58 @@ class Race:
         status = self.apache.client().get("/natomedia-status").body
         failed = int(re.search(r"^natomedia_signins_failed_total (\d+)", status, re.M).group(1))
         self.assertEqual(failed, 5)
+
+    def test_change_password_raced(self):
+        """40 wrong current passwords at once on POST /account/password, one signed-in account,
+        each from another client: at most 5 checked, the rest 429, nothing changed."""
+        owner = "changer@example.org"
+        self.make_verified(owner)
+        signed_in = self.client()
+        r = signed_in.submit("/account/login", {"email": owner, "password": GOOD_PASSWORD})
+        self.assertEqual(r.status, 303, r.body[:300])
+        hash_before = self.apache.sql("SELECT password_hash FROM accounts WHERE email = ?",
+                                      (owner,))
+        # The session shared by clients on 40 addresses, so that no per-client limit applies:
+        # only the account's 5 places stand between the attacker and the hashes.
+        prepared = []
+        for i in range(PARALLEL):
+            c = self.client("127.0.1.%d" % (i + 1))
+            c.cookies = dict(signed_in.cookies)
+            form = c.get("/account/password")
+            self.assertEqual(form.status, 200, form.body[:300])
+            token = harness.csrf_token(form.body)
+            self.assertIsNotNone(token)
+            prepared.append((c, {"csrf_token": token, "current_password": "Wrong-Password%d!" % i,
+                                 "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD}))
+        results = self.fire_together("/account/password", prepared)
+        counts = self.tally(results)
+        # 503 (every hash slot busy: too many hashes for the CPUs at once) checked nothing and
+        # gave its places back; any other 5xx is a failure.
+        self.assertLessEqual(set(counts), {401, 429, 503}, counts)
+        self.assertLessEqual(counts.get(401, 0), 5, counts)
+        self.assertGreaterEqual(counts.get(401, 0), 1, counts)
+        self.assertEqual(counts.get(429, 0), PARALLEL - counts.get(401, 0) - counts.get(503, 0),
+                         counts)
+        self.assertGreaterEqual(counts.get(429, 0), PARALLEL - 10, counts)
+        for r in results:
+            if r.status == 429:
+                self.assertGreater(int(r.header("Retry-After")), 0)
+                self.assertIn('name="current_password"', r.body)  # the form, with its reason
+        # The places are the account's, whatever the form: one by one from yet another client
+        # the account gets exactly 5 checks in all, then sign-in is refused too, even with the
+        # right password.
+        late = self.checked_until_refused(owner, "127.0.0.2")
+        self.assertEqual(counts.get(401, 0) + late, 5, counts)
+        r = self.client("127.0.0.3").submit("/account/login", {"email": owner,
+                                                               "password": GOOD_PASSWORD})
+        self.assertEqual(r.status, 429, counts)
+        status = self.apache.client().get("/natomedia-status").body
+        failed = int(re.search(r"^natomedia_signins_failed_total (\d+)", status, re.M).group(1))
+        self.assertEqual(failed, 5)
+        # Nothing was changed: the stored hash is the old one, the session still works.
+        self.assertEqual(self.apache.sql("SELECT password_hash FROM accounts WHERE email = ?",
+                                         (owner,)), hash_before)
+        self.assertEqual(signed_in.get("/account/password").status, 200)
 
     def test_unknown_account_raced_alike(self):
         """An address without an account is throttled the same way (no oracle)."""

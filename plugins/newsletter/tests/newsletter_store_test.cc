@@ -1,7 +1,8 @@
 // SubscriptionStore over a real SQLite database with the plugin's own migrations: subscribing
-// records consent, subscribing twice changes nothing, unsubscribing by token or account is
-// idempotent and recorded, subscribing again reuses the row with a new consent. And the pieces
-// of natomedia-admin's newsletter commands: CSV fields, dates, which items make the next issue.
+// records consent, subscribing twice changes nothing, unsubscribing is idempotent and recorded,
+// a version-1 token's row needs its address, subscribing again reuses the row with a new
+// consent. And the pieces of natomedia-admin's newsletter commands: CSV fields, dates, which items
+// make the next issue.
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <natomedia/testing/kit.h>
@@ -22,7 +23,8 @@ class NewsletterStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(NewsletterStoreTest);
   CPPUNIT_TEST(testSubscribeRecordsConsent);
   CPPUNIT_TEST(testSubscribeTwiceChangesNothing);
-  CPPUNIT_TEST(testUnsubscribeByTokenNeedsTheRightAddress);
+  CPPUNIT_TEST(testUnsubscribeIsIdempotent);
+  CPPUNIT_TEST(testVersion1TokenRowNeedsTheRightAddress);
   CPPUNIT_TEST(testResubscribeReusesRowWithNewConsent);
   CPPUNIT_TEST(testExportQuotesAndShowsLatestConsent);
   CPPUNIT_TEST(testCsvField);
@@ -94,22 +96,31 @@ class NewsletterStoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1LL, count("SELECT COUNT(*) AS n FROM consents"));
   }
 
-  void testUnsubscribeByTokenNeedsTheRightAddress() {
+  void testUnsubscribeIsIdempotent() {
+    SubscriptionStore store(*sql_, 1000);
+    store.subscribe(account(5, "a@example.org"), consent("a"));
+    auto off = store.unsubscribe_account(5, consent("link"));
+    CPPUNIT_ASSERT(off.ok() && *off);
+    CPPUNIT_ASSERT_EQUAL(std::string("unsubscribed"), store.find_by_account(5)->state);
+    auto twice = store.unsubscribe_account(5, consent("link"));
+    CPPUNIT_ASSERT(twice.ok() && !*twice);
+    auto never = store.unsubscribe_account(6, consent("link"));
+    CPPUNIT_ASSERT(never.ok() && !*never);
+    CPPUNIT_ASSERT_EQUAL(1LL, count("SELECT COUNT(*) AS n FROM consents WHERE action = "
+                                    "'withdrawn'"));
+  }
+
+  void testVersion1TokenRowNeedsTheRightAddress() {
     SubscriptionStore store(*sql_, 1000);
     auto s = store.subscribe(account(5, "a@example.org"), consent("a"));
     const int64_t id = s->subscription.id;
-    auto wrong = store.unsubscribe(id, "b@example.org", consent("link"));
-    CPPUNIT_ASSERT(wrong.ok() && !*wrong);
-    CPPUNIT_ASSERT_EQUAL(std::string("subscribed"), store.find_by_account(5)->state);
-    auto right = store.unsubscribe(id, "a@example.org", consent("link"));
-    CPPUNIT_ASSERT(right.ok() && *right);
-    CPPUNIT_ASSERT_EQUAL(std::string("unsubscribed"), store.find_by_account(5)->state);
-    auto twice = store.unsubscribe(id, "a@example.org", consent("link"));
-    CPPUNIT_ASSERT(twice.ok() && !*twice);
-    auto gone = store.unsubscribe(id + 100, "a@example.org", consent("link"));
-    CPPUNIT_ASSERT(gone.ok() && !*gone);
-    CPPUNIT_ASSERT_EQUAL(1LL, count("SELECT COUNT(*) AS n FROM consents WHERE action = "
-                                    "'withdrawn'"));
+    auto wrong = store.find_by_id_and_email(id, "b@example.org");
+    CPPUNIT_ASSERT(!wrong.ok() && wrong.status().code() == Status::Code::kNotFound);
+    auto gone = store.find_by_id_and_email(id + 100, "a@example.org");
+    CPPUNIT_ASSERT(!gone.ok() && gone.status().code() == Status::Code::kNotFound);
+    auto right = store.find_by_id_and_email(id, "a@example.org");
+    CPPUNIT_ASSERT(right.ok());
+    CPPUNIT_ASSERT_EQUAL(int64_t{5}, right->account_id);
   }
 
   void testResubscribeReusesRowWithNewConsent() {
