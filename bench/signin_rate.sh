@@ -19,12 +19,9 @@
 # Environment: DURATION (s, default 15), CONNECTIONS (sign-in connections, default 4 x nproc),
 #              NEWS_CONNECTIONS (4), NEWS_PACE (ms, 10).
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-export NM_PREFIX="${1:-${NM_PREFIX:-$here/../build/stage}}"
-export NM_SOURCE_DIR="$here/.."
+. "$(dirname "$0")/lib.sh"
 export DURATION="${DURATION:-15}" CONNECTIONS="${CONNECTIONS:-$(( $(nproc) * 4 ))}"
 export NEWS_CONNECTIONS="${NEWS_CONNECTIONS:-4}" NEWS_PACE="${NEWS_PACE:-10}"
-cd "$here/../tests/integration"
 exec /usr/bin/python3 - <<'PY'
 import collections, os, re, shutil, subprocess
 import harness, proof_support as ps
