@@ -30,6 +30,7 @@ const ARTIFACTS = path.join(process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 
                             'self_service');
 const PREFIX = process.env.NM_PREFIX;
 const ZOOMED = { width: 640, height: 450 };  // 1280 × 900 at 200 %
+const QUOTA = 1000;  // bytes a day; the sample renditions are tens of kB
 
 let stack;
 let video;
@@ -40,9 +41,10 @@ before(async () => {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // One portal for every run, with a daily quota of one byte: every download is refused (the
-  // quota page), while signed links are checked before the quota (the "bad link" page).
-  stack = await startStack({ directives: 'NatoMediaDownloadQuota 1' });
+  // One portal for every run, with a daily quota of 1000 bytes: the first 1000 bytes of a video
+  // (a Range request) are downloaded, then the whole file is refused (the quota page); signed
+  // links are checked before the quota (the "bad link" page).
+  stack = await startStack({ directives: `NatoMediaDownloadQuota ${QUOTA}` });
   video = readFeed(stack.feed).find((i) => i.isVideo && i.renditions.length > 0);
   assert.ok(video, `the feed ${stack.feed} has no video item`);
 });
@@ -284,6 +286,12 @@ async function selfService(t, lang, width) {
     assert.equal(resp.status(), 403, 'a tampered link is refused');
     assert.ok((await page.locator('main').innerText()).includes(tr('media.download.bad_link')));
     await look('bad-link');
+    const part = await page.context().request.get(
+      `${base}/download/${video.id}/${rendition.id}`,
+      { headers: { Range: `bytes=0-${QUOTA - 1}` } });
+    assert.equal(part.status(), 206, 'a part of the file within the quota');
+    assert.equal((await part.body()).length, QUOTA);
+    assert.ok(rendition.size > QUOTA);
     resp = await page.goto(`${base}/videos/${video.id}`);
     resp = await clickAndWait(
       page, page.locator(`tr[data-rendition="${rendition.id}"] a.download`));
@@ -293,8 +301,13 @@ async function selfService(t, lang, width) {
     await look('quota');
     t.diagnostic(`[${tag}] bad link and quota pages`);
 
-    // 5. Delete the account: a wrong password is refused, then the erasure → the home page.
+    // 5. The account page lists that download; delete the account: a wrong password is
+    //    refused, then the erasure → the home page.
     resp = await page.goto(`${base}/account/`);
+    const row = page.locator(`main table tr:has(a[href$="/videos/${video.id}"])`);
+    assert.equal(await row.count(), 1, 'the account page lists the download');
+    assert.ok((await row.innerText()).includes(rendition.id));
+    await look('account-downloads');
     resp = await clickAndWait(page, page.locator('main a[href$="/account/delete"]'));
     assert.equal(resp.status(), 200);
     assert.equal(await h1(page), tr('auth.delete.title'));
