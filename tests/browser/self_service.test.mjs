@@ -8,8 +8,8 @@
 // At 1280 px and 390 px, in English and French. Every page: its language, no sideways scroll,
 // and axe with no violation of any impact. At 1280 px each page is also checked in the dark
 // (prefers-color-scheme: dark, axe again) and at 200 % zoom: a 1280 px window at 200 % lays the
-// page out in 640 CSS px (WCAG 1.4.10), so the page is re-laid out at 640 px and must not scroll
-// sideways either.
+// page out in 640 CSS px (WCAG 1.4.10), so the page is re-laid out at 640 px with a device pixel
+// ratio of 2 (Chrome DevTools Protocol) and must not scroll sideways either.
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test self_service.test.mjs
 import { after, before, test } from 'node:test';
@@ -150,11 +150,18 @@ async function selfService(t, lang, width) {
     } finally {
       await page.emulateMedia({ colorScheme: 'light' });
     }
-    await page.setViewportSize(ZOOMED);
+    // 200 %: 640 CSS px at 2 device pixels each, as Chromium lays out a zoomed 1280 px window.
+    const cdp = await page.context().newCDPSession(page);
     try {
+      await cdp.send('Emulation.setDeviceMetricsOverride',
+                     { ...ZOOMED, deviceScaleFactor: 2, mobile: false });
+      assert.deepEqual(await page.evaluate(() => [window.innerWidth, window.devicePixelRatio]),
+                       [ZOOMED.width, 2], 'the 200 % zoom emulation');
       await assertNoSidewaysScroll(page, `${name} at 200 % zoom (640 CSS px)`);
       await zoomed.snapshot(page, name);
     } finally {
+      await cdp.send('Emulation.clearDeviceMetricsOverride').catch(() => {});
+      await cdp.detach().catch(() => {});
       await page.setViewportSize(viewport);
     }
   };
