@@ -181,7 +181,8 @@ Response item_page_answer(Context& ctx, bool video_page) {
   });
 }
 
-Response render_home(Context& ctx, const FeedSnapshot& snapshot) {
+// notice_key: a catalogue key for the notice at the top (after an account's deletion), or null.
+Response render_home(Context& ctx, const FeedSnapshot& snapshot, const char* notice_key) {
   Value::List videos, news;
   for (const auto& item : snapshot.items) {  // newest first
     if (item.is_video && videos.size() < kHomeVideos) videos.emplace_back(item_card(ctx, item, true));
@@ -191,6 +192,7 @@ Response render_home(Context& ctx, const FeedSnapshot& snapshot) {
   auto account = ctx.account();
   Vars vars;
   vars["home"] = true;
+  if (notice_key) vars["notice"] = ctx.i18n().text(ctx.request().lang, notice_key);
   vars["videos"] = std::move(videos);
   vars["news"] = std::move(news);
   vars["has_videos"] = vars["videos"].truthy();
@@ -208,9 +210,16 @@ Response render_home(Context& ctx, const FeedSnapshot& snapshot) {
 
 Response home(Context& ctx) {
   auto snapshot = ctx.feed().snapshot();
+  // POST /account/delete ends on /?done=deleted: the home page with a notice, never cached (nor
+  // answered 304: the copy the browser holds has no notice).
+  if (ctx.request().query.get_or("done") == "deleted") {
+    Response r = render_home(ctx, *snapshot, "media.home.notice.deleted");
+    r.header("Cache-Control", "no-store");
+    return r;
+  }
   const Validators v = page_validators(ctx, *snapshot, "home");
   if (client_copy_current(ctx.request(), v)) return not_modified(v);
-  return cached_page(ctx, *snapshot, v, [&] { return render_home(ctx, *snapshot); });
+  return cached_page(ctx, *snapshot, v, [&] { return render_home(ctx, *snapshot, nullptr); });
 }
 
 ListedPage listed_page(const FeedSnapshot& snapshot, bool videos_only, size_t page) {

@@ -1,7 +1,8 @@
 #!/bin/sh
-# CTest's entry to the browser tests (browser.journey, browser.home): runs journey.test.mjs (or
-# the file named by $1) with node's test runner. Skipped (exit 77, CTest's SKIP_RETURN_CODE) only when the npm packages are not
-# installed: scripts/install-deps.sh runs `npm ci` here. A missing node or chromium is a failure.
+# CTest's entry to the browser tests (browser.journey, browser.home, browser.self_service): runs
+# journey.test.mjs (or the file named by $1) with node's test runner. Skipped (exit 77, CTest's
+# SKIP_RETURN_CODE) only when the npm packages are not installed: scripts/install-deps.sh runs
+# `npm ci` here. A missing node or chromium is a failure.
 set -eu
 cd "$(dirname "$0")"
 if [ ! -f node_modules/playwright-core/package.json ] ||

@@ -17,6 +17,7 @@ httpd and memcached by their PIDs and deletes the work dir, unless --keep, NM_KE
 a line "keep" read on stdin before it closed (the runner writes it when a test failed).
 Log lines go to stderr only, so stdout stays one line for the runner to parse.
 NM_STACK_BASE_PATH=/portal serves the portal under that NatoMediaBasePath (base_url includes it).
+NM_STACK_DIRECTIVES="NatoMediaDownloadQuota 1" adds server-config lines (newline-separated).
 """
 
 import argparse
@@ -68,11 +69,12 @@ class Stack:
     def start(self):
         feed, media_root = make_media(self.work_dir)
         base_path = os.environ.get("NM_STACK_BASE_PATH") or None
+        directives = os.environ.get("NM_STACK_DIRECTIVES") or ""
         self.memcached = harness.Memcached(work_dir=self.work_dir).start()
         self.apache = harness.Apache(self.prefix, os.path.join(self.work_dir, "apache"),
                                      memcached=self.memcached, feed=feed,
                                      media_root=media_root, plugins=harness.ALL_PLUGINS,
-                                     base_path=base_path)
+                                     base_path=base_path, directives=directives)
         rc, out = self.apache.configtest()
         if rc != 0:
             raise harness.HarnessError("configtest failed:\n%s" % out)

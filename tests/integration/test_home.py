@@ -83,6 +83,28 @@ class HomeTest(IntegrationTest):
         self.assertEqual(out.location, "/")
         self.assertIn('href="/account/register"', section(signed.get("/").body, "home-title"))
 
+    def test_deleted_notice_and_the_way_home(self):
+        """POST /account/delete ends on /?done=deleted: the home page with a notice, never from the
+        cache nor a 304; any other done= shows nothing. Error pages lead back to /."""
+        c = self.start(plugins=["media_gateway"], directives="NatoMediaBasePath /p\n")
+        plain = c.get("/p/")
+        self.assertEqual(plain.status, 200)
+        self.assertNotIn('id="home-notice"', plain.body)
+        etag = plain.header("ETag")
+        for lang, words in (("en", "Your account and the personal data it held have been deleted."),
+                            ("fr", "Votre compte et les données personnelles qu’il contenait ont "
+                                   "été supprimés.")):
+            r = c.get("/p/?done=deleted&lang=" + lang, headers={"If-None-Match": etag})
+            self.assertEqual(r.status, 200, r.body[:300])
+            self.assertEqual(r.header("Cache-Control"), "no-store")
+            self.assertIn('<p class="notice" role="status" id="home-notice">%s</p>' % words,
+                          r.body)
+        self.assertNotIn('id="home-notice"', c.get("/p/?done=<b>x</b>").body)
+        self.assertNotIn('id="home-notice"', c.get("/p/?lang=en").body)  # not cached
+        missing = c.get("/p/news/no-such-item")
+        self.assertEqual(missing.status, 404)
+        self.assertIn('<a class="button" href="/p/">', missing.body)
+
     def test_home_under_base_path_and_empty_feed(self):
         c = self.start(plugins=["media_gateway"], directives="NatoMediaBasePath /p\n")
         page = c.get("/p/").body

@@ -123,7 +123,7 @@ class SelfServiceFlows(AuthFlows):
         page = here.get("/account/sessions")
         self.assertEqual(page.status, 200)
         self.assertEqual(page.headers.get("Cache-Control"), "no-store")
-        rows = re.findall(r"<tr[^>]*>\s*<td>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>",
+        rows = re.findall(r"<tr[^>]*>\s*<td>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>",
                           page.body)
         self.assertEqual(len(rows), 2, page.body)
         agents = " ".join(r[0] for r in rows)

@@ -10,10 +10,12 @@ const STACK_PY = path.join(HERE, '..', 'stack.py');
 const SYSTEM_PYTHON = '/usr/bin/python3';  // Debian's: harness.py wants its packages
 
 // basePath: serve the portal under that NatoMediaBasePath (base_url then includes it).
-export async function startStack({ timeoutMs = 180000, basePath = '' } = {}) {
+// directives: server-config lines added after the NatoMedia ones (e.g. a download quota).
+export async function startStack({ timeoutMs = 180000, basePath = '', directives = '' } = {}) {
   const child = spawn(SYSTEM_PYTHON, [STACK_PY], {
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', NM_STACK_BASE_PATH: basePath },
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', NM_STACK_BASE_PATH: basePath,
+           NM_STACK_DIRECTIVES: directives },
   });
   let stderr = '';
   child.stderr.on('data', (d) => {
