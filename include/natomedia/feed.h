@@ -63,14 +63,14 @@ struct NewsItem {
   std::string pub_status;    // "stat:usable" (withheld and canceled items are not in a snapshot)
   std::string icon_href;     // relative to NatoMediaMediaRoot, "" when none
   std::string icon_content_type;
-  std::string located;
+  LocalizedText located;     // the place's names per language (a `literal` alone: as "en")
   std::vector<Subject> subjects;
   LocalizedText headline;
   LocalizedText dateline;
   LocalizedText summary;     // description role="descrole:summary"
   LocalizedText shotlist;    // description role="descrole:shotlist"
   std::map<std::string, std::vector<std::string>> keywords;  // by language
-  std::string creditline;
+  LocalizedText creditline;  // per language (xml:lang), the first of each
   LocalizedText body_html;   // the inlineXML body, already reduced to the allow-list (safe HTML)
   std::vector<Rendition> renditions;
 
