@@ -256,6 +256,28 @@ class NewsTest(IntegrationTest):
         self.assertEqual(listed_ids(c.get("/portal/news/?topic=nmtopic%3Aops").body), ["english"])
         self.assertEqual(listed_ids(c.get("/portal/news/?q=Exercise").body), ["english"])
 
+    def test_search_index_is_built_when_the_feed_loads(self):
+        """The news search's index is made with each feed version as it loads (in httpd's parent
+        at start-up, then by the feed watcher), before any search asks for it; a search reads
+        the index of the very version it serves."""
+        ready = re.compile(r"feed \S+ version (\S+) \((\d+) items\) made ready: "
+                           r"media_gateway\.search \d+\.\d ms")
+        c = self.start([news_item("a1", BASE_TIME, "Alpha harbour")])
+        # Before any search: the start-up load built it.
+        log = self.apache.error_log()
+        self.assertIn("1", [n for _, n in ready.findall(log)], log[-3000:])
+        self.assertEqual(listed_ids(c.get("/news/?q=alpha").body), ["a1"])
+
+        write_feed(self.feed_path, feed_xml([news_item("b1", BASE_TIME + 60, "Bravo harbour"),
+                                             news_item("a1", BASE_TIME, "Alpha harbour")]))
+        self.assertTrue(harness.wait_until(
+            lambda: listed_ids(c.get("/news/").body) == ["b1", "a1"], 10.0, 0.1))
+        log = self.apache.error_log()
+        self.assertIn("2", [n for _, n in ready.findall(log)], log[-3000:])
+        self.assertEqual(listed_ids(c.get("/news/?q=bravo").body), ["b1"])
+        self.assertEqual(listed_ids(c.get("/news/?q=harbour").body), ["b1", "a1"])
+        self.assertNotIn("failed", "\n".join(l for l in log.splitlines() if "media_gateway.search" in l))
+
     def test_languages_dates_and_fallback(self):
         items = [news_item("both", BASE_TIME, "English headline", headline_fr="Titre français",
                            body="<p>Body</p>"),
