@@ -322,6 +322,9 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
       for (const auto& problem : g_runtime->startup_problems())
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: %s", problem.c_str());
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+      for (const auto& note : g_runtime->startup_notes())
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_natomedia: %s", note.c_str());
     g_runtime->refresh_gauges();
     g_feed_mutex = nullptr;
     if (!g_runtime->feeds().empty()) {

@@ -63,14 +63,14 @@ struct NewsItem {
   std::string pub_status;    // "stat:usable" (withheld and canceled items are not in a snapshot)
   std::string icon_href;     // relative to NatoMediaMediaRoot, "" when none
   std::string icon_content_type;
-  std::string located;
+  LocalizedText located;     // the place's names per language (a `literal` alone: as "en")
   std::vector<Subject> subjects;
   LocalizedText headline;
   LocalizedText dateline;
   LocalizedText summary;     // description role="descrole:summary"
   LocalizedText shotlist;    // description role="descrole:shotlist"
   std::map<std::string, std::vector<std::string>> keywords;  // by language
-  std::string creditline;
+  LocalizedText creditline;  // per language (xml:lang), the first of each
   LocalizedText body_html;   // the inlineXML body, already reduced to the allow-list (safe HTML)
   std::vector<Rendition> renditions;
 
@@ -81,6 +81,12 @@ struct NewsItem {
   }
 };
 
+// What the plugins derive from one snapshot when it is loaded (PluginHost::on_feed_load), by the
+// name each gave: a search index… Filled before the snapshot is served, read-only after.
+struct FeedDerived {
+  std::map<std::string, std::shared_ptr<const void>> by_name;
+};
+
 struct FeedSnapshot {
   std::vector<NewsItem> items;         // shown items only, newest first by first_created
   std::map<std::string, size_t> by_id; // id -> index in items
@@ -88,9 +94,22 @@ struct FeedSnapshot {
   std::time_t loaded_at = 0;           // when this snapshot became current
   std::time_t modified = 0;            // the feed file's mtime (for Last-Modified)
 
+  // Filled by the core before the snapshot is served (SDK ABI 4); empty for a snapshot no
+  // feed service loaded (the empty feed, a test's own).
+  std::shared_ptr<FeedDerived> derived = std::make_shared<FeedDerived>();
+
   const NewsItem* find(const std::string& id) const {
     auto it = by_id.find(id);
     return it == by_id.end() ? nullptr : &items[it->second];
+  }
+
+  // What the deriver registered as `name` made of this snapshot (null: none). T must be the
+  // type that deriver made.
+  template <class T>
+  std::shared_ptr<const T> derived_as(const std::string& name) const {
+    if (!derived) return nullptr;
+    auto it = derived->by_name.find(name);
+    return it == derived->by_name.end() ? nullptr : std::static_pointer_cast<const T>(it->second);
   }
 };
 

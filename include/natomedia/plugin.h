@@ -159,6 +159,9 @@ struct Pruned {
 // is logged): in one process per server every NatoMediaPruneInterval (a mod_watchdog task), and
 // in `natomedia-admin db prune`. Several servers sharing a database may run it at once, so a
 // pruner must be a set of idempotent statements. (SDK ABI version 3.)
+// Makes something of a feed snapshot once, when it is loaded (see PluginHost::on_feed_load).
+using FeedDeriver = std::function<std::shared_ptr<const void>(const FeedSnapshot&)>;
+
 using Pruner =
     std::function<Result<std::vector<Pruned>>(Sql& sql, const SiteConfig& config, std::time_t now)>;
 
@@ -193,6 +196,13 @@ class PluginHost {
   virtual void resources_dir(const std::string& dir) = 0;
   // The plugin's retention rules (see Pruner); may be called more than once (SDK ABI version 3).
   virtual void on_prune(Pruner pruner) = 0;
+  // Something the plugin builds from each feed snapshot (a search index…), made when the snapshot
+  // is loaded — in httpd's parent at start-up, then on the thread that loads each new version —
+  // before any request is served from it, and kept with it: snapshot->derived_as<T>(name) gives
+  // it back, made from that very snapshot. `derive` may run on any thread; an exception is
+  // logged and leaves that snapshot without it. `name` should start with the plugin's name
+  // (SDK ABI 4).
+  virtual void on_feed_load(const std::string& name, FeedDeriver derive) = 0;
 };
 
 }  // namespace natomedia

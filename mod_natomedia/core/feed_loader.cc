@@ -201,9 +201,9 @@ class ItemReader {
       } else if (is_iptc(n, "contentCreated")) {
         item->content_created = date(n);
       } else if (is_iptc(n, "located")) {
-        LocalizedText names = names_of(n);
-        auto pick = names.get("en");
-        item->located = pick.text != nullptr ? *pick.text : attribute_or(n, "literal");
+        item->located = names_of(n);
+        const std::string literal = attribute_or(n, "literal");
+        if (item->located.empty() && !literal.empty()) item->located.by_lang.emplace("en", literal);
       } else if (is_iptc(n, "subject")) {
         item->subjects.push_back({attribute_or(n, "qcode"), names_of(n)});
       } else if (is_iptc(n, "headline")) {
@@ -218,7 +218,7 @@ class ItemReader {
         std::string word = text_of(n);
         if (!word.empty()) item->keywords[lang_of(n)].push_back(word);
       } else if (is_iptc(n, "creditline")) {
-        if (item->creditline.empty()) item->creditline = text_of(n);
+        add_text(n, &item->creditline);
       }
     }
   }

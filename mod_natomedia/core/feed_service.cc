@@ -140,6 +140,9 @@ Status FeedService::reload_locked(FeedFileInfo* info) const {
 
 void FeedService::publish_locked(std::shared_ptr<const FeedSnapshot> snapshot,
                                  const FeedFileInfo& source) const {
+  // What the plugins derive from it (a search index) is made now, before it is served, so no
+  // request waits for it and each snapshot carries its own.
+  if (derive_ && snapshot) derive_(*snapshot);
   // The old snapshot is kept here, not dropped: whoever drops the last reference frees ten
   // thousand items, and that should be the watcher (or the reloading caller), not a request.
   retired_ = std::atomic_exchange(&current_, std::move(snapshot));

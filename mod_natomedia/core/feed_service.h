@@ -77,6 +77,14 @@ class FeedService : public Feed {
   // and the reasons are returned, not logged. Never uses the shared directory.
   Status load_now();
 
+  // Called with every snapshot this service is about to serve, before any request sees it (the
+  // plugins' feed derivers: FeedSnapshot::derived). Set it before the first load; it runs on the
+  // loading thread, under the reload lock.
+  void derive_with(std::function<void(const FeedSnapshot&)> derive) {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    derive_ = std::move(derive);
+  }
+
   // Shared mode from now on, in `dir` (an existing directory only this server's processes can
   // write), the processes taking turns on `lock` (null: a lock file in `dir`). Call before the
   // reloads start (httpd: in the parent, before the children fork).
@@ -141,6 +149,7 @@ class FeedService : public Feed {
   mutable bool file_seen_valid_ = false;
   mutable bool synced_ = false;
   mutable std::shared_ptr<const FeedSnapshot> retired_;  // the one replaced, freed off-request
+  std::function<void(const FeedSnapshot&)> derive_;     // guarded by reload_mutex_
 
   std::string shared_base_;  // "DIR/feed-KEY", "" unless in shared mode
   std::shared_ptr<ProcessLock> shared_lock_;  // null: flock on shared_base_ + ".lock"

@@ -10,7 +10,7 @@ namespace core {
 namespace {
 
 // "NMFEED" + the format's version: a change to the model or the order below bumps it.
-constexpr char kMagic[8] = {'N', 'M', 'F', 'E', 'E', 'D', '0', '1'};
+constexpr char kMagic[8] = {'N', 'M', 'F', 'E', 'E', 'D', '0', '2'};
 // "NMREFUSED" record: the magic, then one file version.
 constexpr char kRefusedMagic[8] = {'N', 'M', 'R', 'E', 'F', 'U', '0', '1'};
 // No count or length in a valid encoding comes near this: a larger one is a broken file.
@@ -149,7 +149,7 @@ void write_item(Writer& w, const NewsItem& item) {
   w.str(item.pub_status);
   w.str(item.icon_href);
   w.str(item.icon_content_type);
-  w.str(item.located);
+  w.text(item.located);
   w.u64(item.subjects.size());
   for (const Subject& s : item.subjects) {
     w.str(s.qcode);
@@ -165,7 +165,7 @@ void write_item(Writer& w, const NewsItem& item) {
     w.u64(words.size());
     for (const std::string& word : words) w.str(word);
   }
-  w.str(item.creditline);
+  w.text(item.creditline);
   w.text(item.body_html);
   w.u64(item.renditions.size());
   for (const Rendition& r : item.renditions) {
@@ -180,6 +180,9 @@ void write_item(Writer& w, const NewsItem& item) {
     w.f64(r.frame_rate);
     w.str(r.sha256);
     w.str(r.filename);
+    w.str(r.video_codec);
+    w.str(r.audio_codec);
+    w.u64(r.bitrate);
   }
 }
 
@@ -189,7 +192,7 @@ bool read_item(Reader& r, NewsItem* item) {
       !r.flag(&item->is_video) || !r.str(&item->provider) || !r.time(&item->version_created) ||
       !r.time(&item->first_created) || !r.time(&item->content_created) ||
       !r.str(&item->pub_status) || !r.str(&item->icon_href) || !r.str(&item->icon_content_type) ||
-      !r.str(&item->located) || !r.count(&n))
+      !r.text(&item->located) || !r.count(&n))
     return false;
   for (uint64_t i = 0; i < n; ++i) {
     Subject s;
@@ -210,13 +213,14 @@ bool read_item(Reader& r, NewsItem* item) {
       list.push_back(std::move(word));
     }
   }
-  if (!r.str(&item->creditline) || !r.text(&item->body_html) || !r.count(&n)) return false;
+  if (!r.text(&item->creditline) || !r.text(&item->body_html) || !r.count(&n)) return false;
   for (uint64_t i = 0; i < n; ++i) {
     Rendition d;
     if (!r.str(&d.id) || !r.str(&d.qcode) || !r.str(&d.href) || !r.str(&d.content_type) ||
         !r.u64(&d.size) || !r.int32(&d.width) || !r.int32(&d.height) ||
         !r.f64(&d.duration_seconds) || !r.f64(&d.frame_rate) || !r.str(&d.sha256) ||
-        !r.str(&d.filename))
+        !r.str(&d.filename) || !r.str(&d.video_codec) || !r.str(&d.audio_codec) ||
+        !r.u64(&d.bitrate))
       return false;
     item->renditions.push_back(std::move(d));
   }

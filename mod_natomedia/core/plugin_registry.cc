@@ -1,5 +1,9 @@
 #include "core/plugin_registry.h"
 
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
 #include "core/mail_sender.h"
 #include "core/mail_outbox.h"
 
@@ -96,6 +100,40 @@ void PluginRegistry::provide(const std::string& name, int version, std::shared_p
 void PluginRegistry::on_prune(Pruner pruner) {
   if (!pruner) return fail("on_prune needs a function");
   pruners_.push_back({current_, std::move(pruner)});
+}
+
+void PluginRegistry::on_feed_load(const std::string& name, FeedDeriver derive) {
+  if (!derive || name.empty()) return fail("on_feed_load needs a name and a function");
+  for (const auto& d : feed_derivers_)
+    if (d.name == name) return fail("feed deriver " + name + " registered twice");
+  feed_derivers_.push_back({current_, name, std::move(derive)});
+}
+
+std::string derive_feed(const std::vector<PluginRegistry::OwnedFeedDeriver>& derivers,
+                        const FeedSnapshot& snapshot,
+                        const std::function<void(const std::string&)>& failed) {
+  std::string done;
+  if (!snapshot.derived) return done;
+  for (const auto& d : derivers) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      std::shared_ptr<const void> made = d.derive(snapshot);
+      if (!made) continue;
+      snapshot.derived->by_name[d.name] = std::move(made);
+    } catch (const std::exception& e) {
+      if (failed) failed(d.owner + "'s " + d.name + " failed: " + e.what());
+      continue;
+    } catch (...) {
+      if (failed) failed(d.owner + "'s " + d.name + " failed");
+      continue;
+    }
+    const double ms = std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start).count();
+    char took[32];
+    std::snprintf(took, sizeof took, " %.1f ms", ms);
+    done += (done.empty() ? "" : ", ") + d.name + took;
+  }
+  return done;
 }
 
 void PluginRegistry::resources_dir(const std::string& dir) {

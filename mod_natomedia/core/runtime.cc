@@ -1,6 +1,7 @@
 #include "core/runtime.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "core/crypto_service.h"
 #include "core/feed_loader.h"
@@ -128,6 +129,26 @@ const Feed* Runtime::feed_for(const std::string& path, Logger& logger, Status* r
   // Each child watches it from its start (start_child()), so no request waits for a load.
   auto service =
       std::make_unique<FeedService>(path, schema_, log_error, [] { return std::time(nullptr); });
+  // The plugins' feed derivers (a search index) run on each version before it is served.
+  // What the first load says waits in startup_notes() for the error log to open.
+  auto at_start = std::make_shared<std::atomic<bool>>(true);
+  if (!registry_->feed_derivers().empty()) {
+    const PluginRegistry* registry = registry_.get();
+    std::vector<std::string>* notes = &startup_notes_;
+    service->derive_with([registry, &logger, path, at_start, notes](const FeedSnapshot& snapshot) {
+      std::string made = derive_feed(
+          registry->feed_derivers(), snapshot, [&logger, &path](const std::string& problem) {
+            logger.log(LogLevel::kError, "feed " + path + ": " + problem);
+          });
+      const std::string note = "feed " + path + " version " + snapshot.version + " (" +
+                               std::to_string(snapshot.items.size()) + " items) made ready: " +
+                               made;
+      if (at_start->load())
+        notes->push_back(note);
+      else
+        logger.log(LogLevel::kInfo, note);
+    });
+  }
   Status s = service->load_now();
   if (!s.ok()) {
     startup_problems_.push_back("feed " + path +
@@ -136,6 +157,7 @@ const Feed* Runtime::feed_for(const std::string& path, Logger& logger, Status* r
                                 s.message());
     if (refused) *refused = s;
   }
+  at_start->store(false);
   const Feed* feed = service.get();
   feeds_.push_back(std::move(service));
   feed_by_path_[path] = feed;

@@ -79,6 +79,9 @@ class Runtime {
   // Problems found while building that do not stop start-up (a feed that does not load yet),
   // for the module to log once the error log is open.
   const std::vector<std::string>& startup_problems() const { return startup_problems_; }
+  // What the start-up loads made ready (the plugins' feed derivers, how long each took), for
+  // the module to log at info level once the error log is open.
+  const std::vector<std::string>& startup_notes() const { return startup_notes_; }
 
  private:
   RuntimeSettings settings_;
@@ -96,6 +99,7 @@ class Runtime {
   MailTransport transport_;
   std::unique_ptr<MailSender> sender_;
   std::vector<std::string> startup_problems_;
+  std::vector<std::string> startup_notes_;
   Services services_;
 };
 

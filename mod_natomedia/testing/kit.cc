@@ -275,6 +275,10 @@ TestPortal::TestPortal(const std::string& plugin_name, Setup setup, Options opti
   if (!m.options.feed_file.empty()) {
     auto snapshot = load_feed(m.options.feed_file);
     if (!snapshot.ok()) throw std::runtime_error(snapshot.status().message());
+    // As httpd does before serving it: the plugins' feed derivers (on_feed_load).
+    core::derive_feed(m.registry->feed_derivers(), **snapshot, [](const std::string& problem) {
+      throw std::runtime_error("feed deriver: " + problem);
+    });
     m.feed.set(*snapshot);
   }
 

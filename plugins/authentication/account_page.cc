@@ -2,6 +2,7 @@
 // newsletter and download parts come from other plugins' providers and are left out (with a
 // note) when those plugins are not loaded or cannot answer.
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 #include <natomedia/providers.h>
@@ -34,6 +35,34 @@ std::string human_bytes(uint64_t bytes, const std::string& lang) {
     for (char& c : number)
       if (c == '.') c = ',';
   return number + (fr ? "\u00a0" : " ") + (fr ? kFr : kEn)[unit];
+}
+
+// When a download started, in the page's language: "6 July 2023, 14:05 UTC" /
+// "jeudi 6 juillet 2023 à 14:05 UTC" (the date as the item pages write it), and the same instant
+// for <time datetime>.
+std::string when_text(const Context& ctx, std::time_t t) {
+  const std::string& lang = ctx.request().lang;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char hhmm[32];
+  snprintf(hhmm, sizeof hhmm, "%02d:%02d", tm.tm_hour % 24, tm.tm_min % 60);
+  std::string out = ctx.i18n().text(lang, "auth.account.download.when");
+  auto put = [&out](const std::string& name, const std::string& value) {
+    const size_t at = out.find(name);
+    if (at != std::string::npos) out.replace(at, name.size(), value);
+  };
+  put("{date}", ctx.i18n().long_date(t, lang));
+  put("{time}", hhmm);
+  return out;
+}
+
+std::string iso_time(std::time_t t) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return buf;
 }
 
 void add_newsletter(Context& ctx, const Account& account, Vars& vars) {
@@ -69,7 +98,8 @@ void add_downloads(Context& ctx, const Account& account, Vars& vars) {
     row["video_path"] = pages ? pages->item_page(ctx, d.item_id) : std::string();
     row["rendition"] = d.rendition;
     row["size"] = human_bytes(d.bytes, ctx.request().lang);
-    row["date"] = account_date_time(d.at);
+    row["date"] = when_text(ctx, d.at);
+    row["datetime"] = iso_time(d.at);
     rows.emplace_back(std::move(row));
   }
   vars["downloads_shown"] = true;

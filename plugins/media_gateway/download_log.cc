@@ -16,6 +16,13 @@ constexpr size_t kMaxRecent = 50;
 
 }  // namespace
 
+int64_t whole_file_bucket(const std::string& random8) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < random8.size() && i < 8; ++i)
+    v = (v << 8) | static_cast<unsigned char>(random8[i]);
+  return -static_cast<int64_t>(v & 0x3fffffffffffffffULL) - 1;
+}
+
 Migration DownloadLog::migration() {
   const std::string index =
       "CREATE INDEX media_downloads_account ON media_downloads (account_id, last_at)";
@@ -33,6 +40,19 @@ Result<bool> DownloadLog::record(Sql& sql, const DownloadKey& key, uint64_t byte
   const std::string n = std::to_string(bytes);
   const std::string st = std::to_string(status);
   const std::string t = std::to_string(now);
+  // The whole file sent: a download of its own, in a row of its own (the same video fetched
+  // three times is three rows, each with its size).
+  if (status == 200 && key.whole_file_bucket != 0) {
+    auto own = sql.exec(
+        "INSERT INTO media_downloads (account_id, item_id, rendition, bucket, bytes, requests, "
+        "status, started_at, last_at) VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s) "
+        "ON CONFLICT (account_id, item_id, rendition, bucket) DO NOTHING",
+        {account, key.item_id, key.rendition, std::to_string(key.whole_file_bucket), n, st, t,
+         t});
+    if (!own.ok()) return own.status();
+    if (*own > 0) return true;
+    // The same random bucket twice (never in practice): counted as a continuation below.
+  }
   // A request continuing an open download adds to it, wherever the hour boundaries fall.
   auto updated = sql.exec(
       "UPDATE media_downloads SET bytes = bytes + %s, requests = requests + 1, status = %s, "

@@ -218,8 +218,9 @@ Response download(Context& ctx) {
     r.content_type = type;
     return r;
   }
-  const DownloadKey key{who.account_id, item->id, rendition->id};
   const bool get = ctx.request().method == "GET";  // HEAD carries no bytes: it reserves none
+  const DownloadKey key{who.account_id, item->id, rendition->id,
+                        get ? whole_file_bucket(ctx.crypto().random_bytes(8)) : 0};
   Reservation reserved{ctx.config().download_quota != 0, 0, ctx.clock().now()};
   if (get) {
     const uint64_t bytes = most_bytes_sent(ctx.request(), file->size, etag, type);

@@ -44,7 +44,8 @@ Value::List strings(const std::vector<std::string>& v) {
   return out;
 }
 
-// Each subject with the search of its topic (CONTRACT 13: /news/?topic=QCODE).
+// Each subject, named in the page's language (the feed's names, English when it has none in that
+// language), with the search of its topic (CONTRACT 13: /news/?topic=QCODE).
 Value::List subjects(const Context& ctx, const NewsItem& item, const std::string& lang) {
   Value::List out;
   for (const auto& s : item.subjects) {
@@ -52,19 +53,31 @@ Value::List subjects(const Context& ctx, const NewsItem& item, const std::string
     if (name.text.empty()) continue;
     Value::Map m;
     m["name"] = name.text;
+    m["text_lang"] = name.fallback ? "en" : lang;
     m["url"] = ctx.url("/news/") + "?topic=" + text::url_encode(s.qcode);
     out.emplace_back(std::move(m));
   }
   return out;
 }
 
-Value::List keywords(const NewsItem& item, const std::string& lang, bool* fallback) {
+// The item's keywords in the page's language (English when it has none in it), each with the
+// search of that word (/news/?q=WORD).
+Value::List keywords(const Context& ctx, const NewsItem& item, const std::string& lang,
+                     bool* fallback) {
   auto it = item.keywords.find(lang);
   if (it == item.keywords.end()) {
     it = item.keywords.find("en");
     if (it != item.keywords.end() && lang != "en") *fallback = true;
   }
-  return it == item.keywords.end() ? Value::List{} : strings(it->second);
+  Value::List out;
+  if (it == item.keywords.end()) return out;
+  for (const auto& word : it->second) {
+    Value::Map m;
+    m["word"] = word;
+    m["url"] = ctx.url("/news/") + "?q=" + text::url_encode(word);
+    out.emplace_back(std::move(m));
+  }
+  return out;
 }
 
 // "141 kbit/s", "8.5 Mbit/s" (French "8,5 Mbit/s").
@@ -195,13 +208,20 @@ Vars item_page(Context& ctx, const NewsItem& item, const Account* signer) {
   v["dateline"] = dateline.text;
   v["date"] = ctx.i18n().long_date(item.first_created, lang);
   v["datetime"] = rfc3339(item.first_created);
-  v["located"] = item.located;
+  // Place and credit in the page's language where the feed names them in it (lang="en" on the
+  // element where English stands in; they alone do not mark the whole page as English).
+  Localized located = pick(item.located, lang);
+  Localized credit = pick(item.creditline, lang);
+  v["located"] = located.text;
+  v["located_lang"] = located.fallback ? "en" : lang;
   v["summary"] = summary.text;
   // The feed loader has reduced the body to the allow-list of CONTRACT section 7.
   v["body"] = Value::TrustedHtml(body.text);
   v["subjects"] = subjects(ctx, item, lang);
-  v["keywords"] = keywords(item, lang, &keyword_fallback);
-  v["creditline"] = item.creditline;
+  v["keywords"] = keywords(ctx, item, lang, &keyword_fallback);
+  v["keywords_lang"] = keyword_fallback ? "en" : lang;
+  v["creditline"] = credit.text;
+  v["creditline_lang"] = credit.fallback ? "en" : lang;
   v["is_video"] = item.is_video;
   v["shotlist"] = strings(split_lines(shotlist.text));
   v["has_shotlist"] = v["shotlist"].truthy();

@@ -11,6 +11,7 @@
 #include "download_route.h"
 #include "item_view.h"
 #include "pages.h"
+#include "search_index.h"
 #include "syndication.h"
 
 namespace {
@@ -61,6 +62,11 @@ void setup(natomedia::PluginHost* host) {
     return std::vector<natomedia::Pruned>{{"download-log rows", *n}, {"past days' quota counts", *q}};
   });
   host->on(natomedia::AccountEvent::kDeleted, erase_account);
+  // The news search's index is built with each feed version as it loads, not by the first search.
+  host->on_feed_load(mg::kSearchIndexName, [](const natomedia::FeedSnapshot& snapshot) {
+    return std::static_pointer_cast<const void>(
+        std::make_shared<const mg::SearchIndex>(snapshot));
+  });
   host->counter(mg::kDownloadsCounter, "Logical downloads of video renditions started");
   host->counter(mg::kDownloadBytesCounter, "Bytes of video renditions sent");
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,

@@ -198,6 +198,7 @@ std::string SearchIndex::topic_name(const std::string& qcode, const std::string&
 
 std::shared_ptr<const SearchIndex> search_index(
     const std::shared_ptr<const FeedSnapshot>& snapshot) {
+  if (auto built = snapshot->derived_as<SearchIndex>(kSearchIndexName)) return built;
   static std::mutex mutex;
   static std::weak_ptr<const FeedSnapshot> indexed;
   static std::shared_ptr<const SearchIndex> index;

@@ -43,7 +43,13 @@ class SearchIndex {
   std::map<std::string, LocalizedText> topic_names_;
 };
 
-// The index of `snapshot`, built on its first use and kept while it is the current one.
+// The name the plugin's feed deriver (PluginHost::on_feed_load) gives the index it builds with
+// each snapshot, when the snapshot is loaded and before it is served.
+constexpr const char* kSearchIndexName = "media_gateway.search";
+
+// The index of `snapshot`: the one built with it at load time; for a snapshot loaded without
+// the deriver (the empty feed, a test's own), built on first use and kept while it is the one
+// asked for.
 std::shared_ptr<const SearchIndex> search_index(
     const std::shared_ptr<const FeedSnapshot>& snapshot);
 

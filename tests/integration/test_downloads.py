@@ -162,6 +162,8 @@ class DownloadsTest(IntegrationTest):
         r = c.get(url)
         self.assertEqual(r.status, 200, r.body[:500])
         self.assertEqual(hashlib.sha256(r.raw).hexdigest(), self.sha256)
+        # Logged after the answer has gone: wait for it, so the range requests below find it.
+        self.assertTrue(harness.wait_until(self.download_rows, 5.0, 0.1))
         self.assertEqual(int(r.header("Content-Length")), len(self.data))
         self.assertEqual(r.header("Content-Type"), "video/mp4")
         self.assertEqual(r.header("Accept-Ranges"), "bytes")
@@ -196,26 +198,59 @@ class DownloadsTest(IntegrationTest):
         self.assertEqual(int(head.header("Content-Length")), len(self.data))
         self.assertEqual(head.header("ETag"), etag)
 
-        # One logical download for all of the above, with the bytes they carried.
+        # Two logical downloads: the whole file with the range requests that followed it, then
+        # the If-Range answer, which sent the whole file again (a download of its own).
         def logged():
             rows = self.download_rows()
-            return rows if rows and rows[0][4] >= 5 else None
+            return rows if sum(row[4] for row in rows) >= 5 else None
         rows = harness.wait_until(logged, 5.0, 0.1)
         self.assertTrue(rows, self.download_rows())
-        self.assertEqual(len(rows), 1, rows)
+        self.assertEqual(len(rows), 2, rows)
         account, item, rendition, nbytes, requests, _ = rows[0]
         self.assertEqual((account, item, rendition), (self.account_id("viewer@example.org"),
                                                       VIDEO, "hd720"))
-        self.assertEqual(requests, 5)  # 200, 206 ×3, 200 (If-Range); not the 416, 304 or HEAD
-        self.assertGreaterEqual(nbytes, 2 * len(self.data) + 100 + 10)
+        self.assertEqual(requests, 4)  # 200, 206 ×3; not the 416, 304 or HEAD
+        self.assertGreaterEqual(nbytes, len(self.data) + 100 + 10)
+        self.assertEqual(rows[1][2:5], ("hd720", len(self.data), 1))  # the If-Range 200
         metrics = harness.Client(self.apache.url()).get("/natomedia-status").body
-        self.assertRegex(metrics, r"natomedia_downloads_total(\{[^}]*\})? 1\b")
+        self.assertRegex(metrics, r"natomedia_downloads_total(\{[^}]*\})? 2\b")
         self.assertRegex(metrics, r"natomedia_download_bytes_total(\{[^}]*\})? [1-9]")
 
         # The account page lists it (through the natomedia.downloads provider).
         account_page = c.get("/account/")
         self.assertEqual(account_page.status, 200)
         self.assertIn("Meeting on Sweden", account_page.body)
+
+    def test_each_download_is_one_row_on_the_account_page(self):
+        """Rough edge 17: the same file fetched three times is three rows of "Recent downloads",
+        each with the item's title linked, the rendition, the file's size as the video page
+        writes it, and the date and time in the page's language."""
+        self.start()
+        c = self.verified_client("thrice@example.org")
+        url = "/download/%s/hd720" % VIDEO
+        for _ in range(3):
+            r = c.get(url)
+            self.assertEqual(r.status, 200, r.body[:500])
+            self.assertEqual(len(r.raw), len(self.data))
+        rows = harness.wait_until(
+            lambda: (lambda rows: rows if len(rows) >= 3 else None)(self.download_rows()), 5.0, 0.1)
+        self.assertTrue(rows, self.download_rows())
+        self.assertEqual([row[3] for row in rows], [len(self.data)] * 3, rows)
+        for lang, month, when in (("en", "[A-Z][a-z]+", r", \d\d:\d\d UTC"),
+                                  ("fr", "[a-zéû]+", r" à \d\d:\d\d UTC")):
+            video = c.get("/videos/%s?lang=%s" % (VIDEO, lang)).body
+            size = re.search(r'<td data-bytes="%d">([^<]+)</td>' % len(self.data), video).group(1)
+            page = c.get("/account/?lang=%s" % lang)
+            self.assertEqual(page.status, 200)
+            trs = re.findall(r'<tr class="download">(.*?)</tr>', page.body, re.S)
+            self.assertEqual(len(trs), 3, page.body)
+            for tr in trs:
+                self.assertIn('<a href="/videos/%s">Meeting on Sweden' % VIDEO, tr)
+                self.assertIn("<td>hd720</td>", tr)
+                self.assertIn("<td>%s</td>" % size, tr)
+                self.assertRegex(tr, r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ">'
+                                     r'[^<]*\b\d{1,2}(?:er)? %s \d{4}%s</time>' % (month, when))
+            self.assertNotIn(str(3 * len(self.data)), page.body)
 
     def test_traversal_never_serves_outside_the_root(self):
         self.start()

@@ -36,12 +36,15 @@ def iso(t):
 
 
 def news_item(ident, first_created, headline, headline_fr=None, body=None, status="usable",
-              summary=None, icon=None, video=False, renditions=(), shotlist=None):
-    """One newsItem element as text. `body` is raw XHTML put inside <body>."""
+              summary=None, icon=None, video=False, renditions=(), shotlist=None, located=None,
+              descriptive=""):
+    """One newsItem element as text. `body` is raw XHTML put inside <body>; `located` and
+    `descriptive` are raw XML (the <located> element; subjects, keywords, creditlines...)."""
     meta = ['<icon rendition="rnd:thumbnail" href="%s" contenttype="image/jpeg"/>' % _x(icon)
             if icon else "",
             "<contentCreated>%s</contentCreated>" % iso(first_created),
-            '<headline xml:lang="en">%s</headline>' % _x(headline)]
+            located or "",
+            '<headline xml:lang="en">%s</headline>' % _x(headline), descriptive]
     if headline_fr:
         meta.append('<headline xml:lang="fr">%s</headline>' % _x(headline_fr))
     if summary:
@@ -187,6 +190,93 @@ class NewsTest(IntegrationTest):
         none = c.get("/news/?q=zeppelin").body
         self.assertIn("No news matches this search.", none)
         self.assertEqual(c.get("/news/?q=" + "x" * 600).status, 400)
+
+    def test_item_details_are_links_in_the_page_language(self):
+        """Rough edge 11: location, subjects, keywords and credit in a styled block; subjects
+        link to their topic's search, keywords to the search of the word (base-relative); the
+        labels and the feed's names in the page's language, English (marked lang="en") where
+        the feed has none in it."""
+        full = news_item(
+            "full", BASE_TIME, "Full details", headline_fr="Tous les détails",
+            located='<located><name xml:lang="en">Brussels</name>'
+                    '<name xml:lang="fr">Bruxelles</name></located>',
+            descriptive='<subject qcode="nmtopic:defence"><name xml:lang="en">Defence</name>'
+                        '<name xml:lang="fr">Défense</name></subject>'
+                        '<keyword xml:lang="en">Sweden</keyword>'
+                        '<keyword xml:lang="fr">Suède</keyword>'
+                        '<creditline xml:lang="en">NATO</creditline>'
+                        '<creditline xml:lang="fr">OTAN</creditline>')
+        english = news_item(
+            "english", BASE_TIME - 60, "English details only",
+            located="<located><name>Mons</name></located>",
+            descriptive='<subject qcode="nmtopic:ops"><name>Operations</name></subject>'
+                        '<keyword>Exercise</keyword><creditline>SHAPE</creditline>')
+        c = self.start([full, english], base_path="/portal")
+
+        en = c.get("/portal/news/full").body
+        block = re.search(r'<dl class="meta">(.*?)</dl>', en, re.S).group(1)
+        for expected in ('<dt>Location</dt><dd lang="en">Brussels</dd>',
+                         '<dt>Subjects</dt>',
+                         '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Adefence">Defence</a>',
+                         '<dt>Keywords</dt>',
+                         '<li><a href="/portal/news/?q=Sweden">Sweden</a></li>',
+                         '<dt>Credit</dt><dd lang="en">NATO</dd>'):
+            self.assertIn(expected, block)
+        self.assertIn("dl.meta{display:grid", en)  # the block is styled
+
+        fr_client = self.apache.client()
+        fr = fr_client.get("/portal/news/full?lang=fr").body
+        block = re.search(r'<dl class="meta">(.*?)</dl>', fr, re.S).group(1)
+        for expected in ('<dt>Lieu</dt><dd lang="fr">Bruxelles</dd>',
+                         '<dt>Thèmes</dt>',
+                         '<li lang="fr"><a href="/portal/news/?topic=nmtopic%3Adefence">Défense</a>',
+                         '<dt>Mots-clés</dt>',
+                         '<ul class="tags" lang="fr"><li><a href="/portal/news/?q=Su%C3%A8de">'
+                         'Suède</a></li>',
+                         '<dt>Crédit</dt><dd lang="fr">OTAN</dd>'):
+            self.assertIn(expected, block)
+        for english_word in ("Brussels", "Defence", "Sweden", "NATO", "Location", "Subjects",
+                             "Keywords", "Credit"):
+            self.assertNotIn(english_word, block)
+
+        # No French in the feed for this one: the feed's English, marked, under French labels.
+        fr_only_en = fr_client.get("/portal/news/english?lang=fr").body
+        block = re.search(r'<dl class="meta">(.*?)</dl>', fr_only_en, re.S).group(1)
+        for expected in ('<dt>Lieu</dt><dd lang="en">Mons</dd>', '<dt>Thèmes</dt>',
+                         '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Aops">Operations</a>',
+                         '<dt>Mots-clés</dt><dd><ul class="tags" lang="en"><li>'
+                         '<a href="/portal/news/?q=Exercise">Exercise</a>',
+                         '<dt>Crédit</dt><dd lang="en">SHAPE</dd>'):
+            self.assertIn(expected, block)
+
+        # The links lead to searches that find the item.
+        self.assertEqual(listed_ids(c.get("/portal/news/?q=Sweden").body), ["full"])
+        self.assertEqual(listed_ids(fr_client.get("/portal/news/?q=Su%C3%A8de&lang=fr").body),
+                         ["full"])
+        self.assertEqual(listed_ids(c.get("/portal/news/?topic=nmtopic%3Aops").body), ["english"])
+        self.assertEqual(listed_ids(c.get("/portal/news/?q=Exercise").body), ["english"])
+
+    def test_search_index_is_built_when_the_feed_loads(self):
+        """The news search's index is made with each feed version as it loads (in httpd's parent
+        at start-up, then by the feed watcher), before any search asks for it; a search reads
+        the index of the very version it serves."""
+        ready = re.compile(r"feed \S+ version (\S+) \((\d+) items\) made ready: "
+                           r"media_gateway\.search \d+\.\d ms")
+        c = self.start([news_item("a1", BASE_TIME, "Alpha harbour")])
+        # Before any search: the start-up load built it.
+        log = self.apache.error_log()
+        self.assertIn("1", [n for _, n in ready.findall(log)], log[-3000:])
+        self.assertEqual(listed_ids(c.get("/news/?q=alpha").body), ["a1"])
+
+        write_feed(self.feed_path, feed_xml([news_item("b1", BASE_TIME + 60, "Bravo harbour"),
+                                             news_item("a1", BASE_TIME, "Alpha harbour")]))
+        self.assertTrue(harness.wait_until(
+            lambda: listed_ids(c.get("/news/").body) == ["b1", "a1"], 10.0, 0.1))
+        log = self.apache.error_log()
+        self.assertIn("2", [n for _, n in ready.findall(log)], log[-3000:])
+        self.assertEqual(listed_ids(c.get("/news/?q=bravo").body), ["b1"])
+        self.assertEqual(listed_ids(c.get("/news/?q=harbour").body), ["b1", "a1"])
+        self.assertNotIn("failed", "\n".join(l for l in log.splitlines() if "media_gateway.search" in l))
 
     def test_languages_dates_and_fallback(self):
         items = [news_item("both", BASE_TIME, "English headline", headline_fr="Titre français",

@@ -133,8 +133,11 @@ class FeedLoaderTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(utc("2023-07-06T17:30:00Z"), text.first_created);
     CPPUNIT_ASSERT_EQUAL(utc("2023-07-06T18:00:00Z"), text.version_created);
     CPPUNIT_ASSERT_EQUAL(utc("2023-07-06T12:00:00Z"), text.content_created);
-    CPPUNIT_ASSERT_EQUAL(std::string("Brussels"), text.located);
-    CPPUNIT_ASSERT_EQUAL(std::string("NATO"), text.creditline);
+    CPPUNIT_ASSERT_EQUAL(std::string("Brussels"), *text.located.get("en").text);
+    CPPUNIT_ASSERT_EQUAL(std::string("Bruxelles"), *text.located.get("fr").text);
+    CPPUNIT_ASSERT(!text.located.get("fr").fallback);
+    CPPUNIT_ASSERT_EQUAL(std::string("NATO"), *text.creditline.get("en").text);
+    CPPUNIT_ASSERT_EQUAL(std::string("OTAN"), *text.creditline.get("fr").text);
     CPPUNIT_ASSERT_EQUAL(size_t{1}, text.subjects.size());
     CPPUNIT_ASSERT_EQUAL(std::string("Élargissement"), *text.subjects[0].name.get("fr").text);
     CPPUNIT_ASSERT(contains(*text.headline.get("en").text, "Sweden’s membership"));

@@ -51,6 +51,7 @@ class FeedServiceTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testWatchedRequestsNeverLoad);
   CPPUNIT_TEST(testWatcherLoadsWithoutRequests);
   CPPUNIT_TEST(testSharedModeParsesOncePerVersion);
+  CPPUNIT_TEST(testEveryServedSnapshotIsDerivedFirst);
   CPPUNIT_TEST(testSharedSnapshotOfAnotherVersionIgnored);
   CPPUNIT_TEST(testBrokenSharedSnapshotMeansAParse);
   CPPUNIT_TEST(testRefusedFileLeavesEveryProcessOnTheLastGoodVersion);
@@ -354,6 +355,36 @@ class FeedServiceTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(std::time_t{1001}, b->loaded_at);
     for (const char* id : {"a", "b", "c"}) CPPUNIT_ASSERT(b->find(id) != nullptr);
     CPPUNIT_ASSERT(logs_.empty());
+  }
+
+  // derive_with runs on each snapshot before it is served, parsed or read from the shared
+  // directory, and what it makes stays with that snapshot.
+  void testEveryServedSnapshotIsDerivedFirst() {
+    write(feed_with({"a"}));
+    auto [first, second] = two_sharing_services();
+    std::atomic<int> derived{0};
+    for (auto* service : {first.get(), second.get()})
+      service->derive_with([&derived](const FeedSnapshot& snapshot) {
+        ++derived;
+        snapshot.derived->by_name["test.count"] =
+            std::make_shared<const size_t>(snapshot.items.size());
+      });
+    write(feed_with({"a", "b", "c"}));
+    now_ += 1;
+    first->check_for_change();   // parses
+    second->check_for_change();  // reads the shared snapshot
+    CPPUNIT_ASSERT_EQUAL(uint64_t{1}, second->shared_loads());
+    CPPUNIT_ASSERT_EQUAL(2, derived.load());
+    for (auto* service : {first.get(), second.get()}) {
+      auto snap = service->snapshot();
+      auto count = snap->derived_as<size_t>("test.count");
+      CPPUNIT_ASSERT(count != nullptr);
+      CPPUNIT_ASSERT_EQUAL(size_t{3}, *count);
+      CPPUNIT_ASSERT(snap->derived_as<size_t>("test.other") == nullptr);
+    }
+    now_ += 5;  // no change: nothing derived again
+    first->check_for_change();
+    CPPUNIT_ASSERT_EQUAL(2, derived.load());
   }
 
   void testSharedSnapshotOfAnotherVersionIgnored() {

@@ -54,7 +54,8 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
   }
 
   void testRoundTrip() {
-    bool renditions = false, keywords = false, subjects = false, bodies = false;
+    bool renditions = false, keywords = false, subjects = false, bodies = false, codecs = false,
+         places = false;
     for (const char* path : kFeeds) {
       auto original = load(path);
       const std::string bytes = encode_feed_snapshot(*original, source_info());
@@ -92,8 +93,13 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
                          r.width == s.width && r.height == s.height &&
                          r.duration_seconds == s.duration_seconds && r.frame_rate == s.frame_rate &&
                          r.sha256 == s.sha256 && r.content_type == s.content_type &&
-                         r.filename == s.filename);
+                         r.filename == s.filename && r.video_codec == s.video_codec &&
+                         r.audio_codec == s.audio_codec && r.bitrate == s.bitrate);
+          codecs |= !r.video_codec.empty() && r.bitrate > 0;
         }
+        CPPUNIT_ASSERT(x.located.by_lang == y.located.by_lang);
+        CPPUNIT_ASSERT(x.creditline.by_lang == y.creditline.by_lang);
+        places |= x.located.by_lang.size() > 1;
         renditions |= !x.renditions.empty();
         keywords |= !x.keywords.empty();
         subjects |= !x.subjects.empty();
@@ -101,7 +107,7 @@ class FeedSnapshotFileTest : public CppUnit::TestFixture {
       }
     }
     // The fixtures exercise every kind of field.
-    CPPUNIT_ASSERT(renditions && keywords && subjects && bodies);
+    CPPUNIT_ASSERT(renditions && keywords && subjects && bodies && codecs && places);
   }
 
   void testAnotherFileVersionRefused() {

@@ -22,6 +22,7 @@ class DownloadLogTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(DownloadLogTest);
   CPPUNIT_TEST(testPruneRemovesRowsOlderThanTheDays);
   CPPUNIT_TEST(testPruneRemovesPastDaysQuotaCounts);
+  CPPUNIT_TEST(testEachWholeFileIsADownloadOfItsOwn);
   CPPUNIT_TEST_SUITE_END();
 
   // The plugin test kit's in-memory SQLite, with the module's migration runner.
@@ -64,6 +65,27 @@ class DownloadLogTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1, *DownloadLog::prune(*sql_, 1, kNow));
     CPPUNIT_ASSERT_EQUAL(0, *DownloadLog::prune(*sql_, 1, kNow));
     CPPUNIT_ASSERT_EQUAL(size_t{1}, DownloadLog::recent(*sql_, 7, 10)->size());
+  }
+
+  // Three 200s of the same file within the hour: three rows, each with the file's bytes; the
+  // range requests after the last one add to it, not to a row of their own.
+  void testEachWholeFileIsADownloadOfItsOwn() {
+    for (int i = 0; i < 3; ++i) {
+      DownloadKey key{7, "v", "hd720", whole_file_bucket(std::string(7, '\x11') + char('a' + i))};
+      auto started = DownloadLog::record(*sql_, key, 70600, 200, kNow + i);
+      CPPUNIT_ASSERT(started.ok() && *started);
+    }
+    DownloadKey part{7, "v", "hd720", whole_file_bucket("\x22\x22\x22\x22\x22\x22\x22\x22")};
+    auto joined = DownloadLog::record(*sql_, part, 100, 206, kNow + 5);
+    CPPUNIT_ASSERT(joined.ok() && !*joined);
+    auto rows = DownloadLog::recent(*sql_, 7, 10);
+    CPPUNIT_ASSERT(rows.ok());
+    CPPUNIT_ASSERT_EQUAL(size_t{3}, rows->size());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{70700}, (*rows)[0].bytes);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{70600}, (*rows)[1].bytes);
+    CPPUNIT_ASSERT_EQUAL(uint64_t{70600}, (*rows)[2].bytes);
+    CPPUNIT_ASSERT(whole_file_bucket("\xff\xff\xff\xff\xff\xff\xff\xff") < 0);
+    CPPUNIT_ASSERT(whole_file_bucket(std::string(8, '\0')) < 0);
   }
 
   // A past day's count goes; today's stays and still refuses what passes the quota.
