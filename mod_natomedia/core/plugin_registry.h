@@ -37,6 +37,7 @@ class PluginRegistry : public PluginHost {
   void provide(const std::string& name, int version, std::shared_ptr<void> service) override;
   void resources_dir(const std::string& dir) override;
   void on_prune(Pruner pruner) override;
+  void on_export(AccountExporter exporter) override;
 
   const Router& router() const { return router_; }
   const Extensions& extensions() const { return extensions_; }
