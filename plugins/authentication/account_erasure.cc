@@ -42,9 +42,15 @@ Result<AccountErasure> erase_account(Context& ctx, const Account& account) {
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  // In WAL mode the log still holds the pages as they were before; a checkpoint that truncates
-  // it leaves the erased rows nowhere. Best effort: a reader in another process may hold it.
-  if (sqlite) (void)sql.query("PRAGMA wal_checkpoint(TRUNCATE)");
+  if (sqlite) {
+    // Other connections freed space without zeroing it (a delivered mail's emptied body named
+    // the address): VACUUM rewrites the file from the live rows only. In WAL mode the log still
+    // holds pages as they were; a checkpoint that truncates it leaves the erased rows nowhere.
+    // Best effort (a reader in another process may hold the log); the erasure itself is done.
+    auto vacuum = sql.exec("VACUUM", {});
+    if (!vacuum.ok()) ctx.log(LogLevel::kWarning, "erasure: VACUUM: " + vacuum.status().message());
+    (void)sql.query("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
   return erased;
 }
 
