@@ -18,8 +18,9 @@ namespace natomedia::auth {
 Result<AccountErasure> erase_account(Context& ctx, const Account& account) {
   Sql& sql = ctx.sql();
   const bool sqlite = sql.driver() == "sqlite3";
-  // SQLite keeps deleted rows' bytes in free space until reused; with secure_delete this
-  // connection overwrites them with zeros, so the file keeps no copy of what was erased.
+  // SQLite keeps deleted rows' bytes in free space until reused; with secure_delete (Debian's
+  // default for every connection, SQLITE_SECURE_DELETE) it overwrites them with zeros, so the
+  // file keeps no copy of what was erased.
   if (sqlite) (void)sql.query("PRAGMA secure_delete = ON");
   AccountErasure erased;
   Status s = transaction(sql, [&]() -> Status {
@@ -42,15 +43,10 @@ Result<AccountErasure> erase_account(Context& ctx, const Account& account) {
     return Status::Ok();
   });
   if (!s.ok()) return s;
-  if (sqlite) {
-    // Other connections freed space without zeroing it (a delivered mail's emptied body named
-    // the address): VACUUM rewrites the file from the live rows only. In WAL mode the log still
-    // holds pages as they were; a checkpoint that truncates it leaves the erased rows nowhere.
-    // Best effort (a reader in another process may hold the log); the erasure itself is done.
-    auto vacuum = sql.exec("VACUUM", {});
-    if (!vacuum.ok()) ctx.log(LogLevel::kWarning, "erasure: VACUUM: " + vacuum.status().message());
-    (void)sql.query("PRAGMA wal_checkpoint(TRUNCATE)");
-  }
+  // In WAL mode the log still holds pages as they were before the erasure; a checkpoint that
+  // truncates it leaves the erased rows nowhere. Best effort: a reader in another process may
+  // hold the log; the erasure itself is done.
+  if (sqlite) (void)sql.query("PRAGMA wal_checkpoint(TRUNCATE)");
   return erased;
 }
 
