@@ -262,6 +262,12 @@ class DeletionFlows:
         self.assertEqual(self.count("SELECT COUNT(*) FROM example_account_visits "
                                     "WHERE account_id = ?", (account_id,)), 1)
 
+        # The out-of-tree plugin's part of the export, under its name.
+        export = json.loads(c.get("/account/export").body)
+        self.assertEqual(export["example"], {"visits": "1"})
+        self.assertEqual(export["newsletter"]["subscription"]["state"], "subscribed")
+        self.assertEqual(len(export["media_gateway"]["downloads"]), 1)
+
         page = c.get("/account/")
         self.assertIn('href="/account/delete"', page.body)
         form = c.get("/account/delete")
