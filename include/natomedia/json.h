@@ -21,11 +21,21 @@ inline std::string quote(std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -43,17 +53,27 @@ inline std::string quote(std::string_view s) {
 namespace detail {
 
 inline void write(const Value& v, int indent, int depth, std::string& out) {
-  const std::string pad = indent > 0 ? "\n" + std::string(static_cast<size_t>(indent) * (depth + 1), ' ')
-                                     : std::string();
-  const std::string close = indent > 0 ? "\n" + std::string(static_cast<size_t>(indent) * depth, ' ')
-                                       : std::string();
+  const std::string pad = indent > 0
+                              ? "\n" + std::string(static_cast<size_t>(indent) * (depth + 1), ' ')
+                              : std::string();
+  const std::string close =
+      indent > 0 ? "\n" + std::string(static_cast<size_t>(indent) * depth, ' ') : std::string();
   switch (v.kind()) {
-    case Value::Kind::kNull: out += "null"; return;
-    case Value::Kind::kBool: out += v.boolean() ? "true" : "false"; return;
+    case Value::Kind::kNull:
+      out += "null";
+      return;
+    case Value::Kind::kBool:
+      out += v.boolean() ? "true" : "false";
+      return;
     case Value::Kind::kString:
-    case Value::Kind::kTrustedHtml: out += quote(v.str()); return;
+    case Value::Kind::kTrustedHtml:
+      out += quote(v.str());
+      return;
     case Value::Kind::kList: {
-      if (v.list().empty()) { out += "[]"; return; }
+      if (v.list().empty()) {
+        out += "[]";
+        return;
+      }
       out += '[';
       bool first = true;
       for (const Value& item : v.list()) {
@@ -66,7 +86,10 @@ inline void write(const Value& v, int indent, int depth, std::string& out) {
       return;
     }
     case Value::Kind::kMap: {
-      if (v.map().empty()) { out += "{}"; return; }
+      if (v.map().empty()) {
+        out += "{}";
+        return;
+      }
       out += '{';
       bool first = true;
       for (const auto& [key, item] : v.map()) {

@@ -18,11 +18,11 @@ namespace natomedia::core {
 class MetricsRegistry;
 
 struct ToolServices {
-  Sql* sql = nullptr;                        // the tool's connection (borrowed, required)
-  const Extensions* extensions = nullptr;    // what the loaded plugins registered (required)
-  Crypto* crypto = nullptr;                  // required (the site's secret, for HMAC keys)
-  Cache* cache = nullptr;                    // null: every call answers Unavailable
-  Logger* logger = nullptr;                  // required
+  Sql* sql = nullptr;                      // the tool's connection (borrowed, required)
+  const Extensions* extensions = nullptr;  // what the loaded plugins registered (required)
+  Crypto* crypto = nullptr;                // required (the site's secret, for HMAC keys)
+  Cache* cache = nullptr;                  // null: every call answers Unavailable
+  Logger* logger = nullptr;                // required
 };
 
 class ToolContext : public Context {

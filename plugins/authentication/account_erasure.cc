@@ -75,7 +75,8 @@ Result<Value> export_account(Context& ctx, const Account& account) {
                  {"created", json::utc_time(row->integer(0, "created_at"))},
                  {"verified", json::utc_time(row->integer(0, "verified_at"))},
                  {"password_changed", json::utc_time(row->integer(0, "password_changed_at"))}};
-  return Value(Value::Map{{"account", Value(std::move(who))}, {"sessions", Value(std::move(list))}});
+  return Value(
+      Value::Map{{"account", Value(std::move(who))}, {"sessions", Value(std::move(list))}});
 }
 
 }  // namespace natomedia::auth

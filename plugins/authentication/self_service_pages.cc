@@ -215,11 +215,11 @@ Response post_delete(Context& ctx, PluginState& state) {
   // (kept, without its text once delivered, for 7 days: CONTRACT section 12).
   Vars mail;
   mail["email"] = account->email;
-  Status sent = queue_mail(ctx, ctx.sql(), account->email, account->lang, "account_deleted",
-                           std::move(mail));
+  Status sent =
+      queue_mail(ctx, ctx.sql(), account->email, account->lang, "account_deleted", std::move(mail));
   if (!sent.ok())
-    ctx.log(LogLevel::kWarning, "account erased; its goodbye mail was not queued: " +
-                                    sent.message());
+    ctx.log(LogLevel::kWarning,
+            "account erased; its goodbye mail was not queued: " + sent.message());
   end_session(ctx);  // the row went with the account; the cookie and CSRF binding go now
   return redirect(ctx, "/?done=deleted");
 }

@@ -58,14 +58,14 @@ natomedia::Result<natomedia::Value> export_account(Context& ctx, const natomedia
   if (!rows.ok()) return rows.status();
   Value::List downloads;
   for (size_t i = 0; i < rows->size(); ++i)
-    downloads.emplace_back(Value::Map{
-        {"item", rows->text(i, "item_id")},
-        {"rendition", rows->text(i, "rendition")},
-        {"bytes", rows->text(i, "bytes")},
-        {"requests", rows->text(i, "requests")},
-        {"status", rows->text(i, "status")},
-        {"started", natomedia::json::utc_time(rows->integer(i, "started_at"))},
-        {"last", natomedia::json::utc_time(rows->integer(i, "last_at"))}});
+    downloads.emplace_back(
+        Value::Map{{"item", rows->text(i, "item_id")},
+                   {"rendition", rows->text(i, "rendition")},
+                   {"bytes", rows->text(i, "bytes")},
+                   {"requests", rows->text(i, "requests")},
+                   {"status", rows->text(i, "status")},
+                   {"started", natomedia::json::utc_time(rows->integer(i, "started_at"))},
+                   {"last", natomedia::json::utc_time(rows->integer(i, "last_at"))}});
   return Value(Value::Map{{"downloads", Value(std::move(downloads))}});
 }
 

@@ -64,11 +64,12 @@ Result<Value> export_account(Context& ctx, const Account& account) {
   if (!consents.ok()) return consents.status();
   Value subscription;
   if (!subs->empty())
-    subscription = Value::Map{{"email", subs->text(0, "email")},
-                              {"language", subs->text(0, "lang")},
-                              {"state", subs->text(0, "state")},
-                              {"subscribed", json::utc_time(subs->integer(0, "subscribed_at"))},
-                              {"unsubscribed", json::utc_time(subs->integer(0, "unsubscribed_at"))}};
+    subscription =
+        Value::Map{{"email", subs->text(0, "email")},
+                   {"language", subs->text(0, "lang")},
+                   {"state", subs->text(0, "state")},
+                   {"subscribed", json::utc_time(subs->integer(0, "subscribed_at"))},
+                   {"unsubscribed", json::utc_time(subs->integer(0, "unsubscribed_at"))}};
   Value::List records;
   for (size_t i = 0; i < consents->size(); ++i)
     records.emplace_back(Value::Map{{"action", consents->text(i, "action")},

@@ -83,9 +83,13 @@ class AccountEventsTest : public CppUnit::TestFixture {
     sql_ = std::move(*sql);
     for (const char* t : {"alpha_rows", "beta_rows"}) {
       CPPUNIT_ASSERT(sql_->exec(std::string("CREATE TABLE ") + t +
-                                " (account_id BIGINT NOT NULL, note TEXT NOT NULL)", {}).ok());
+                                    " (account_id BIGINT NOT NULL, note TEXT NOT NULL)",
+                                {})
+                         .ok());
       CPPUNIT_ASSERT(sql_->exec(std::string("INSERT INTO ") + t +
-                                " (account_id, note) VALUES (42, 'mine'), (7, 'theirs')", {}).ok());
+                                    " (account_id, note) VALUES (42, 'mine'), (7, 'theirs')",
+                                {})
+                         .ok());
     }
     auto keys = SecretKeys::parse(std::string(48, 'k'), "test");
     CPPUNIT_ASSERT(keys.ok());
@@ -103,7 +107,8 @@ class AccountEventsTest : public CppUnit::TestFixture {
 
   // Each plugin's listener deletes its own rows of the account with ctx.sql(): the tool's
   // connection, so the caller's transaction holds them all.
-  void addEraser(const std::string& plugin, const std::string& table, std::vector<std::string>* order) {
+  void addEraser(const std::string& plugin, const std::string& table,
+                 std::vector<std::string>* order) {
     ext_.listeners.push_back(
         {AccountEvent::kDeleted,
          {plugin, [table, plugin, order](Context& ctx, const AccountEventData& e) {
@@ -134,13 +139,13 @@ class AccountEventsTest : public CppUnit::TestFixture {
 
   void testAFailingListenerIsNamedAndOthersStillRun() {
     std::vector<std::string> order;
-    ext_.listeners.push_back({AccountEvent::kDeleted,
-                              {"broken", [](Context&, const AccountEventData&) {
-                                 throw std::runtime_error("disk on fire");
-                               }}});
+    ext_.listeners.push_back(
+        {AccountEvent::kDeleted, {"broken", [](Context&, const AccountEventData&) {
+                                    throw std::runtime_error("disk on fire");
+                                  }}});
     addEraser("beta", "beta_rows", &order);
-    ext_.listeners.push_back({AccountEvent::kDeleted,
-                              {"odd", [](Context&, const AccountEventData&) { throw 7; }}});
+    ext_.listeners.push_back(
+        {AccountEvent::kDeleted, {"odd", [](Context&, const AccountEventData&) { throw 7; }}});
     auto ctx = context();
     Status s = ctx->emit({AccountEvent::kDeleted, ann()});
     CPPUNIT_ASSERT(!s.ok());
@@ -180,9 +185,8 @@ class AccountEventsTest : public CppUnit::TestFixture {
   }
 
   void testExportFailureIsTheAnswer() {
-    ext_.exporters.push_back({"alpha", [](Context&, const Account&) -> Result<Value> {
-                                return Value("fine");
-                              }});
+    ext_.exporters.push_back(
+        {"alpha", [](Context&, const Account&) -> Result<Value> { return Value("fine"); }});
     ext_.exporters.push_back({"down", [](Context&, const Account&) -> Result<Value> {
                                 return Status::Unavailable("database away");
                               }});
@@ -205,8 +209,7 @@ class AccountEventsTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!ctx->account());
     CPPUNIT_ASSERT(ctx->cache().remove("x").code() == Status::Code::kUnavailable);
     CPPUNIT_ASSERT(ctx->cache().get("x").outcome == CacheOutcome::kError);
-    CPPUNIT_ASSERT(ctx->outbox().queue(*sql_, MailMessage{}).code() ==
-                   Status::Code::kUnavailable);
+    CPPUNIT_ASSERT(ctx->outbox().queue(*sql_, MailMessage{}).code() == Status::Code::kUnavailable);
     CPPUNIT_ASSERT_EQUAL(500, ctx->page(200, "x.html", {}).status);
     CPPUNIT_ASSERT_EQUAL(503, ctx->unavailable(30).status);
     CPPUNIT_ASSERT(ctx->feed().snapshot() != nullptr);

@@ -65,9 +65,9 @@ natomedia::Result<natomedia::Value> export_items(Context& ctx, const natomedia::
   if (!rows.ok()) return rows.status();
   natomedia::Value::List items;
   for (size_t i = 0; i < rows->rows.size(); ++i)
-    items.emplace_back(natomedia::Value::Map{
-        {"item", rows->text(i, "item_id")},
-        {"added", natomedia::json::utc_time(rows->integer(i, "added_at"))}});
+    items.emplace_back(
+        natomedia::Value::Map{{"item", rows->text(i, "item_id")},
+                              {"added", natomedia::json::utc_time(rows->integer(i, "added_at"))}});
   return natomedia::Value(natomedia::Value::Map{{"items", natomedia::Value(std::move(items))}});
 }
 
