@@ -7,6 +7,8 @@
 #include <iostream>
 #include <map>
 
+#include <natomedia/providers.h>
+
 #include "admin_json.h"
 #include "admin_newsletter.h"  // iso8601_utc
 
@@ -41,81 +43,6 @@ Result<SqlRows> find_account(Sql& sql, const std::string& email) {
   return rows;
 }
 
-// Runs a statement only when its table exists; the number of rows it changed (0 otherwise).
-class Eraser {
- public:
-  Eraser(Sql& sql, const std::set<std::string>& tables) : sql_(sql), tables_(tables) {}
-
-  Result<int> exec(const std::string& table, const std::string& statement,
-                   const std::vector<SqlValue>& params) {
-    if (!tables_.count(table)) return 0;
-    return sql_.exec(statement, params);
-  }
-
- private:
-  Sql& sql_;
-  const std::set<std::string>& tables_;
-};
-
-struct Erased {
-  int sessions = 0, grants = 0, deliveries = 0, subscriptions = 0, consents = 0, downloads = 0,
-      mails = 0;
-};
-
-Status erase(Sql& sql, const std::set<std::string>& tables, const std::string& id,
-             const std::string& email, Erased& n) {
-  Eraser e(sql, tables);
-  // Each step assigns its count or returns the first failure (the transaction rolls back).
-  auto step = [](Result<int> r, int& count) -> Status {
-    if (!r.ok()) return r.status();
-    count = *r;
-    return Status::Ok();
-  };
-  const std::vector<SqlValue> by_id = {id}, by_both = {id, email};
-  Status s =
-      step(e.exec("account_sessions", "DELETE FROM account_sessions WHERE account_id = %s", by_id),
-           n.sessions);
-  if (s.ok())
-    s = step(e.exec("password_reset_grants",
-                    "DELETE FROM password_reset_grants WHERE account_id = %s", by_id),
-             n.grants);
-  if (s.ok() && tables.count("subscriptions"))
-    s = step(e.exec("newsletter_deliveries",
-                    "DELETE FROM newsletter_deliveries WHERE subscription_id IN "
-                    "(SELECT id FROM subscriptions WHERE account_id = %s OR LOWER(email) = %s)",
-                    by_both),
-             n.deliveries);
-  // Consents before subscriptions: the anonymised rows lose their link to either.
-  if (s.ok())
-    s = step(e.exec("consents",
-                    "UPDATE consents SET email = '', ip = '', user_agent = '', account_id = 0, "
-                    "subscription_id = 0 WHERE account_id = %s OR LOWER(email) = %s",
-                    by_both),
-             n.consents);
-  if (s.ok())
-    s = step(
-        e.exec("subscriptions",
-               "DELETE FROM subscriptions WHERE account_id = %s OR LOWER(email) = %s", by_both),
-        n.subscriptions);
-  if (s.ok())
-    s = step(e.exec("media_downloads",
-                    "UPDATE media_downloads SET account_id = -id WHERE account_id = %s", by_id),
-             n.downloads);
-  int quota_rows = 0;  // the day's download count: personal, and of no use to statistics
-  if (s.ok())
-    s = step(e.exec("media_download_quota",
-                    "DELETE FROM media_download_quota WHERE account_id = %s", by_id),
-             quota_rows);
-  if (s.ok())
-    s = step(e.exec("mail_outbox", "DELETE FROM mail_outbox WHERE LOWER(recipient) = %s", {email}),
-             n.mails);
-  if (!s.ok()) return s;
-  auto gone = sql.exec("DELETE FROM accounts WHERE id = %s", by_id);
-  if (!gone.ok()) return gone.status();
-  if (*gone != 1) return Status::Conflict("the account " + email + " changed meanwhile; retry");
-  return Status::Ok();
-}
-
 // On a terminal, a destructive command asks first; in scripts (stdin not a terminal) it does not.
 bool confirmed(const AccountsCommand& c) {
   if (c.assume_yes || !isatty(STDIN_FILENO)) return true;
@@ -126,21 +53,31 @@ bool confirmed(const AccountsCommand& c) {
   return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-Status delete_account(Sql& sql, const AccountsCommand& c, std::ostream& out) {
-  auto tables = existing_tables(sql);
-  if (!tables.ok()) return tables.status();
-  auto account = find_account(sql, c.email);
+// The authentication plugin's erasure (AccountService::erase), the one POST /account/delete runs:
+// every loaded plugin hears the account-deleted event and erases its own rows.
+Status delete_account(Sql& sql, const AccountsCommand& c, std::ostream& out,
+                      const ErasureTools& erasure) {
+  auto row = find_account(sql, c.email);
+  if (!row.ok()) return row.status();
+  std::shared_ptr<AccountService> accounts;
+  if (erasure.context)
+    accounts = find_provider<AccountService>(*erasure.context, kAccountServiceName,
+                                             kAccountServiceVersion);
+  if (!accounts)
+    return Status::Invalid(
+        "accounts delete runs the plugins' erasure: give --config with the httpd.conf whose "
+        "NatoMediaPlugin lines load them (the authentication plugin among them)");
+  auto account = accounts->find_by_id(*erasure.context, row->integer(0, "id"));
   if (!account.ok()) return account.status();
   if (!confirmed(c)) return Status::Conflict("not erased: " + c.email);
-  const std::string id = account->text(0, "id");
-  Erased n;
-  Status s = transaction(sql, [&] { return erase(sql, *tables, id, c.email, n); });
-  if (!s.ok()) return s;
-  out << "erased " << c.email << " (account " << id << "): " << n.sessions << " session(s), "
-      << n.grants << " reset grant(s), " << n.subscriptions << " subscription(s) and "
-      << n.deliveries << " delivery record(s) deleted; " << n.consents << " consent record(s) and "
-      << n.downloads << " download record(s) anonymised; " << n.mails
-      << " mail(s) removed from the outbox\n";
+  auto n = accounts->erase(*erasure.context, *account);
+  if (!n.ok()) return n.status();
+  std::string told;
+  for (const auto& name : erasure.listeners) told += (told.empty() ? "" : ", ") + name;
+  out << "erased " << c.email << " (account " << account->id << "): " << n->sessions
+      << " session(s), " << n->reset_grants << " reset grant(s) and " << n->mails
+      << " mail(s) in the outbox deleted; the account-deleted event told "
+      << (told.empty() ? std::string("no plugin") : told) << "\n";
   return Status::Ok();
 }
 
@@ -373,7 +310,8 @@ Result<AccountsCommand> parse_accounts_command(const std::vector<std::string>& a
   return c;
 }
 
-Status run_accounts_command(Sql& sql, const AccountsCommand& command, std::ostream& out) {
+Status run_accounts_command(Sql& sql, const AccountsCommand& command, std::ostream& out,
+                            const ErasureTools& erasure) {
   auto tables = existing_tables(sql);
   if (!tables.ok()) return tables.status();
   if (!tables->count("accounts"))
@@ -390,7 +328,7 @@ Status run_accounts_command(Sql& sql, const AccountsCommand& command, std::ostre
     case Verb::kEnable:
       return set_disabled(sql, command, false, out);
     case Verb::kDelete:
-      return delete_account(sql, command, out);
+      return delete_account(sql, command, out, erasure);
   }
   return Status::Internal("unknown accounts command");
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <natomedia/services.h>
+#include <natomedia/plugin.h>
 
 namespace natomedia::admin {
 
@@ -27,18 +27,26 @@ struct AccountsCommand {
 // user, when the words are wrong: the caller answers with exit code 64.
 Result<AccountsCommand> parse_accounts_command(const std::vector<std::string>& args);
 
+// What `accounts delete` needs besides the database: a Context over the loaded plugins, on the
+// same connection (the erasure is the authentication plugin's AccountService::erase, which tells
+// every plugin through the account-deleted event), and the names of the plugins that listen, for
+// the report. No context: delete refuses (Invalid), as it could not reach the plugins' data.
+struct ErasureTools {
+  Context* context = nullptr;
+  std::vector<std::string> listeners;
+};
+
 // Runs the command; what it did goes to `out`. NotFound when the account does not exist,
 // Unavailable/Internal for database trouble, Invalid when the authentication plugin's tables
 // are missing (the schema was never migrated).
 //
-// delete is a GDPR erasure, in one transaction: the account, its sessions and password-reset
-// grants, its subscription and that subscription's deliveries, and every mail to its address in
-// the outbox are deleted; its consent records are kept but anonymised (address, account,
-// subscription, IP and user agent removed; the time, action, text version, language and source
-// stay, as the record that consent was collected the way the law asks); its download-log rows
-// stay for the statistics, each under a pseudonym of its own (the negated row id) that no
-// account can have and that does not link the rows to one another.
-Status run_accounts_command(Sql& sql, const AccountsCommand& command, std::ostream& out);
+// delete is a GDPR erasure, in one transaction, the same as POST /account/delete's: each plugin
+// erases or anonymises its rows (the newsletter deletes the subscription and its deliveries and
+// keeps the consent records anonymised; the media gateway keeps download-log rows under a
+// pseudonym; a third-party plugin its own), then the account, its sessions, reset grants and
+// every mail to its address in the outbox are deleted.
+Status run_accounts_command(Sql& sql, const AccountsCommand& command, std::ostream& out,
+                            const ErasureTools& erasure = {});
 
 // The tables of the connected database (lower-case names).
 Result<std::set<std::string>> existing_tables(Sql& sql);

@@ -29,14 +29,15 @@ const std::map<std::string, std::string>& texts() {
        "           object for show, its keys the names above with '_' for spaces).\n"
        "  disable  refuse sign-in and end every session of the account at once.\n"
        "  enable   undo disable: the account is verified again (pending if it never verified).\n"
-       "  delete   GDPR erasure, in one transaction: the account, its sessions, reset grants,\n"
-       "           newsletter subscription and deliveries, and its mails in the outbox are\n"
-       "           deleted; consent records are kept anonymised (no address, account, IP or\n"
-       "           user agent); download records are kept for the statistics under an\n"
-       "           unlinkable pseudonym. Asks for confirmation on a terminal unless --yes.\n"
+       "  delete   GDPR erasure, in one transaction, the same as the account page's: the\n"
+       "           plugins named by NatoMediaPlugin are loaded and told (account-deleted\n"
+       "           event), each erasing its own rows (newsletter: subscription and deliveries\n"
+       "           deleted, consents kept anonymised; media_gateway: downloads kept under an\n"
+       "           unlinkable pseudonym; any other plugin: its own); then the account, its\n"
+       "           sessions, reset grants and mails in the outbox are deleted. Needs --config.\n"
+       "           Asks for confirmation on a terminal unless --yes.\n"
        "\n"
-       "EMAIL is matched as the portal stores it: trimmed and lower-cased. Tables of plugins\n"
-       "that are not installed are skipped.\n"},
+       "EMAIL is matched as the portal stores it: trimmed and lower-cased.\n"},
       {"sessions",
        "usage: natomedia-admin [--config FILE | --db D:P] sessions list [--json] ACCOUNT\n"
        "       natomedia-admin [--config FILE | --db D:P] sessions end ACCOUNT\n"

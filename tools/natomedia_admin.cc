@@ -22,16 +22,20 @@
 #include "admin_accounts.h"
 #include "admin_config.h"
 #include "admin_help.h"
-#include "admin_newsletter.h"
 #include "admin_json.h"
+#include "admin_newsletter.h"
 #include "admin_outbox.h"
 #include "admin_sessions.h"
+#include "core/crypto_service.h"
 #include "core/feed_loader.h"
+#include "core/memcached_cache.h"
 #include "core/migrations.h"
 #include "core/plugin_loader.h"
 #include "core/plugin_registry.h"
 #include "core/retention.h"
+#include "core/secret_keys.h"
 #include "core/sql_dbd.h"
+#include "core/tool_context.h"
 
 namespace natomedia::admin {
 
@@ -106,6 +110,7 @@ class Tool {
     if (opts_.share_dir.empty()) opts_.share_dir = prefix + "/share/natomedia";
   }
   ~Tool() {
+    context_.reset();
     sql_.reset();
     apr_pool_destroy(pool_);
   }
@@ -289,9 +294,73 @@ class Tool {
     if (!command.ok()) return usage_error(command.status().message(), "accounts");
     command->json = command->json || opts_.json;
     Status s = open_db();
-    if (s.ok()) s = run_accounts_command(*sql_, *command, std::cout);
+    ErasureTools erasure;
+    if (s.ok() && command->verb == AccountsCommand::Verb::kDelete) s = erasure_tools(erasure);
+    if (s.ok()) s = run_accounts_command(*sql_, *command, std::cout, erasure);
     return s.ok() ? kOk : report(s);
   }
+
+  // The plugins named in httpd.conf, set up as the module does, and a Context over them on the
+  // tool's connection: `accounts delete` runs the same erasure as POST /account/delete, so every
+  // plugin's account-deleted listener (a third-party plugin's too) erases its part. With the
+  // site's secret and memcached when httpd.conf names them (the verification plugin forgets the
+  // address's codes there); without, their calls answer Unavailable.
+  Status erasure_tools(ErasureTools& out) {
+    if (config_.plugins.empty()) return Status::Ok();  // delete then refuses, saying why
+    auto config = server_config(config_);
+    if (!config.ok()) return config.status();
+    registry_ = std::make_unique<core::PluginRegistry>(*config);
+    Status s = load_plugins(*registry_);
+    if (!s.ok()) return s;
+    auto secret = config_.last.find("natomediasecretfile");
+    auto keys = secret != config_.last.end()
+                    ? core::SecretKeys::load(secret->second)
+                    : core::SecretKeys::parse(random_key(), "(a key of this run only)");
+    if (!keys.ok()) return Status::Invalid("NatoMediaSecretFile: " + keys.status().message());
+    crypto_ = std::make_unique<core::CryptoService>(*keys);
+    auto memcached = config_.last.find("natomediamemcached");
+    if (memcached != config_.last.end()) {
+      cache_ = std::make_unique<core::MemcachedCache>(memcached->second);
+      Status started = cache_->start();
+      if (!started.ok()) {
+        std::cerr << "natomedia-admin: memcached: " << started.message() << "\n";
+        cache_.reset();
+      }
+    }
+    core::ToolServices services;
+    services.sql = sql_.get();
+    services.extensions = &registry_->extensions();
+    services.crypto = crypto_.get();
+    services.cache = cache_.get();
+    services.logger = &logger_;
+    context_ = std::make_unique<core::ToolContext>(services, *config);
+    out.context = context_.get();
+    for (const auto& [event, listener] : registry_->extensions().listeners)
+      if (event == AccountEvent::kDeleted) out.listeners.push_back(listener.first);
+    return Status::Ok();
+  }
+
+  // 48 random bytes: a secret for this run when httpd.conf names none (HMACs made with it match
+  // nothing the site stored, which is all the erasure asks of it).
+  static std::string random_key() {
+    std::string key(48, '\0');
+    FILE* f = std::fopen("/dev/urandom", "rb");
+    if (f) {
+      (void)std::fread(&key[0], 1, key.size(), f);
+      std::fclose(f);
+    }
+    return key;
+  }
+
+  // The plugins' log lines (an erasure listener's failure, the example plugin's notes) go to
+  // standard error.
+  class StderrLogger : public core::Logger {
+   public:
+    void log(LogLevel level, const std::string& message) override {
+      if (level == LogLevel::kDebug) return;
+      std::cerr << "natomedia-admin: " << message << "\n";
+    }
+  };
 
   int sessions(const std::vector<std::string>& args) {
     auto command = parse_sessions_command(args);
@@ -319,6 +388,13 @@ class Tool {
   bool config_loaded_ = false;
   ConfigValues config_;
   std::unique_ptr<core::OwnedDbdSql> sql_;
+  // accounts delete: the plugins and what their listeners need. The context goes before the
+  // registry, which holds the plugins' code.
+  std::unique_ptr<core::PluginRegistry> registry_;
+  std::unique_ptr<core::CryptoService> crypto_;
+  std::unique_ptr<core::MemcachedCache> cache_;
+  StderrLogger logger_;
+  std::unique_ptr<core::ToolContext> context_;
 };
 
 }  // namespace

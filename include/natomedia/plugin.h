@@ -26,7 +26,8 @@
 
 // Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
 // The CMake package exports it as NatoMedia_ABI_VERSION. (4: the plugin entry carries the C++
-// library ABI; Response::redirect_to_slash; PageLinks; Value from every arithmetic type.)
+// library ABI; Response::redirect_to_slash; PageLinks; Value from every arithmetic type;
+// AccountEvent::kDeleted, Context::emit's Status, the account export: on_export, account_data.)
 #define NATOMEDIA_ABI_VERSION 4u
 
 // The C++ standard library ABI the plugin is compiled against, which must be the core's: the SDK
@@ -85,11 +86,16 @@ class Context {
   // path and carries `return_to` as given, and the sign-in page prefixes it again on the way back.
   // Passing url(...) here would add the base path twice ("/p/p/videos/42").
   virtual Response sign_in_required(const std::string& return_to) = 0;
-  // Tells every listener of the event, in plugin load order. A listener's failure is logged and
-  // does not stop the others.
-  virtual void emit(const AccountEventData& event) = 0;
+  // Tells every listener of the event, in plugin load order. A listener's failure (it threw) is
+  // logged and does not stop the others; the answer is then the first failure, naming the plugin
+  // (Ok when every listener returned), so that the account erasure can roll back (SDK ABI 4).
+  virtual Status emit(const AccountEventData& event) = 0;
   // A provider another plugin registered with PluginHost::provide, or nullptr.
   virtual std::shared_ptr<void> provider(const std::string& name, int version) const = 0;
+  // What every plugin holds about `account`, for GET /account/export: each exporter's Value
+  // (PluginHost::on_export) under its plugin's name, in load order. The first exporter that fails
+  // makes the whole answer that failure (an export is complete or not given). (SDK ABI 4.)
+  virtual Result<Value::Map> account_data(const Account& account) = 0;
 
   // Adds Set-Cookie to the answer (Secure and the __Host- prefix on HTTPS). An answer that sets
   // any cookie but the language's gets Cache-Control: no-store from the core.
@@ -144,6 +150,13 @@ using Handler = std::function<Response(Context&)>;
 // natomedia::redirect_to_slash) sends /watchlist to /watchlist/ (301, query kept).
 inline Response redirect_to_slash(Context& ctx) { return ctx.redirect_to_slash(); }
 using EventListener = std::function<void(Context&, const AccountEventData&)>;
+
+// A plugin's part of an account's data export (GET /account/export, CONTRACT section 13): what
+// it holds about `account` as a Value (maps, lists, strings, booleans; numbers are written as
+// strings), which the export writes as JSON under the plugin's name. Never a secret (a password
+// hash, a session id, a code, a token). Runs in a request, read-only, with ctx.sql(); an
+// unreachable database is an error Status (the export then answers 503). (SDK ABI version 4.)
+using AccountExporter = std::function<Result<Value>(Context&, const Account&)>;
 
 // What one pruning run removed (or emptied), by kind of row, named for the error log's line and
 // for `natomedia-admin db prune`: {"expired sessions", 12}.
@@ -203,6 +216,9 @@ class PluginHost {
   // logged and leaves that snapshot without it. `name` should start with the plugin's name
   // (SDK ABI 4).
   virtual void on_feed_load(const std::string& name, FeedDeriver derive) = 0;
+  // The plugin's part of the account data export (see AccountExporter); once per plugin (ABI 4).
+  // Its part of an account's erasure is a listener of AccountEvent::kDeleted (see on()).
+  virtual void on_export(AccountExporter exporter) = 0;
 };
 
 }  // namespace natomedia

@@ -60,6 +60,14 @@ constexpr int kCodeServiceVersion = 1;
 
 // ---- "natomedia.accounts" v1: accounts and sessions (the authentication plugin) ----------------
 
+// What AccountService::erase removed of the authentication plugin's own (the other plugins' rows
+// went through their account-deleted listeners), for natomedia-admin's report. (SDK ABI 4.)
+struct AccountErasure {
+  int64_t sessions = 0;      // sign-in sessions ended
+  int64_t reset_grants = 0;  // password-reset grants dropped
+  int64_t mails = 0;         // mails to the address removed from the outbox (unsent or kept)
+};
+
 class AccountService {
  public:
   virtual ~AccountService() = default;
@@ -77,6 +85,13 @@ class AccountService {
   // longer pending or was registered again (ABI 3).
   virtual Result<Account> verify_registration(Context& ctx, const std::string& email,
                                               const std::string& registration) = 0;
+  // The one erasure of an account (CONTRACT section 13), for POST /account/delete and for
+  // `natomedia-admin accounts delete`: in one transaction on ctx.sql(), AccountEvent::kDeleted
+  // is emitted (every plugin's listener erases or anonymises its own rows, the account row still
+  // there), then the account's sessions, reset grants, outbox mail and the account itself go.
+  // A listener that fails rolls the whole erasure back (the answer names it); NotFound when the
+  // account is already gone. Sends no mail: the goodbye mail is the caller's (SDK ABI 4).
+  virtual Result<AccountErasure> erase(Context& ctx, const Account& account) = 0;
 };
 
 constexpr const char* kAccountServiceName = "natomedia.accounts";

@@ -136,6 +136,13 @@ std::string derive_feed(const std::vector<PluginRegistry::OwnedFeedDeriver>& der
   return done;
 }
 
+void PluginRegistry::on_export(AccountExporter exporter) {
+  if (!exporter) return fail("on_export needs a function");
+  for (const auto& existing : extensions_.exporters)
+    if (existing.first == current_) return fail("on_export called twice");
+  extensions_.exporters.emplace_back(current_, std::move(exporter));
+}
+
 void PluginRegistry::resources_dir(const std::string& dir) {
   resource_dirs_.emplace_back(current_, dir);
 }

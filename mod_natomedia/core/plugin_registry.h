@@ -39,6 +39,7 @@ class PluginRegistry : public PluginHost {
   void resources_dir(const std::string& dir) override;
   void on_prune(Pruner pruner) override;
   void on_feed_load(const std::string& name, FeedDeriver derive) override;
+  void on_export(AccountExporter exporter) override;
 
   const Router& router() const { return router_; }
   const Extensions& extensions() const { return extensions_; }

@@ -2,6 +2,7 @@
 
 #include <natomedia/text.h>
 
+#include "core/account_events.h"
 #include "core/metrics_registry.h"
 #include "core/request_parsing.h"
 #include "core/sql_dbd.h"
@@ -60,17 +61,12 @@ Response RequestContext::sign_in_required(const std::string& return_to) {
   return Response::Redirect(url("/account/login") + "?return_to=" + text::url_encode(return_to));
 }
 
-void RequestContext::emit(const AccountEventData& event) {
-  for (const auto& [type, entry] : services_.extensions->listeners) {
-    if (type != event.type) continue;
-    try {
-      entry.second(*this, event);
-    } catch (const std::exception& e) {
-      log(LogLevel::kError, "event listener of plugin " + entry.first + " failed: " + e.what());
-    } catch (...) {
-      log(LogLevel::kError, "event listener of plugin " + entry.first + " failed");
-    }
-  }
+Status RequestContext::emit(const AccountEventData& event) {
+  return emit_event(*services_.extensions, *this, event);
+}
+
+Result<Value::Map> RequestContext::account_data(const Account& account) {
+  return collect_account_data(*services_.extensions, *this, account);
 }
 
 std::shared_ptr<void> RequestContext::provider(const std::string& name, int version) const {

@@ -48,8 +48,9 @@ class RequestContext : public Context {
     return {account_, account_unknowable_};
   }
   Response sign_in_required(const std::string& return_to) override;
-  void emit(const AccountEventData& event) override;
+  Status emit(const AccountEventData& event) override;
   std::shared_ptr<void> provider(const std::string& name, int version) const override;
+  Result<Value::Map> account_data(const Account& account) override;
 
   void set_cookie(const CookieSpec& cookie) override;
   std::optional<std::string> cookie(const std::string& name) const override;

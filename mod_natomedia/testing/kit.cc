@@ -444,7 +444,10 @@ void FakeContext::reset_account() { impl_->ctx->reset_account(); }
 Response FakeContext::sign_in_required(const std::string& return_to) {
   return impl_->ctx->sign_in_required(return_to);
 }
-void FakeContext::emit(const AccountEventData& event) { impl_->ctx->emit(event); }
+Status FakeContext::emit(const AccountEventData& event) { return impl_->ctx->emit(event); }
+Result<Value::Map> FakeContext::account_data(const Account& account) {
+  return impl_->ctx->account_data(account);
+}
 std::shared_ptr<void> FakeContext::provider(const std::string& name, int version) const {
   return impl_->ctx->provider(name, version);
 }

@@ -24,6 +24,7 @@ class AccountServiceImpl : public AccountService {
   Result<Account> find_by_id(Context& ctx, int64_t account_id) override;
   Result<Account> verify_registration(Context& ctx, const std::string& email,
                                       const std::string& registration) override;
+  Result<AccountErasure> erase(Context& ctx, const Account& account) override;
 };
 
 // The account as the providers hand it out: with Account::registration for a pending one.

@@ -68,6 +68,9 @@ void setup(PluginHost* host) {
   // Through the interface type: find_provider casts the void pointer back to AccountService.
   std::shared_ptr<AccountService> accounts = std::make_shared<AccountServiceImpl>();
   host->provide(kAccountServiceName, kAccountServiceVersion, accounts);
+  // Its part of the account export (the account, its sessions); its part of the erasure is
+  // erase_account itself, which deletes its rows after every plugin's kDeleted listener.
+  host->on_export(export_account);
   // Where the account page is, for the other plugins (natomedia.pages.account).
   struct AccountPages : PageLinks {
     std::string item_page(const Context&, const std::string&) const override { return ""; }

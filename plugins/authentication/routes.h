@@ -2,6 +2,7 @@
 #pragma once
 
 #include <natomedia/plugin.h>
+#include <natomedia/providers.h>
 
 #include "plugin_state.h"
 
@@ -27,10 +28,10 @@ Response post_end_other_sessions(Context& ctx);  // POST /account/sessions/end-o
 Response get_export(Context& ctx);                                   // GET /account/export
 Response get_delete(Context& ctx);                                   // GET /account/delete
 Response post_delete(Context& ctx, PluginState& state);             // POST /account/delete
-// The one erasure of an account (CONTRACT section 13), in one transaction: the account-deleted
-// event (every plugin erases its part), the account's sessions, grants, unsent mail and row,
-// and the goodbye mail queued.
-Status erase_account(Context& ctx, const Account& account);
+// account_erasure.cc: the one erasure of an account (AccountService::erase, providers.h), which
+// the page and natomedia-admin both run; and the plugin's part of the account export.
+Result<AccountErasure> erase_account(Context& ctx, const Account& account);
+Result<Value> export_account(Context& ctx, const Account& account);
 // The notice /account/ shows after one of them (?done=NAME), into vars["notice"].
 void add_account_notice(Context& ctx, Vars& vars);
 // "YYYY-MM-DD HH:MM UTC", the account pages' date and time.

@@ -1,11 +1,13 @@
 // Account self-service for a signed-in visitor (CONTRACT section 13): change the password with the
-// current one, see the account's sessions and end every other one.
+// current one, see the account's sessions and end every other one, export the account's data and
+// delete the account.
 #include <cstdio>
 #include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <natomedia/json.h>
 #include <natomedia/providers.h>
 
 #include "account_store.h"
@@ -86,26 +88,6 @@ CurrentCheck check_current_password(Context& ctx, PluginState& state, const Acco
   state.throttle.succeeded(ctx, attempt);
   return out;
 }
-
-// A JSON string literal of `s` (UTF-8 passed through; quotes, backslashes and controls escaped).
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_time(long long t) { return t > 0 ? json_string(account_date_time(t)) : "null"; }
 
 Response delete_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.delete.title");
@@ -216,94 +198,45 @@ Response get_delete(Context& ctx) {
   return delete_form(ctx, {}, 200);
 }
 
-Status erase_account(Context& ctx, const Account& account) {
-  Sql& sql = ctx.sql();
-  return transaction(sql, [&]() -> Status {
-    // Every plugin's part first, while the account row is there to refer to.
-    ctx.emit({AccountEvent::kDeleted, account});
-    const std::vector<SqlValue> id = {std::to_string(account.id)};
-    for (const char* statement : {"DELETE FROM account_sessions WHERE account_id = %s",
-                                  "DELETE FROM password_reset_grants WHERE account_id = %s"}) {
-      auto r = sql.exec(statement, id);
-      if (!r.ok()) return r.status();
-    }
-    // Mail not yet sent to the address holds personal data (and maybe a code): it goes too.
-    auto mails = sql.exec("DELETE FROM mail_outbox WHERE LOWER(recipient) = %s", {account.email});
-    if (!mails.ok()) return mails.status();
-    auto gone = sql.exec("DELETE FROM accounts WHERE id = %s", id);
-    if (!gone.ok()) return gone.status();
-    if (*gone != 1) return Status::Conflict("the account changed meanwhile");
-    Vars mail;
-    mail["email"] = account.email;
-    return queue_mail(ctx, sql, account.email, account.lang, "account_deleted", std::move(mail));
-  });
-}
-
 Response post_delete(Context& ctx, PluginState& state) {
   auto account = ctx.account();
   if (!account) return ctx.sign_in_required("/account/delete");
   CurrentCheck check = check_current_password(
       ctx, state, *account, ctx.request().form.get_or("current_password"), delete_form);
   if (check.refusal) return std::move(*check.refusal);
-  Status s = erase_account(ctx, *account);
-  if (!s.ok()) {
-    ctx.log(LogLevel::kWarning, "account deletion failed, nothing erased: " + s.message());
+  auto erased = erase_account(ctx, *account);
+  if (!erased.ok()) {
+    ctx.log(LogLevel::kWarning,
+            "account deletion failed, nothing erased: " + erased.status().message());
     return unavailable(ctx, 30);
   }
   ctx.metrics().add("natomedia_accounts_deleted_total");
+  // The goodbye mail comes after the erasure: its outbox row is all that names the address now
+  // (kept, without its text once delivered, for 7 days: CONTRACT section 12).
+  Vars mail;
+  mail["email"] = account->email;
+  Status sent =
+      queue_mail(ctx, ctx.sql(), account->email, account->lang, "account_deleted", std::move(mail));
+  if (!sent.ok())
+    ctx.log(LogLevel::kWarning,
+            "account erased; its goodbye mail was not queued: " + sent.message());
   end_session(ctx);  // the row went with the account; the cookie and CSRF binding go now
   return redirect(ctx, "/?done=deleted");
 }
 
+// Every plugin's part (PluginHost::on_export) under its name, this plugin's among them: one
+// JSON document, or 503 when any part cannot be read now (an export is whole or not given).
 Response get_export(Context& ctx) {
   auto account = ctx.account();
   if (!account) return ctx.sign_in_required("/account/export");
-  auto row = ctx.sql().query(
-      "SELECT created_at, verified_at, password_changed_at FROM accounts WHERE id = %s",
-      {std::to_string(account->id)});
-  auto sessions = list_sessions(ctx, account->id);
-  if (!row.ok() || row->empty() || !sessions.ok()) return unavailable(ctx, 30);
-  std::string j = "{\n  \"account\": {\"email\": " + json_string(account->email) +
-                  ", \"state\": " + json_string(account->state) +
-                  ", \"language\": " + json_string(account->lang) +
-                  ", \"created\": " + json_time(row->integer(0, "created_at")) +
-                  ", \"verified\": " + json_time(row->integer(0, "verified_at")) +
-                  ", \"password_changed\": " + json_time(row->integer(0, "password_changed_at")) +
-                  "},\n";
-  auto newsletter =
-      find_provider<NewsletterService>(ctx, kNewsletterServiceName, kNewsletterServiceVersion);
-  if (newsletter) {
-    auto subscribed = newsletter->subscribed(ctx, account->id);
-    if (!subscribed.ok()) return unavailable(ctx, 30);
-    j += std::string("  \"newsletter\": {\"subscribed\": ") + (*subscribed ? "true" : "false") +
-         "},\n";
+  auto data = ctx.account_data(*account);
+  if (!data.ok()) {
+    ctx.log(LogLevel::kWarning, "account export: " + data.status().message());
+    return unavailable(ctx, 30);
   }
-  auto downloads =
-      find_provider<DownloadService>(ctx, kDownloadServiceName, kDownloadServiceVersion);
-  if (downloads) {
-    auto recent = downloads->recent(ctx, account->id, 50);
-    if (!recent.ok()) return unavailable(ctx, 30);
-    j += "  \"downloads\": [";
-    for (size_t i = 0; i < recent->size(); ++i) {
-      const DownloadRecord& d = (*recent)[i];
-      j += std::string(i ? ",\n    " : "\n    ") + "{\"item\": " + json_string(d.item_id) +
-           ", \"title\": " + json_string(d.title) + ", \"rendition\": " +
-           json_string(d.rendition) + ", \"bytes\": " + std::to_string(d.bytes) +
-           ", \"at\": " + json_time(d.at) + "}";
-    }
-    j += recent->empty() ? "],\n" : "\n  ],\n";
-  }
-  j += "  \"sessions\": [";
-  for (size_t i = 0; i < sessions->size(); ++i) {
-    const SessionInfo& si = (*sessions)[i];
-    j += std::string(i ? ",\n    " : "\n    ") + "{\"created\": " + json_time(si.created_at) +
-         ", \"last_seen\": " + json_time(si.last_seen) + ", \"user_agent\": " +
-         json_string(si.user_agent) + ", \"this_one\": " + (si.current ? "true" : "false") + "}";
-  }
-  j += sessions->empty() ? "]\n}\n" : "\n  ]\n}\n";
   Response r;
   r.content_type = "application/json; charset=utf-8";
-  r.body = std::move(j);
+  r.body = json::write(Value(std::move(*data)), 2) + "\n";
   r.header("Content-Disposition", "attachment; filename=\"natomedia-account.json\"");
   r.header("Cache-Control", "no-store");
   r.header("X-Content-Type-Options", "nosniff");

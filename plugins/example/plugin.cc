@@ -85,6 +85,15 @@ void setup(natomedia::PluginHost* host) {
              ctx.log(natomedia::LogLevel::kInfo,
                      "example plugin: account " + std::to_string(e.account.id) + " erased");
            });
+  // Its part of the account export: the visits it counted for the account.
+  host->on_export(
+      [](Context& ctx, const natomedia::Account& a) -> natomedia::Result<natomedia::Value> {
+        auto r = ctx.sql().query("SELECT n FROM example_account_visits WHERE account_id = %s",
+                                 {std::to_string(a.id)});
+        if (!r.ok()) return r.status();
+        return natomedia::Value(
+            natomedia::Value::Map{{"visits", r->empty() ? std::string("0") : r->text(0, "n")}});
+      });
   host->on(natomedia::AccountEvent::kCreated,
            [](Context& ctx, const natomedia::AccountEventData& e) {
              ctx.log(natomedia::LogLevel::kInfo,

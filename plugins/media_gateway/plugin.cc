@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <natomedia/json.h>
 #include <natomedia/plugin.h>
 #include <natomedia/providers.h>
 
@@ -34,7 +35,8 @@ class ItemPages : public natomedia::PageLinks {
 
 // The account-deleted erasure (CONTRACT section 13): the download log keeps its rows for the
 // statistics, no longer linked to anyone (account_id = -id, unique and never an account); the
-// day's quota count goes. The same statements as `natomedia-admin accounts delete`.
+// day's quota count goes. The page and `natomedia-admin accounts delete` both reach it through the
+// event (AccountService::erase).
 void erase_account(Context& ctx, const natomedia::AccountEventData& e) {
   const std::vector<natomedia::SqlValue> id = {std::to_string(e.account.id)};
   for (const char* statement :
@@ -44,6 +46,28 @@ void erase_account(Context& ctx, const natomedia::AccountEventData& e) {
     if (!r.ok())
       throw std::runtime_error("download-log erasure failed: " + r.status().message());
   }
+}
+
+// Its part of the account export: every download-log row of the account (a logical download:
+// the item, the rendition, the bytes sent, the requests, when it started and last continued).
+natomedia::Result<natomedia::Value> export_account(Context& ctx, const natomedia::Account& a) {
+  using natomedia::Value;
+  auto rows = ctx.sql().query(
+      "SELECT item_id, rendition, bytes, requests, status, started_at, last_at "
+      "FROM media_downloads WHERE account_id = %s ORDER BY started_at, id",
+      {std::to_string(a.id)});
+  if (!rows.ok()) return rows.status();
+  Value::List downloads;
+  for (size_t i = 0; i < rows->size(); ++i)
+    downloads.emplace_back(
+        Value::Map{{"item", rows->text(i, "item_id")},
+                   {"rendition", rows->text(i, "rendition")},
+                   {"bytes", rows->text(i, "bytes")},
+                   {"requests", rows->text(i, "requests")},
+                   {"status", rows->text(i, "status")},
+                   {"started", natomedia::json::utc_time(rows->integer(i, "started_at"))},
+                   {"last", natomedia::json::utc_time(rows->integer(i, "last_at"))}});
+  return Value(Value::Map{{"downloads", Value(std::move(downloads))}});
 }
 
 void setup(natomedia::PluginHost* host) {
@@ -67,6 +91,7 @@ void setup(natomedia::PluginHost* host) {
     return std::static_pointer_cast<const void>(
         std::make_shared<const mg::SearchIndex>(snapshot));
   });
+  host->on_export(export_account);
   host->counter(mg::kDownloadsCounter, "Logical downloads of video renditions started");
   host->counter(mg::kDownloadBytesCounter, "Bytes of video renditions sent");
   host->provide(natomedia::kDownloadServiceName, natomedia::kDownloadServiceVersion,

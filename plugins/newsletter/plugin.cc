@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include <natomedia/json.h>
 #include <natomedia/providers.h>
 
 #include "routes.h"
@@ -28,7 +29,8 @@ class Service : public NewsletterService {
 
 // The account-deleted erasure (CONTRACT section 13): the account's subscriptions and their
 // delivery records go; its consent records stay, anonymised, as proof that consent was asked
-// without saying whose. The same statements as `natomedia-admin accounts delete`.
+// without saying whose. The page and `natomedia-admin accounts delete` both reach it through the
+// event (AccountService::erase).
 void erase_account(Context& ctx, const AccountEventData& e) {
   Sql& sql = ctx.sql();
   const std::vector<SqlValue> both = {std::to_string(e.account.id), e.account.email};
@@ -43,6 +45,42 @@ void erase_account(Context& ctx, const AccountEventData& e) {
     auto r = sql.exec(statement, both);
     if (!r.ok()) throw std::runtime_error("newsletter erasure failed: " + r.status().message());
   }
+}
+
+// Its part of the account export: the subscription and every consent record (given, withdrawn)
+// with its time, the text version shown, where and from which client it was recorded.
+Result<Value> export_account(Context& ctx, const Account& account) {
+  Sql& sql = ctx.sql();
+  const std::vector<SqlValue> id = {std::to_string(account.id)};
+  auto subs = sql.query(
+      "SELECT email, lang, state, subscribed_at, unsubscribed_at FROM subscriptions "
+      "WHERE account_id = %s",
+      id);
+  if (!subs.ok()) return subs.status();
+  auto consents = sql.query(
+      "SELECT action, recorded_at, text_version, lang, source, ip, user_agent FROM consents "
+      "WHERE account_id = %s ORDER BY recorded_at, id",
+      id);
+  if (!consents.ok()) return consents.status();
+  Value subscription;
+  if (!subs->empty())
+    subscription =
+        Value::Map{{"email", subs->text(0, "email")},
+                   {"language", subs->text(0, "lang")},
+                   {"state", subs->text(0, "state")},
+                   {"subscribed", json::utc_time(subs->integer(0, "subscribed_at"))},
+                   {"unsubscribed", json::utc_time(subs->integer(0, "unsubscribed_at"))}};
+  Value::List records;
+  for (size_t i = 0; i < consents->size(); ++i)
+    records.emplace_back(Value::Map{{"action", consents->text(i, "action")},
+                                    {"at", json::utc_time(consents->integer(i, "recorded_at"))},
+                                    {"text_version", consents->text(i, "text_version")},
+                                    {"language", consents->text(i, "lang")},
+                                    {"source", consents->text(i, "source")},
+                                    {"ip", consents->text(i, "ip")},
+                                    {"user_agent", consents->text(i, "user_agent")}});
+  return Value(Value::Map{{"subscription", std::move(subscription)},
+                          {"consents", Value(std::move(records))}});
 }
 
 void setup(PluginHost* host) {
@@ -61,6 +99,7 @@ void setup(PluginHost* host) {
   // the signed token in the URL is the authority instead.
   host->route("POST", "/newsletter/unsubscribe", unsubscribe_one_click, RouteOptions{false});
   host->on(AccountEvent::kDeleted, erase_account);
+  host->on_export(export_account);
   host->provide(kNewsletterServiceName, kNewsletterServiceVersion, std::make_shared<Service>());
 }
 

@@ -108,8 +108,10 @@ class AdminTest(IntegrationTest):
         # delete: GDPR erasure.
         out = self.admin("accounts", "delete", ANN).stdout
         self.assertIn("erased %s" % ANN, out)
-        self.assertIn("1 subscription(s)", out)
-        self.assertIn("1 consent record(s) and 1 download record(s) anonymised", out)
+        self.assertIn(": 1 session(s), 0 reset grant(s) and ", out)
+        # The one erasure: every plugin's account-deleted listener, told by name.
+        self.assertRegex(out, r"the account-deleted event told .*newsletter")
+        self.assertIn("media_gateway", out)
         self.assertFalse(flows.signed_in(again))
         self.assertEqual(flows.sign_in(self.apache.client(), ANN).status, 401)
         self.assertEqual(self.rows("SELECT * FROM accounts WHERE id = ?", ann_id), [])
@@ -268,8 +270,18 @@ class AdminTest(IntegrationTest):
         self.assertNotIn("downloads", info.stdout)
         gone = flows.admin(self.prefix, solo.conf_path, "accounts", "delete", ANN)
         self.assertEqual(gone.returncode, 0, gone.stderr)
-        self.assertIn("0 subscription(s)", gone.stdout)
+        self.assertNotIn("newsletter", gone.stdout)  # not loaded, not told
         self.assertFalse(flows.signed_in(c))
+        self.assertEqual(solo.sql("SELECT COUNT(*) FROM accounts"), [(0,)])
+        # Without the configuration the plugins cannot be reached: refused, nothing erased.
+        c2 = solo.client()
+        flows.register(self, c2, BOB)
+        res = flows.admin(self.prefix, None, "--db", "sqlite3:" + solo.db_path,
+                          "accounts", "delete", BOB)
+        self.assertEqual(res.returncode, 78, res.stdout + res.stderr)
+        self.assertIn("--config", res.stderr)
+        self.assertEqual(solo.sql("SELECT COUNT(*) FROM accounts WHERE email = ?", (BOB,)),
+                         [(1,)])
 
     # --- outbox -------------------------------------------------------------------------------
 

@@ -163,9 +163,11 @@ class SelfServiceFlows(AuthFlows):
         self.assertTrue(r.header("Content-Type").startswith("application/json"))
         self.assertIn("attachment", r.header("Content-Disposition"))
         self.assertEqual(r.header("Cache-Control"), "no-store")
-        data = json.loads(r.body)
+        # One object keyed by plugin name: this plugin's part is the account and its sessions.
+        data = json.loads(r.body)["authentication"]
         self.assertEqual(data["account"]["email"], address)
         self.assertEqual(data["account"]["state"], "verified")
+        self.assertRegex(data["account"]["created"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertEqual(len(data["sessions"]), 2)
         mine = [s for s in data["sessions"] if s["this_one"]]
         self.assertEqual(len(mine), 1)
@@ -259,6 +261,12 @@ class DeletionFlows:
         self.assertEqual(c.get("/example/hello").status, 200)
         self.assertEqual(self.count("SELECT COUNT(*) FROM example_account_visits "
                                     "WHERE account_id = ?", (account_id,)), 1)
+
+        # The out-of-tree plugin's part of the export, under its name.
+        export = json.loads(c.get("/account/export").body)
+        self.assertEqual(export["example"], {"visits": "1"})
+        self.assertEqual(export["newsletter"]["subscription"]["state"], "subscribed")
+        self.assertEqual(len(export["media_gateway"]["downloads"]), 1)
 
         page = c.get("/account/")
         self.assertIn('href="/account/delete"', page.body)

@@ -209,7 +209,8 @@ class NATOMEDIA_TESTING_API FakeContext : public Context {
   std::optional<Account> account() override;
   void reset_account() override;
   Response sign_in_required(const std::string& return_to) override;
-  void emit(const AccountEventData& event) override;
+  Status emit(const AccountEventData& event) override;
+  Result<Value::Map> account_data(const Account& account) override;
   std::shared_ptr<void> provider(const std::string& name, int version) const override;
   void set_cookie(const CookieSpec& cookie) override;
   std::optional<std::string> cookie(const std::string& name) const override;

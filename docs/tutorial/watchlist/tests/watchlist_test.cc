@@ -12,6 +12,7 @@ class WatchlistTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testAddAndList);
   CPPUNIT_TEST(testForgedFormIsRefused);
   CPPUNIT_TEST(testBasePathAndSlash);
+  CPPUNIT_TEST(testExportAndErasure);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -49,6 +50,26 @@ class WatchlistTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(403, forged.status());
     auto rows = portal.sql().query("SELECT COUNT(*) AS n FROM watchlist_items");
     CPPUNIT_ASSERT_EQUAL(std::string("0"), rows->text(0, "n"));
+  }
+
+  // The items are in the account's export and go with the account; another account's stay.
+  void testExportAndErasure() {
+    TestPortal portal(natomedia_plugin_entry());
+    const natomedia::Account ann = natomedia::testing::account(7, "ann@example.org");
+    portal.sign_in(ann);
+    portal.post("/watchlist/", {{"item", "urn:one"}});
+    portal.sign_in(natomedia::testing::account(8, "bob@example.org"));
+    portal.post("/watchlist/", {{"item", "urn:two"}});
+    auto ctx = portal.context("GET", "/");
+    auto data = ctx->account_data(ann);
+    CPPUNIT_ASSERT(data.ok());
+    const natomedia::Value& items = data->at("watchlist").map().at("items");
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, items.list().size());
+    CPPUNIT_ASSERT_EQUAL(std::string("urn:one"), items.list()[0].map().at("item").str());
+    CPPUNIT_ASSERT(ctx->emit({natomedia::AccountEvent::kDeleted, ann}).ok());
+    auto rows = portal.sql().query("SELECT account_id FROM watchlist_items");
+    CPPUNIT_ASSERT_EQUAL(size_t{1}, rows->rows.size());
+    CPPUNIT_ASSERT_EQUAL(std::string("8"), rows->text(0, "account_id"));
   }
 
   void testBasePathAndSlash() {
