@@ -24,6 +24,9 @@ struct SiteConfig {
   long session_idle = 1800;           // NatoMediaSessionIdle, seconds
   long session_max = 43200;           // NatoMediaSessionMax, seconds
   long download_log_days = 400;       // NatoMediaDownloadLogDays (SDK ABI version 3)
+  // NatoMediaSessionCacheTimeout, seconds: how long a session read from SQL is believed from the
+  // server's shared-memory cache; 0 when there is no cache (SDK ABI 4).
+  long session_cache_lifetime = 2;
   std::string mail_transport;         // NatoMediaMailTransport URL
   std::string mail_from;              // NatoMediaMailFrom
   std::string memcached;              // NatoMediaMemcached configuration string

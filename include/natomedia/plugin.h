@@ -118,6 +118,9 @@ class Context {
   // 503 with that error page and Retry-After: a service the answer needs (the database,
   // memcached, a provider) cannot be reached now.
   virtual Response unavailable(long retry_after_seconds) = 0;
+  // This server's shared-memory cache (NatoMediaSessionCache), or nullptr when there is none
+  // (`NatoMediaSessionCache none`, or a context without a server around it). (SDK ABI 4.)
+  virtual ServerCache* server_cache() { return nullptr; }
 
   // base_path + path, for links in pages. `path` is base-relative ("/watchlist/"): the base
   // path is added here, once. Every path a plugin hands the SDK (route patterns, url(),

@@ -169,6 +169,8 @@ Response post_change_password(Context& ctx, PluginState& state) {
     ctx.log(LogLevel::kWarning, "password change: the new password was not stored: " + s.message());
     return unavailable(ctx, 30);
   }
+  // Committed: every child stops believing the other sessions (and this one's old epoch) now.
+  account_sessions_ended(ctx, account->id);
   ctx.metrics().add("natomedia_password_changes_total");
   ctx.emit({AccountEvent::kPasswordChanged, *account});
   // The epoch moved: CSRF tokens and links made before are bound to the old trust.
@@ -250,6 +252,7 @@ Response post_delete(Context& ctx, PluginState& state) {
     ctx.log(LogLevel::kWarning, "account deletion failed, nothing erased: " + s.message());
     return unavailable(ctx, 30);
   }
+  account_sessions_ended(ctx, account->id);  // committed: every child forgets it now
   ctx.metrics().add("natomedia_accounts_deleted_total");
   end_session(ctx);  // the row went with the account; the cookie and CSRF binding go now
   return redirect(ctx, "/?done=deleted");
