@@ -8,12 +8,13 @@ namespace natomedia::auth {
 
 namespace {
 
-constexpr const char* kEndsKey = "ends";
+// Keys are at least 4 bytes: shmcb refuses shorter ones.
+constexpr const char* kEndsKey = "ends:";
 constexpr const char* kFormat = "s1";
 constexpr size_t kNonceBytes = 12;
 
-std::string session_key(const std::string& id_hash) { return "s:" + id_hash; }
-std::string account_key(int64_t account_id) { return "a:" + std::to_string(account_id); }
+std::string session_key(const std::string& id_hash) { return "session:" + id_hash; }
+std::string account_key(int64_t account_id) { return "account:" + std::to_string(account_id); }
 
 bool parse_integer(const std::string& text, long long& out) {
   if (text.empty() || text.size() > 20) return false;

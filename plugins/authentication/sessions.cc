@@ -96,8 +96,11 @@ Result<std::optional<Account>> resolve_session(Context& ctx) {
   // The cached last_seen is at most as recent as the row's: a session it calls idle is read
   // from SQL, which decides.
   if (auto cached = cache.find(hash);
-      cached && !expired(ctx.config(), cached->created_at, cached->last_seen, ctx.clock().now()))
+      cached && !expired(ctx.config(), cached->created_at, cached->last_seen, ctx.clock().now())) {
+    ctx.metrics().add("natomedia_session_cache_hits_total");
     return std::optional<Account>(std::move(cached->account));
+  }
+  if (cache.enabled()) ctx.metrics().add("natomedia_session_cache_misses_total");
   const SessionCache::Fill fill = cache.begin_fill();
   auto rows = ctx.sql().query(
       "SELECT s.created_at, s.last_seen, a.id, a.email, a.state, a.lang, a.credential_epoch "

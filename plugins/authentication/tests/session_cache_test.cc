@@ -82,7 +82,7 @@ class SessionCacheTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(1699999000LL, found->last_seen);
     CPPUNIT_ASSERT(!cache().find("h2"));
     // The key is the hash given, never anything else of the session.
-    CPPUNIT_ASSERT(store_->get("s:h1"));
+    CPPUNIT_ASSERT(store_->get("session:h1"));
   }
 
   void testBelievedForItsLifetimeOnly() {
@@ -95,8 +95,8 @@ class SessionCacheTest : public CppUnit::TestFixture {
     fill("h2", session_of(5, "ann@example.org"));
     CPPUNIT_ASSERT(cache(kLifetime).find("h2"));
     clock_.t += kLifetime;
-    store_->put("s:h2", SessionCache::encode({session_of(5, "x@example.org"), clock_.t - kLifetime,
-                                               *store_->get("a:5")}),
+    store_->put("session:h2", SessionCache::encode({session_of(5, "x@example.org"), clock_.t - kLifetime,
+                                               *store_->get("account:5")}),
                 clock_.t + 100);
     CPPUNIT_ASSERT(!cache().find("h2"));
     // A clock stepped back: an entry read "in the future" is not believed.
@@ -155,7 +155,7 @@ class SessionCacheTest : public CppUnit::TestFixture {
       bool ended = false;
       store_->on_get = [&](const std::string& key) {
         // A's look at the "ends" nonce after it stored the entry.
-        if (key == "ends" && store_->size() >= 3 && !ended) {
+        if (key == "ends:" && store_->size() >= 3 && !ended) {
           ended = true;
           if (account_wide)
             cache().forget_account(5);
@@ -174,13 +174,13 @@ class SessionCacheTest : public CppUnit::TestFixture {
   // matches the entries of before.
   void testLostGenerationIsNeverBelievedAgain() {
     fill("h1", session_of(5, "ann@example.org"));
-    store_->remove("a:5");
+    store_->remove("account:5");
     CPPUNIT_ASSERT(!cache().find("h1"));
     fill("h2", session_of(5, "ann@example.org"));
     CPPUNIT_ASSERT(cache().find("h2"));
     CPPUNIT_ASSERT(!cache().find("h1"));
     // The "ends" nonce evicted: the next fill starts a new one and is kept.
-    store_->remove("ends");
+    store_->remove("ends:");
     fill("h3", session_of(5, "ann@example.org"));
     CPPUNIT_ASSERT(cache().find("h3"));
   }
@@ -190,7 +190,7 @@ class SessionCacheTest : public CppUnit::TestFixture {
     s.account.state = "disabled";
     fill("h1", s);
     CPPUNIT_ASSERT(!cache().find("h1"));
-    CPPUNIT_ASSERT(!store_->get("s:h1"));
+    CPPUNIT_ASSERT(!store_->get("session:h1"));
   }
 
   void testCacheDownOrOffMeansSql() {
