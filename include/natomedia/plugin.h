@@ -26,7 +26,8 @@
 
 // Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
 // The CMake package exports it as NatoMedia_ABI_VERSION. (4: the plugin entry carries the C++
-// library ABI; Response::redirect_to_slash; PageLinks; Value from every arithmetic type.)
+// library ABI; Response::redirect_to_slash; PageLinks; Value from every arithmetic type;
+// Context::server_cache and ServerCache; SiteConfig::session_cache_lifetime.)
 #define NATOMEDIA_ABI_VERSION 4u
 
 // The C++ standard library ABI the plugin is compiled against, which must be the core's: the SDK

@@ -608,7 +608,8 @@ class Apache:
     session_cache=True loads mod_socache_shmcb, so the module keeps sessions in its shared-memory
                 cache (the default a Debian install gets); False (the default here) writes
                 `NatoMediaSessionCache none`, so a change a test makes to the database behind
-                httpd's back is seen at once rather than within NatoMediaSessionCacheTimeout.
+                httpd's back is seen at once rather than within NatoMediaSessionCacheTimeout;
+                None neither loads the module nor writes the directive (the module's default).
     """
 
     def __init__(self, prefix, work_dir, directives="", db="sqlite", memcached=None, smtp=None,
@@ -712,7 +713,7 @@ class Apache:
         transport = self.smtp.url() if self.smtp is not None else self.mail.url()
         lines.append("NatoMediaMailTransport %s" % transport)
         lines.append('NatoMediaMailFrom "NATO Multimedia <noreply@example.org>"')
-        if not self.session_cache:
+        if self.session_cache is False:
             lines.append("NatoMediaSessionCache none")
         for p in self.plugins:
             lines.append("NatoMediaPlugin %s" % p)

@@ -365,6 +365,9 @@ def standalone_portal(work, media_size=4 << 20, n_text=25, extra_conf=BIG_SERVER
     media, renditions = make_media(work, media_size)
     feed_path = os.path.join(work, "feed.xml")
     feeds.write_feed(feed_path, portal_feed(renditions, n_text))
+    # As a Debian install runs it: mod_socache_shmcb loaded, so sessions are kept in the
+    # module's shared-memory session cache (NatoMediaSessionCache's default).
+    kw.setdefault("session_cache", True)
     apache = harness.Apache(os.environ["NM_PREFIX"], os.path.join(work, "apache"),
                             memcached=mc, feed=feed_path, media_root=media, plugins=plugins,
                             extra_conf=extra_conf, **kw)
