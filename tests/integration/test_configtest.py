@@ -270,7 +270,7 @@ class ConfigtestTest(IntegrationTest):
         ap = self.apache("named_not_loaded", directives="NatoMediaSessionCache shmcb")
         self.configtest_fails(ap, "no socache provider called `shmcb` is loaded",
                               "a2enmod socache_shmcb", "NatoMediaSessionCache none")
-        for bad in ("SHM!", "none:x", ":x", '""'):
+        for bad in ("SHM!", "none:x", ":x", "Shmcb"):
             with self.subTest(bad):
                 ap = self.apache("bad", directives="NatoMediaSessionCache %s" % bad)
                 self.configtest_fails(ap, "NatoMediaSessionCache: takes `none` or an socache "
