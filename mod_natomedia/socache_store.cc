@@ -35,7 +35,6 @@ class CallPool {
 
  private:
   apr_pool_t* pool_ = nullptr;
-
 };
 
 }  // namespace
@@ -74,26 +73,30 @@ SocacheStore* SocacheStore::create(const SocacheSpec& spec, server_rec* s, apr_p
       AP_SOCACHE_PROVIDER_GROUP, spec.provider.c_str(), AP_SOCACHE_PROVIDER_VERSION));
   if (!provider) {
     *error = "NatoMediaSessionCache: no socache provider called `" + spec.provider +
-             "` is loaded. Load it (`LoadModule socache_" + spec.provider + "_module modules/"
-             "mod_socache_" + spec.provider + ".so`; on Debian `a2enmod socache_" +
-             spec.provider + "`), or write `NatoMediaSessionCache none` to read every session "
+             "` is loaded. Load it (`LoadModule socache_" + spec.provider +
+             "_module modules/"
+             "mod_socache_" +
+             spec.provider + ".so`; on Debian `a2enmod socache_" + spec.provider +
+             "`), or write `NatoMediaSessionCache none` to read every session "
              "from SQL";
     return nullptr;
   }
   ap_socache_instance_t* instance = nullptr;
   const char* refused = provider->create(
-      &instance, spec.args.empty() ? nullptr : apr_pstrdup(pconf, spec.args.c_str()), ptemp,
-      pconf);
+      &instance, spec.args.empty() ? nullptr : apr_pstrdup(pconf, spec.args.c_str()), ptemp, pconf);
   if (refused) {
     *error = "NatoMediaSessionCache " + spec.provider + ":" + spec.args + ": " + refused;
     return nullptr;
   }
   void* mem = apr_palloc(pconf, sizeof(SocacheStore));
   auto* store = new (mem) SocacheStore();
-  apr_pool_cleanup_register(pconf, store, [](void* p) -> apr_status_t {
-    static_cast<SocacheStore*>(p)->~SocacheStore();
-    return APR_SUCCESS;
-  }, apr_pool_cleanup_null);
+  apr_pool_cleanup_register(
+      pconf, store,
+      [](void* p) -> apr_status_t {
+        static_cast<SocacheStore*>(p)->~SocacheStore();
+        return APR_SUCCESS;
+      },
+      apr_pool_cleanup_null);
   store->provider_ = provider;
   store->instance_ = instance;
   store->server_ = s;
@@ -111,11 +114,14 @@ apr_status_t SocacheStore::init(server_rec* s, apr_pool_t* pconf) {
   apr_status_t rv = provider_->init(instance_, "natomedia-sess", &hints, s, pconf);
   if (rv != APR_SUCCESS) return rv;
   // Destroyed before pconf's memory goes (cleanups run in reverse order of registration).
-  apr_pool_cleanup_register(pconf, this, [](void* p) -> apr_status_t {
-    auto* store = static_cast<SocacheStore*>(p);
-    store->provider_->destroy(store->instance_, store->server_);
-    return APR_SUCCESS;
-  }, apr_pool_cleanup_null);
+  apr_pool_cleanup_register(
+      pconf, this,
+      [](void* p) -> apr_status_t {
+        auto* store = static_cast<SocacheStore*>(p);
+        store->provider_->destroy(store->instance_, store->server_);
+        return APR_SUCCESS;
+      },
+      apr_pool_cleanup_null);
   return APR_SUCCESS;
 }
 

@@ -95,8 +95,9 @@ class SessionCacheTest : public CppUnit::TestFixture {
     fill("h2", session_of(5, "ann@example.org"));
     CPPUNIT_ASSERT(cache(kLifetime).find("h2"));
     clock_.t += kLifetime;
-    store_->put("session:h2", SessionCache::encode({session_of(5, "x@example.org"), clock_.t - kLifetime,
-                                               *store_->get("account:5")}),
+    store_->put("session:h2",
+                SessionCache::encode({session_of(5, "x@example.org"), clock_.t - kLifetime,
+                                      *store_->get("account:5")}),
                 clock_.t + 100);
     CPPUNIT_ASSERT(!cache().find("h2"));
     // A clock stepped back: an entry read "in the future" is not believed.
@@ -220,9 +221,9 @@ class SessionCacheTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(int64_t(42), back->session.account.id);
     CPPUNIT_ASSERT_EQUAL(1700000000LL, back->read_at);
     CPPUNIT_ASSERT_EQUAL(std::string("gen"), back->generation);
-    for (const char* bad : {"", "s1", "s0\t1\tg\t1\t1\t1\t1\ten\ta@b", "s1\tx\tg\t1\t1\t1\t1\ten\ta@b",
-                            "s1\t1\t\t1\t1\t1\t1\ten\ta@b", "s1\t1\tg\t1\t1\t1\t1\ten\t",
-                            "s1\t1\tg\t1\t1\t1\ten\ta@b"})
+    for (const char* bad : {"", "s1", "s0\t1\tg\t1\t1\t1\t1\ten\ta@b",
+                            "s1\tx\tg\t1\t1\t1\t1\ten\ta@b", "s1\t1\t\t1\t1\t1\t1\ten\ta@b",
+                            "s1\t1\tg\t1\t1\t1\t1\ten\t", "s1\t1\tg\t1\t1\t1\ten\ta@b"})
       CPPUNIT_ASSERT_MESSAGE(bad, !SessionCache::decode(bad));
   }
 };
