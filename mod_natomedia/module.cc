@@ -257,6 +257,9 @@ int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_rec* 
     for (server_rec* v = s; v; v = v->next) {
       ServerConf* c = server_conf(v);
       c->site.config = site_config(v, settings.server);
+      if (v != s)
+        c->site.config.site_id = std::string(v->defn_name ? v->defn_name : "?") + ":" +
+                                 std::to_string(v->defn_line_number);
       Status refused;
       c->site.feed = runtime->feed_for(c->site.config.feed_path, server_logger(), &refused);
       if (!refused.ok())

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 namespace natomedia::auth {
@@ -10,7 +11,8 @@ namespace {
 
 // Keys are at least 4 bytes: shmcb refuses shorter ones.
 constexpr const char* kEndsKey = "ends:";
-constexpr const char* kFormat = "s1";
+constexpr const char* kFormat = "s2";
+constexpr size_t kFields = 10;  // the format, 8 values, then the address
 constexpr size_t kNonceBytes = 12;
 
 std::string session_key(const std::string& id_hash) { return "session:" + id_hash; }
@@ -26,15 +28,20 @@ bool parse_integer(const std::string& text, long long& out) {
 
 }  // namespace
 
-SessionCache::SessionCache(ServerCache* store, const Clock& clock, Crypto& crypto, long lifetime)
-    : store_(lifetime > 0 ? store : nullptr), clock_(clock), crypto_(crypto), lifetime_(lifetime) {}
+SessionCache::SessionCache(ServerCache* store, const Clock& clock, Crypto& crypto, long lifetime,
+                           std::string site)
+    : store_(lifetime > 0 ? store : nullptr),
+      clock_(clock),
+      crypto_(crypto),
+      lifetime_(lifetime),
+      site_(std::move(site)) {}
 
 // Fields joined by tabs; the address last (no tab can be in it, but it is taken whole anyway).
 std::string SessionCache::encode(const Entry& e) {
   const Account& a = e.session.account;
   std::string out = kFormat;
   for (const std::string& field :
-       {std::to_string(e.read_at), e.generation, std::to_string(a.id),
+       {std::to_string(e.read_at), e.generation, e.site, std::to_string(a.id),
         std::to_string(a.credential_epoch), std::to_string(e.session.created_at),
         std::to_string(e.session.last_seen), a.lang, a.email})
     out += "\t" + field;
@@ -44,25 +51,27 @@ std::string SessionCache::encode(const Entry& e) {
 std::optional<SessionCache::Entry> SessionCache::decode(const std::string& text) {
   std::vector<std::string> fields;
   size_t start = 0;
-  while (fields.size() < 8) {
+  while (fields.size() < kFields - 1) {
     const size_t tab = text.find('\t', start);
     if (tab == std::string::npos) return std::nullopt;
     fields.push_back(text.substr(start, tab - start));
     start = tab + 1;
   }
   fields.push_back(text.substr(start));  // the address
-  if (fields[0] != kFormat || fields[2].empty() || fields[8].empty()) return std::nullopt;
+  if (fields[0] != kFormat || fields[2].empty() || fields[3].empty() || fields[9].empty())
+    return std::nullopt;
   Entry e;
   long long id = 0, epoch = 0;
-  if (!parse_integer(fields[1], e.read_at) || !parse_integer(fields[3], id) ||
-      !parse_integer(fields[4], epoch) || !parse_integer(fields[5], e.session.created_at) ||
-      !parse_integer(fields[6], e.session.last_seen))
+  if (!parse_integer(fields[1], e.read_at) || !parse_integer(fields[4], id) ||
+      !parse_integer(fields[5], epoch) || !parse_integer(fields[6], e.session.created_at) ||
+      !parse_integer(fields[7], e.session.last_seen))
     return std::nullopt;
   e.generation = fields[2];
+  e.site = fields[3];
   e.session.account.id = id;
   e.session.account.credential_epoch = epoch;
-  e.session.account.lang = fields[7];
-  e.session.account.email = fields[8];
+  e.session.account.lang = fields[8];
+  e.session.account.email = fields[9];
   e.session.account.state = "verified";
   return e;
 }
@@ -76,6 +85,7 @@ std::optional<CachedSession> SessionCache::find(const std::string& id_hash) {
   const long long now = clock_.now();
   // Read in the future (a clock stepped back) or older than the lifetime: not believed.
   if (entry->read_at > now || now - entry->read_at >= lifetime_) return std::nullopt;
+  if (entry->site != site_) return std::nullopt;  // read from another site's database
   auto generation = store_->get(account_key(entry->session.account.id));
   if (!generation || !crypto_.equal(*generation, entry->generation)) return std::nullopt;
   return entry->session;
@@ -115,6 +125,7 @@ void SessionCache::fill(const Fill& before, const std::string& id_hash,
   e.session = session;
   e.read_at = now;
   e.generation = *generation;
+  e.site = site_;
   const std::string key = session_key(id_hash);
   if (!store_->put(key, encode(e), now + lifetime_)) return;
   // A session end since begin_fill may have come before this entry was stored: then it is not

@@ -40,7 +40,10 @@ struct CachedSession {
 class SessionCache {
  public:
   // `store` null or `lifetime` <= 0: no cache (find always misses, the rest does nothing).
-  SessionCache(ServerCache* store, const Clock& clock, Crypto& crypto, long lifetime);
+  // `site` (SiteConfig::site_id) is kept in each entry: another virtual host of the server, which
+  // may use another database, does not believe it (ends still drop it for every site).
+  SessionCache(ServerCache* store, const Clock& clock, Crypto& crypto, long lifetime,
+               std::string site = "main");
 
   // The session with this id hash, if an entry for it is still believed: younger than the
   // lifetime, and made under the account's current generation. The caller still applies the
@@ -69,6 +72,7 @@ class SessionCache {
     CachedSession session;
     long long read_at = 0;
     std::string generation;
+    std::string site = "main";
   };
   static std::string encode(const Entry& entry);
   static std::optional<Entry> decode(const std::string& text);
@@ -81,6 +85,7 @@ class SessionCache {
   const Clock& clock_;
   Crypto& crypto_;
   long lifetime_;
+  std::string site_;
 };
 
 // The account generation keys and the "ends" nonce live this long: far longer than any entry (an

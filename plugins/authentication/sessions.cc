@@ -30,7 +30,7 @@ std::string current_hash(Context& ctx) {
 
 SessionCache cache_of(Context& ctx) {
   return SessionCache(ctx.server_cache(), ctx.clock(), ctx.crypto(),
-                      ctx.config().session_cache_lifetime);
+                      ctx.config().session_cache_lifetime, ctx.config().site_id);
 }
 
 void warn_cache_kept(Context& ctx, bool forgotten) {

@@ -49,6 +49,7 @@ class SessionCacheTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testLostGenerationIsNeverBelievedAgain);
   CPPUNIT_TEST(testOnlyVerifiedAccountsAreKept);
   CPPUNIT_TEST(testCacheDownOrOffMeansSql);
+  CPPUNIT_TEST(testAnotherSiteDoesNotBelieveIt);
   CPPUNIT_TEST(testEntryFormat);
   CPPUNIT_TEST_SUITE_END();
 
@@ -213,17 +214,35 @@ class SessionCacheTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(!cache(0).find("h1"));
   }
 
+  // Two virtual hosts of one server may use two databases: a session read for one is not the
+  // other's, but an end in either drops it.
+  void testAnotherSiteDoesNotBelieveIt() {
+    SessionCache a(store_.get(), clock_, crypto_, kLifetime, "main");
+    SessionCache b(store_.get(), clock_, crypto_, kLifetime, "vhosts.conf:12");
+    a.fill(a.begin_fill(), "h1", session_of(5, "ann@example.org"));
+    CPPUNIT_ASSERT(a.find("h1"));
+    CPPUNIT_ASSERT(!b.find("h1"));
+    b.fill(b.begin_fill(), "h1", session_of(9, "other@example.org"));
+    CPPUNIT_ASSERT_EQUAL(int64_t(9), b.find("h1")->account.id);
+    CPPUNIT_ASSERT(!a.find("h1"));
+    b.forget_session("h1");
+    CPPUNIT_ASSERT(!b.find("h1"));
+  }
+
   void testEntryFormat() {
-    SessionCache::Entry e{session_of(42, "o'brien+tag@example.org"), 1700000000, "gen"};
+    SessionCache::Entry e{session_of(42, "o'brien+tag@example.org"), 1700000000, "gen",
+                          "site.conf:3"};
     auto back = SessionCache::decode(SessionCache::encode(e));
     CPPUNIT_ASSERT(back);
     CPPUNIT_ASSERT_EQUAL(std::string("o'brien+tag@example.org"), back->session.account.email);
     CPPUNIT_ASSERT_EQUAL(int64_t(42), back->session.account.id);
     CPPUNIT_ASSERT_EQUAL(1700000000LL, back->read_at);
     CPPUNIT_ASSERT_EQUAL(std::string("gen"), back->generation);
-    for (const char* bad : {"", "s1", "s0\t1\tg\t1\t1\t1\t1\ten\ta@b",
-                            "s1\tx\tg\t1\t1\t1\t1\ten\ta@b", "s1\t1\t\t1\t1\t1\t1\ten\ta@b",
-                            "s1\t1\tg\t1\t1\t1\t1\ten\t", "s1\t1\tg\t1\t1\t1\ten\ta@b"})
+    CPPUNIT_ASSERT_EQUAL(std::string("site.conf:3"), back->site);
+    for (const char* bad :
+         {"", "s2", "s1\t1\tg\tm\t1\t1\t1\t1\ten\ta@b", "s2\tx\tg\tm\t1\t1\t1\t1\ten\ta@b",
+          "s2\t1\t\tm\t1\t1\t1\t1\ten\ta@b", "s2\t1\tg\t\t1\t1\t1\t1\ten\ta@b",
+          "s2\t1\tg\tm\t1\t1\t1\t1\ten\t", "s2\t1\tg\tm\t1\t1\t1\ten\ta@b"})
       CPPUNIT_ASSERT_MESSAGE(bad, !SessionCache::decode(bad));
   }
 };
