@@ -180,6 +180,23 @@ const char* set_preview_rendition(cmd_parms* cmd, void*, const char* arg) {
   return nullptr;
 }
 
+// NatoMediaSessionCache none | PROVIDER[:ARGS]: the provider is looked up in check_config, once
+// every LoadModule has been read.
+const char* set_session_cache(cmd_parms* cmd, void*, const char* arg) {
+  if (const char* e = global_only(cmd)) return e;
+  const std::string v = arg;
+  const std::string name = v.substr(0, v.find(':'));
+  bool ok = !name.empty() && name.size() <= 32;
+  for (char c : name)
+    ok = ok && (islower(static_cast<unsigned char>(c)) || isdigit(static_cast<unsigned char>(c)) ||
+                c == '_');
+  if (!ok || (v == "none") != (name == "none"))
+    return error(cmd, "takes `none` or an socache provider with its arguments, e.g. `shmcb` or "
+                      "`shmcb:/run/apache2/natomedia-sessions(1024000)`");
+  conf_of(cmd)->session_cache = v;
+  return nullptr;
+}
+
 template <typename T>
 const std::optional<T>& pick(const std::optional<T>& add, const std::optional<T>& base) {
   return add ? add : base;
@@ -244,6 +261,14 @@ const command_rec kDirectives[] = {
              "Days a download-log row is kept"),
     NM_TAKE1("NatoMediaPruneInterval", (set_seconds<&ServerConf::prune_interval, 1, 86400>),
              RSRC_CONF, "Seconds between two runs of the retention task"),
+    NM_TAKE1("NatoMediaSessionCache", set_session_cache, RSRC_CONF,
+             "Where the children share what they read of sessions: an socache provider "
+             "(default shmcb, when mod_socache_shmcb is loaded) or none"),
+    NM_TAKE1("NatoMediaSessionCacheTimeout",
+             (set_seconds<&ServerConf::session_cache_timeout, 1, kSessionCacheTimeoutMax>),
+             RSRC_CONF,
+             "Seconds a session read from SQL is believed from the session cache (default 2): "
+             "how long a change made outside this server takes to be seen"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
 };
 
@@ -288,6 +313,8 @@ void* merge_server_conf(apr_pool_t* pool, void* base_v, void* add_v) {
   m->mail_transport = base->mail_transport;
   m->mail_from = base->mail_from;
   m->deny_list = base->deny_list;
+  m->session_cache = base->session_cache;
+  m->session_cache_timeout = base->session_cache_timeout;
   m->plugins = base->plugins;
   return m;
 }
@@ -354,6 +381,8 @@ core::RuntimeSettings runtime_settings(server_rec* s, const std::string& prefix)
   w.memcached = c->memcached.value_or("");
   w.password_deny_list = c->deny_list.value_or("");
   w.share_dir = c->share_dir.value_or(prefix + "/share/natomedia");
+  // The module sets it to 0 when there is no session cache after all.
+  w.session_cache_lifetime = c->session_cache_timeout.value_or(kSessionCacheTimeoutDefault);
   settings.server = site_config(s, w);
   settings.plugin_dir = c->plugin_dir.value_or(prefix + "/lib/natomedia/plugins");
   settings.secret_file = c->secret_file.value_or("");

@@ -33,6 +33,8 @@ struct ServerConf {
       prune_interval;
   std::optional<std::string> plugin_dir, share_dir, secret_file, memcached, mail_transport,
       mail_from, deny_list;
+  std::optional<std::string> session_cache;  // NatoMediaSessionCache "provider[:args]" or "none"
+  std::optional<long> session_cache_timeout;  // NatoMediaSessionCacheTimeout, seconds
   std::vector<core::PluginRef> plugins;
 
   // Built by check_config from the merged values.
@@ -52,5 +54,9 @@ inline ServerConf* server_conf(server_rec* s) {
 std::string missing_required(server_rec* main_server);
 core::RuntimeSettings runtime_settings(server_rec* main_server, const std::string& prefix);
 SiteConfig site_config(server_rec* s, const SiteConfig& server_wide);
+
+// NatoMediaSessionCacheTimeout's default and range, seconds.
+inline constexpr long kSessionCacheTimeoutDefault = 2;
+inline constexpr long kSessionCacheTimeoutMax = 300;
 
 }  // namespace natomedia::module

@@ -48,6 +48,7 @@
 #include "core/sql_dbd.h"
 #include "core/visitor.h"
 #include "httpd_glue.h"
+#include "socache_store.h"
 
 extern "C" module AP_MODULE_DECLARE_DATA natomedia_module;
 
@@ -101,6 +102,32 @@ class FeedMutex : public core::ProcessLock {
     if (g_feed_mutex) apr_global_mutex_unlock(g_feed_mutex);
   }
 };
+
+// The session cache shared by the children (NatoMediaSessionCache): chosen in check_config, its
+// shared memory made in post_config; null when there is none. `g_session_cache_note` says why
+// there is none when the administrator did not ask for that, logged once in post_config.
+SocacheStore* g_session_store = nullptr;
+std::string g_session_cache_note;
+
+// Looks the NatoMediaSessionCache provider up (the default: shmcb). An error only when the
+// administrator named a provider that is not loaded or refuses its arguments.
+Status choose_session_cache(server_rec* s, apr_pool_t* pconf, apr_pool_t* ptemp) {
+  g_session_store = nullptr;
+  g_session_cache_note.clear();
+  const std::optional<std::string>& written = server_conf(s)->session_cache;
+  const SocacheSpec spec = parse_socache_spec(written.value_or("shmcb"));
+  if (spec.none) return Status::Ok();
+  std::string error;
+  g_session_store = SocacheStore::create(spec, s, pconf, ptemp, &error);
+  if (g_session_store) return Status::Ok();
+  if (written) return Status::Invalid(error);
+  g_session_cache_note =
+      "mod_socache_shmcb is not loaded, so there is no session cache: every request with a "
+      "session cookie reads its session from SQL (a gated page at about half the rate of an open "
+      "one). Load it (`a2enmod socache_shmcb`, or `LoadModule socache_shmcb_module "
+      "modules/mod_socache_shmcb.so`), or write `NatoMediaSessionCache none` to say this is meant";
+  return Status::Ok();
+}
 
 APR_OPTIONAL_FN_TYPE(ap_dbd_acquire)* g_dbd_acquire = nullptr;
 APR_OPTIONAL_FN_TYPE(ap_dbd_open)* g_dbd_open = nullptr;
@@ -193,7 +220,7 @@ bool any_enabled(server_rec* s) {
 
 // Cross-directive checks and plugin loading, while httpd reads its configuration, so that
 // `apachectl configtest` reports them.
-int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t* ptemp, server_rec* s) {
   try {
     // Nothing is served until a server says `NatoMedia On`: no runtime, no plugins loaded and
     // no mod_dbd needed before that. Debian enables the module when its package is installed,
@@ -214,6 +241,9 @@ int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
 
     const std::string prefix = install_prefix();
     core::RuntimeSettings settings = runtime_settings(s, prefix);
+    Status cache = choose_session_cache(s, pconf, ptemp);
+    if (!cache.ok()) return fail(cache.message());
+    if (!g_session_store) settings.server.session_cache_lifetime = 0;
     auto* runtime = new core::Runtime();
     apr_pool_cleanup_register(pconf, runtime, [](void* p) -> apr_status_t {
       if (g_runtime == p) g_runtime = nullptr;
@@ -227,6 +257,9 @@ int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     for (server_rec* v = s; v; v = v->next) {
       ServerConf* c = server_conf(v);
       c->site.config = site_config(v, settings.server);
+      if (v != s)
+        c->site.config.site_id = std::string(v->defn_name ? v->defn_name : "?") + ":" +
+                                 std::to_string(v->defn_line_number);
       Status refused;
       c->site.feed = runtime->feed_for(c->site.config.feed_path, server_logger(), &refused);
       if (!refused.ok())
@@ -252,6 +285,7 @@ int check_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
 int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
   ap_mutex_register(pconf, kMutexType, nullptr, APR_LOCK_DEFAULT, 0);
   ap_mutex_register(pconf, kFeedMutexType, nullptr, APR_LOCK_DEFAULT, 0);
+  ap_mutex_register(pconf, kSessionCacheMutex, nullptr, APR_LOCK_DEFAULT, 0);
   return OK;
 }
 
@@ -319,12 +353,24 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     rv = ap_global_mutex_create(&g_migrate_mutex, nullptr, kMutexType, nullptr, s, pconf, 0);
     if (rv != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     // httpd reads its configuration twice at start-up: said once, for the one that serves.
-    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
       for (const auto& problem : g_runtime->startup_problems())
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_natomedia: %s", problem.c_str());
-    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG)
       for (const auto& note : g_runtime->startup_notes())
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_natomedia: %s", note.c_str());
+      if (!g_session_cache_note.empty())
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "mod_natomedia: %s",
+                     g_session_cache_note.c_str());
+    }
+    if (g_session_store) {
+      rv = g_session_store->init(s, pconf);
+      if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "mod_natomedia: cannot create the session "
+                     "cache (NatoMediaSessionCache %s)", g_session_store->name().c_str());
+        return HTTP_INTERNAL_SERVER_ERROR;
+      }
+    }
+    g_runtime->set_server_cache(g_session_store);
     g_runtime->refresh_gauges();
     g_feed_mutex = nullptr;
     if (!g_runtime->feeds().empty()) {
@@ -398,6 +444,15 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
   try {
     apr_global_mutex_child_init(&g_migrate_mutex, apr_global_mutex_lockfile(g_migrate_mutex),
                                 pchild);
+    if (g_session_store) {
+      apr_status_t rv = g_session_store->child_init(pchild);
+      if (rv != APR_SUCCESS) {
+        // Without its mutex the cache cannot be used safely: this child reads SQL every time.
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "mod_natomedia: cannot reopen the %s mutex: "
+                     "this child reads every session from SQL", kSessionCacheMutex);
+        g_runtime->set_server_cache(nullptr);
+      }
+    }
     // Before the feed watchers start, which take it.
     if (g_feed_mutex) {
       apr_status_t rv = apr_global_mutex_child_init(

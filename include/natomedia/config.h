@@ -24,6 +24,13 @@ struct SiteConfig {
   long session_idle = 1800;           // NatoMediaSessionIdle, seconds
   long session_max = 43200;           // NatoMediaSessionMax, seconds
   long download_log_days = 400;       // NatoMediaDownloadLogDays (SDK ABI version 3)
+  // NatoMediaSessionCacheTimeout, seconds: how long a session read from SQL is believed from the
+  // server's shared-memory cache; 0 when there is no cache (SDK ABI 4).
+  long session_cache_lifetime = 2;
+  // Names the virtual host within the server ("main", or where its <VirtualHost> is defined):
+  // what a server-wide cache keeps for one site is not believed by another, whose database may
+  // differ (SDK ABI 4).
+  std::string site_id = "main";
   std::string mail_transport;         // NatoMediaMailTransport URL
   std::string mail_from;              // NatoMediaMailFrom
   std::string memcached;              // NatoMediaMemcached configuration string

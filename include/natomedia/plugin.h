@@ -27,7 +27,8 @@
 // Bumped whenever anything in include/natomedia/ changes in a way that breaks built plugins.
 // The CMake package exports it as NatoMedia_ABI_VERSION. (4: the plugin entry carries the C++
 // library ABI; Response::redirect_to_slash; PageLinks; Value from every arithmetic type;
-// AccountEvent::kDeleted, Context::emit's Status, the account export: on_export, account_data.)
+// AccountEvent::kDeleted, Context::emit's Status, the account export: on_export, account_data;
+// Context::server_cache and ServerCache; SiteConfig::session_cache_lifetime.)
 #define NATOMEDIA_ABI_VERSION 4u
 
 // The C++ standard library ABI the plugin is compiled against, which must be the core's: the SDK
@@ -124,6 +125,9 @@ class Context {
   // 503 with that error page and Retry-After: a service the answer needs (the database,
   // memcached, a provider) cannot be reached now.
   virtual Response unavailable(long retry_after_seconds) = 0;
+  // This server's shared-memory cache (NatoMediaSessionCache), or nullptr when there is none
+  // (`NatoMediaSessionCache none`, or a context without a server around it). (SDK ABI 4.)
+  virtual ServerCache* server_cache() { return nullptr; }
 
   // base_path + path, for links in pages. `path` is base-relative ("/watchlist/"): the base
   // path is added here, once. Every path a plugin hands the SDK (route patterns, url(),

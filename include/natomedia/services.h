@@ -112,6 +112,24 @@ class Cache {
   virtual Result<uint64_t> increment(const std::string& key, uint64_t delta, long ttl_seconds) = 0;
 };
 
+// ---- The server's shared-memory cache (httpd's socache; SDK ABI 4) -----------------------------
+
+// A small key-value store in shared memory, one per httpd server: what any child stores or
+// removes, every child of the server sees at its next call (unlike memcached, it is never shared
+// with another server). It is a cache: an entry may be dropped at any time (a full cache evicts
+// its oldest), and is gone at its expiry. Keys and values are short binary strings. Every call is
+// thread-safe and costs microseconds; nothing throws.
+class ServerCache {
+ public:
+  virtual ~ServerCache() = default;
+  // The value, or nullopt when absent, expired, or the cache could not answer.
+  virtual std::optional<std::string> get(const std::string& key) = 0;
+  // False when the entry was not stored (too large for the cache, or the cache failed).
+  virtual bool put(const std::string& key, const std::string& value, std::time_t expires) = 0;
+  // False when the cache failed (an absent key is not a failure: it is gone either way).
+  virtual bool remove(const std::string& key) = 0;
+};
+
 // ---- Mail --------------------------------------------------------------------------------------
 
 struct MailMessage {

@@ -32,6 +32,7 @@ struct Services {
   const I18n* i18n = nullptr;
   Outbox* outbox = nullptr;
   const Clock* clock = nullptr;
+  ServerCache* server_cache = nullptr;  // null: no NatoMediaSessionCache (set in post_config)
 };
 
 // What differs per virtual host.

@@ -29,6 +29,7 @@ class RequestContext : public Context {
   const Feed& feed() const override { return *site_.feed; }
   Metrics& metrics() override;
   const Clock& clock() const override { return *services_.clock; }
+  ServerCache* server_cache() override { return services_.server_cache; }
 
   std::optional<Account> account() override;
   void reset_account() override {

@@ -70,6 +70,8 @@ class Runtime {
   PluginRegistry& registry() { return *registry_; }
   MetricsRegistry& metrics() { return registry_->metrics(); }
   const Services& services() const { return services_; }
+  // The server's shared-memory cache, from post_config on (null: none). Before the children fork.
+  void set_server_cache(ServerCache* cache) { services_.server_cache = cache; }
   const RuntimeSettings& settings() const { return settings_; }
   const MailTransport& mail_transport() const { return transport_; }
   // Null when no NatoMediaMailTransport is configured.

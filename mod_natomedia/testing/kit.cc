@@ -179,6 +179,7 @@ struct TestPortal::Impl {
   TestDatabase db;
   FakeClock clock;
   FakeCache cache{clock};
+  FakeServerCache server_cache{clock};
   FakeOutbox outbox;
   StaticFeed feed;
   std::unique_ptr<core::CryptoService> crypto;
@@ -291,6 +292,7 @@ TestPortal::TestPortal(const std::string& plugin_name, Setup setup, Options opti
   m.services.i18n = m.i18n.get();
   m.services.outbox = &m.outbox;
   m.services.clock = &m.clock;
+  m.services.server_cache = m.options.server_cache ? &m.server_cache : nullptr;
   m.site.config = config;
   m.site.feed = &m.feed;
   Sql* sql = &m.db.sql();
@@ -365,6 +367,7 @@ void TestPortal::identity_down() {
 Sql& TestPortal::sql() { return impl_->db.sql(); }
 FakeClock& TestPortal::clock() { return impl_->clock; }
 FakeCache& TestPortal::cache() { return impl_->cache; }
+FakeServerCache& TestPortal::server_cache() { return impl_->server_cache; }
 FakeOutbox& TestPortal::outbox() { return impl_->outbox; }
 StaticFeed& TestPortal::feed() { return impl_->feed; }
 Crypto& TestPortal::crypto() { return *impl_->crypto; }
@@ -439,6 +442,7 @@ Crypto& FakeContext::crypto() { return impl_->ctx->crypto(); }
 const Feed& FakeContext::feed() const { return impl_->ctx->feed(); }
 Metrics& FakeContext::metrics() { return impl_->ctx->metrics(); }
 const Clock& FakeContext::clock() const { return impl_->ctx->clock(); }
+ServerCache* FakeContext::server_cache() { return impl_->ctx->server_cache(); }
 std::optional<Account> FakeContext::account() { return impl_->ctx->account(); }
 void FakeContext::reset_account() { impl_->ctx->reset_account(); }
 Response FakeContext::sign_in_required(const std::string& return_to) {

@@ -43,6 +43,9 @@ Result<AccountErasure> erase_account(Context& ctx, const Account& account) {
     return Status::Ok();
   });
   if (!s.ok()) return s;
+  // Committed: every child of this server forgets the account's sessions now, whoever erased it
+  // (outside httpd there is no cache here: the server's own entries expire within its timeout).
+  account_sessions_ended(ctx, account.id);
   // In WAL mode the log still holds pages as they were before the erasure; a checkpoint that
   // truncates it leaves the erased rows nowhere. Best effort: a reader in another process may
   // hold the log; the erasure itself is done.

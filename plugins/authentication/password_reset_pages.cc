@@ -209,6 +209,7 @@ Response post_new_password(Context& ctx, PluginState& state) {
     ctx.log(LogLevel::kWarning, "password reset: the new password was not stored: " + s.message());
     return unavailable(ctx, 30);
   }
+  account_sessions_ended(ctx, account.id);  // committed: every child forgets them now
   forget_grant_cookie(ctx);
   end_session(ctx);  // this browser too: the visitor signs in with the new password
   state.throttle.clear(ctx, account.email);

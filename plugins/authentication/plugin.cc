@@ -25,6 +25,10 @@ void declare_counters(PluginHost* host) {
   host->counter("natomedia_signins_throttled_total", "Sign-ins refused by the throttle (429)");
   host->counter("natomedia_accounts_deleted_total", "Accounts erased by their owner");
   host->counter("natomedia_password_changes_total", "Passwords changed (through a reset or on the account page)");
+  host->counter("natomedia_session_cache_hits_total",
+                "Requests whose session was answered by the shared-memory session cache");
+  host->counter("natomedia_session_cache_misses_total",
+                "Requests whose session was read from SQL although a session cache is configured");
 }
 
 void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {

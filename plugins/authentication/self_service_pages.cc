@@ -151,6 +151,8 @@ Response post_change_password(Context& ctx, PluginState& state) {
     ctx.log(LogLevel::kWarning, "password change: the new password was not stored: " + s.message());
     return unavailable(ctx, 30);
   }
+  // Committed: every child stops believing the other sessions (and this one's old epoch) now.
+  account_sessions_ended(ctx, account->id);
   ctx.metrics().add("natomedia_password_changes_total");
   ctx.emit({AccountEvent::kPasswordChanged, *account});
   // The epoch moved: CSRF tokens and links made before are bound to the old trust.

@@ -4,6 +4,8 @@
 
 #include <natomedia/text.h>
 
+#include "session_cache.h"
+
 namespace natomedia::auth {
 
 namespace {
@@ -26,10 +28,23 @@ std::string current_hash(Context& ctx) {
   return token ? session_hash(ctx, *token) : std::string();
 }
 
+SessionCache cache_of(Context& ctx) {
+  return SessionCache(ctx.server_cache(), ctx.clock(), ctx.crypto(),
+                      ctx.config().session_cache_lifetime, ctx.config().site_id);
+}
+
+void warn_cache_kept(Context& ctx, bool forgotten) {
+  if (!forgotten)
+    ctx.log(LogLevel::kWarning, "the session cache failed to drop an ended session: other "
+                                "requests may see it signed in for NatoMediaSessionCacheTimeout");
+}
+
+// Autocommit: the entry goes once the row has.
 void delete_session(Context& ctx, const std::string& hash) {
   auto deleted = ctx.sql().exec("DELETE FROM account_sessions WHERE id_hash = %s", {hash});
   if (!deleted.ok())
     ctx.log(LogLevel::kWarning, "could not delete a session: " + deleted.status().message());
+  warn_cache_kept(ctx, cache_of(ctx).forget_session(hash));
 }
 
 // The User-Agent as stored: at most kUserAgentChars bytes, cut on a character boundary, and ""
@@ -77,6 +92,16 @@ Result<std::optional<Account>> resolve_session(Context& ctx) {
   const std::optional<Account> nobody;
   const std::string hash = current_hash(ctx);
   if (hash.empty()) return nobody;
+  SessionCache cache = cache_of(ctx);
+  // The cached last_seen is at most as recent as the row's: a session it calls idle is read
+  // from SQL, which decides.
+  if (auto cached = cache.find(hash);
+      cached && !expired(ctx.config(), cached->created_at, cached->last_seen, ctx.clock().now())) {
+    ctx.metrics().add("natomedia_session_cache_hits_total");
+    return std::optional<Account>(std::move(cached->account));
+  }
+  if (cache.enabled()) ctx.metrics().add("natomedia_session_cache_misses_total");
+  const SessionCache::Fill fill = cache.begin_fill();
   auto rows = ctx.sql().query(
       "SELECT s.created_at, s.last_seen, a.id, a.email, a.state, a.lang, a.credential_epoch "
       "FROM account_sessions s JOIN accounts a ON a.id = s.account_id WHERE s.id_hash = %s",
@@ -90,15 +115,22 @@ Result<std::optional<Account>> resolve_session(Context& ctx) {
     delete_session(ctx, hash);
     return nobody;
   }
-  if (now - last_seen >= kLastSeenGranularity)
-    ctx.sql().exec("UPDATE account_sessions SET last_seen = %s WHERE id_hash = %s",
-                   {std::to_string(now), hash});
-  Account a;
+  CachedSession session;
+  session.created_at = created;
+  session.last_seen = last_seen;
+  if (now - last_seen >= kLastSeenGranularity &&
+      ctx.sql()
+          .exec("UPDATE account_sessions SET last_seen = %s WHERE id_hash = %s",
+                {std::to_string(now), hash})
+          .ok())
+    session.last_seen = now;
+  Account& a = session.account;
   a.id = rows->integer(0, "id");
   a.email = rows->text(0, "email");
   a.state = rows->text(0, "state");
   a.lang = rows->text(0, "lang");
   a.credential_epoch = rows->integer(0, "credential_epoch");
+  cache.fill(fill, hash, session);
   return std::optional<Account>(std::move(a));
 }
 
@@ -117,8 +149,14 @@ Status end_all_sessions(Sql& sql, int64_t account_id) {
 }
 
 Result<int> end_other_sessions(Context& ctx, int64_t account_id) {
-  return ctx.sql().exec("DELETE FROM account_sessions WHERE account_id = %s AND id_hash <> %s",
-                        {std::to_string(account_id), current_hash(ctx)});
+  auto ended = ctx.sql().exec("DELETE FROM account_sessions WHERE account_id = %s AND id_hash <> %s",
+                              {std::to_string(account_id), current_hash(ctx)});
+  if (ended.ok()) account_sessions_ended(ctx, account_id);
+  return ended;
+}
+
+void account_sessions_ended(Context& ctx, int64_t account_id) {
+  warn_cache_kept(ctx, cache_of(ctx).forget_account(account_id));
 }
 
 Result<std::vector<SessionInfo>> list_sessions(Context& ctx, int64_t account_id) {

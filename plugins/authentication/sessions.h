@@ -2,6 +2,13 @@
 // nm_session cookie (HttpOnly, SameSite=Lax, Path=/; the core adds Secure and __Host- on HTTPS);
 // the database holds only its SHA-256, so a leaked table signs nobody in. Sessions live in SQL:
 // they survive httpd and memcached restarts and are valid on every node sharing the database.
+// What SQL said of a session is kept in the server's shared-memory cache (session_cache.h) for
+// NatoMediaSessionCacheTimeout seconds, so a request with the cookie does not read SQL each time.
+//
+// Every session end goes through this file, and every one made in this server drops the cache's
+// entries in the same step, once the SQL change has committed: end_session, end_other_sessions
+// and account_sessions_ended. A caller that deletes sessions (or changes an account) inside its
+// own transaction calls account_sessions_ended after the commit.
 #pragma once
 
 #include <cstdint>
@@ -27,14 +34,24 @@ Status start_session(Context& ctx, const Account& account);
 // older than session_max) are deleted on sight.
 Result<std::optional<Account>> resolve_session(Context& ctx);
 
-// Signs this browser out: its session row is deleted and the cookie cleared.
+// Signs this browser out: its session row is deleted (autocommit, not inside a transaction), its
+// cache entry dropped, and the cookie cleared.
 void end_session(Context& ctx);
 
-// Ends every session of the account, on every browser (password change).
+// Deletes every session of the account, on every browser (password reset), with `sql` inside
+// the caller's transaction: call account_sessions_ended(ctx, account_id) after it commits.
 Status end_all_sessions(Sql& sql, int64_t account_id);
 
-// Ends every session of the account but this browser's; returns how many ended.
+// Ends every session of the account but this browser's; returns how many ended. Drops the
+// account's cache entries; inside a transaction, call account_sessions_ended again after the
+// commit (a request reading SQL before the commit could have cached the old state).
 Result<int> end_other_sessions(Context& ctx, int64_t account_id);
+
+// The sessions of the account ended, or what a session shows of the account changed (password,
+// address, state, credential epoch, deletion): every child of this server stops believing the
+// cached sessions of the account now. Call it after the SQL change has committed. Changes made
+// outside this server reach it within NatoMediaSessionCacheTimeout instead.
+void account_sessions_ended(Context& ctx, int64_t account_id);
 
 // One session of an account as /account/sessions shows it (no secret: the id hash stays in SQL).
 struct SessionInfo {

@@ -605,12 +605,17 @@ class Apache:
     secret_file share one secret between nodes; default: 64 random bytes written to
                 work_dir/secret, mode 0640 root:www-data.
     load_natomedia=False writes a config without the module (harness self-tests).
+    session_cache=True loads mod_socache_shmcb, so the module keeps sessions in its shared-memory
+                cache (the default a Debian install gets); False (the default here) writes
+                `NatoMediaSessionCache none`, so a change a test makes to the database behind
+                httpd's back is seen at once rather than within NatoMediaSessionCacheTimeout;
+                None neither loads the module nor writes the directive (the module's default).
     """
 
     def __init__(self, prefix, work_dir, directives="", db="sqlite", memcached=None, smtp=None,
                  mail_dir=None, plugins=ALL_PLUGINS, extra_conf="", port=None, feed=None,
                  media_root=None, base_path=None, secret_file=None, load_natomedia=True,
-                 public_url=None, servername="127.0.0.1", plugin_dir=None):
+                 public_url=None, servername="127.0.0.1", plugin_dir=None, session_cache=False):
         self.prefix = os.path.abspath(prefix) if prefix else None
         self.work_dir = os.path.abspath(work_dir)
         self.port = port or free_port()
@@ -625,6 +630,7 @@ class Apache:
         self.base_path = base_path
         self.load_natomedia = load_natomedia
         self.servername = servername
+        self.session_cache = session_cache
         # The module's compiled-in plugin dir is CMAKE_INSTALL_PREFIX's, not the staged prefix.
         if plugin_dir is None and self.prefix:
             plugin_dir = os.path.join(self.prefix, "lib/natomedia/plugins")
@@ -707,6 +713,8 @@ class Apache:
         transport = self.smtp.url() if self.smtp is not None else self.mail.url()
         lines.append("NatoMediaMailTransport %s" % transport)
         lines.append('NatoMediaMailFrom "NATO Multimedia <noreply@example.org>"')
+        if self.session_cache is False:
+            lines.append("NatoMediaSessionCache none")
         for p in self.plugins:
             lines.append("NatoMediaPlugin %s" % p)
         if self.feed:
@@ -717,6 +725,8 @@ class Apache:
 
     def config_text(self):
         mods = ["mpm_event", "authz_core", "authz_host", "mime", "dbd"]
+        if self.session_cache:
+            mods.append("socache_shmcb")
         out = ["# Written by tests/integration/harness.py",
                "ServerRoot %s" % self.work_dir,
                "ServerName %s" % self.servername,

@@ -414,6 +414,9 @@ def bench_portal(work, feed_path, plugins=("media_gateway",), extra_conf="", sta
     """memcached + an Apache (NM_PREFIX) on `feed_path` in `work`, started unless start=False
     (to put files in its htdocs first); stop both with stop_portal(). Every other keyword goes
     to harness.Apache (media_root=, directives=...)."""
+    # As a Debian install runs it: mod_socache_shmcb loaded, so sessions are kept in the
+    # module's shared-memory session cache (NatoMediaSessionCache's default).
+    kw.setdefault("session_cache", True)
     mc = harness.Memcached(work_dir=work).start()
     try:
         apache = harness.Apache(os.environ["NM_PREFIX"], os.path.join(work, "apache"),

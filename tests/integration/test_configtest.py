@@ -264,6 +264,40 @@ class ConfigtestTest(IntegrationTest):
                                       "the plugin '%s' needs the plugin '%s'" % (needer, needed),
                                       "add `NatoMediaPlugin %s`" % needed)
 
+    # --- the session cache (NatoMediaSessionCache) --------------------------------------------
+
+    def test_session_cache_directives(self):
+        ap = self.apache("named_not_loaded", directives="NatoMediaSessionCache shmcb")
+        self.configtest_fails(ap, "no socache provider called `shmcb` is loaded",
+                              "a2enmod socache_shmcb", "NatoMediaSessionCache none")
+        for bad in ("SHM!", "none:x", ":x", "Shmcb"):
+            with self.subTest(bad):
+                ap = self.apache("bad", directives="NatoMediaSessionCache %s" % bad)
+                self.configtest_fails(ap, "NatoMediaSessionCache: takes `none` or an socache "
+                                          "provider")
+        for bad in ("0", "301", "2s"):
+            with self.subTest(bad):
+                ap = self.apache("bad_timeout", directives="NatoMediaSessionCacheTimeout " + bad)
+                self.configtest_fails(ap, "NatoMediaSessionCacheTimeout")
+        good = {"loaded": "NatoMediaSessionCacheTimeout 300",
+                "with_args": "NatoMediaSessionCache shmcb:%s(200000)"
+                             % os.path.join(self.work_dir, "sessions-shm"),
+                "off": "NatoMediaSessionCache none\nNatoMediaSessionCacheTimeout 1"}
+        for name, directives in good.items():
+            with self.subTest(name):
+                rc, out = self.apache(name, session_cache=True, directives=directives).configtest()
+                self.assertEqual(rc, 0, out)
+                self.assertIn("Syntax OK", out)
+
+    def test_without_socache_the_default_is_no_cache_and_a_warning(self):
+        ap = self.make_apache(session_cache=None)
+        self.assertEqual(ap.client().get("/news/").status, 200)
+        warnings = [line for line in ap.error_log().splitlines()
+                    if "mod_socache_shmcb is not loaded" in line]
+        self.assertEqual(len(warnings), 1, ap.error_log())
+        self.assertIn("a2enmod socache_shmcb", warnings[0])
+        self.assertIn("[natomedia:warn]", warnings[0])
+
     def build_plugin(self, name, source, *flags):
         src = os.path.join(self.work_dir, name + ".cc")
         so = os.path.join(self.work_dir, "natomedia_%s.so" % name)

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include <memory>
@@ -183,6 +184,46 @@ class StaticFeed : public Feed {
  private:
   mutable std::mutex mu_;
   std::shared_ptr<const FeedSnapshot> snapshot_;
+};
+
+// httpd's socache (ServerCache) as a map: entries expire by `clock`; `down` makes every call
+// fail. `on_get` (when set) runs before each get, with the key: a test interleaves another
+// request's steps there. Thread-safe.
+class FakeServerCache : public ServerCache {
+ public:
+  explicit FakeServerCache(const Clock& clock) : clock_(clock) {}
+
+  std::optional<std::string> get(const std::string& key) override {
+    if (on_get) on_get(key);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = items_.find(key);
+    if (down || it == items_.end() || it->second.second <= clock_.now()) return std::nullopt;
+    return it->second.first;
+  }
+  bool put(const std::string& key, const std::string& value, std::time_t expires) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (down) return false;
+    items_[key] = {value, expires};
+    return true;
+  }
+  bool remove(const std::string& key) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (down) return false;
+    items_.erase(key);
+    return true;
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return items_.size();
+  }
+
+  std::atomic<bool> down{false};
+  std::function<void(const std::string&)> on_get;
+
+ private:
+  const Clock& clock_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<std::string, std::time_t>> items_;
 };
 
 // Counts what add() and set() were given, by counter name.

@@ -101,6 +101,9 @@ struct PortalOptions {
   // Answer Context::account() with sign_in()'s account (a fake identity provider). Off when
   // the plugin under test is itself the identity provider.
   bool fake_identity = true;
+  // Give Context::server_cache() a FakeServerCache (TestPortal::server_cache()), as a server
+  // with NatoMediaSessionCache has; off: nullptr, as `NatoMediaSessionCache none`.
+  bool server_cache = false;
 };
 
 // One plugin (or several) set up in the core's registry, with the core's services around it.
@@ -156,6 +159,7 @@ class NATOMEDIA_TESTING_API TestPortal {
   Sql& sql();                            // the in-memory SQLite, migrated
   FakeClock& clock();                    // Context::clock()
   FakeCache& cache();                    // Context::cache()
+  FakeServerCache& server_cache();       // Context::server_cache() with Options::server_cache
   FakeOutbox& outbox();                  // Context::outbox(): the mails queued
   StaticFeed& feed();                    // Context::feed()
   Crypto& crypto();                      // the core's crypto with a fixed test key
@@ -220,6 +224,7 @@ class NATOMEDIA_TESTING_API FakeContext : public Context {
   Response page(int status, const std::string& tmpl, Vars vars) override;
   Response error(int status, const std::string& message_key) override;
   Response unavailable(long retry_after_seconds) override;
+  ServerCache* server_cache() override;
 
  private:
   friend class TestPortal;
