@@ -16,7 +16,11 @@ namespace natomedia {
 
 // ---- "natomedia.codes" v1: emailed one-time codes (the verification plugin) --------------------
 
-enum class CodePurpose { kVerifyAccount, kResetPassword };
+// kChangeEmail (ABI 4): the code that confirms a signed-in account's new address, mailed to
+// that address (Account::email of the account given to issue() is the new address) and bound to
+// Account::registration as given (the account's own name for the change, so that only the account
+// that asked can use it).
+enum class CodePurpose { kVerifyAccount, kResetPassword, kChangeEmail };
 
 struct CodeIssue {
   enum class Outcome {
@@ -41,7 +45,8 @@ class CodeService {
   virtual ~CodeService() = default;
   // Issues a code for `purpose` to `account` and queues its mail with `sql` (the caller's
   // connection, so the mail commits with the caller's transaction), in the account's language.
-  // A kVerifyAccount code is bound to account.registration: it verifies only that registration.
+  // A kVerifyAccount or kChangeEmail code is bound to account.registration: it verifies only
+  // that registration (or change).
   virtual CodeIssue issue(Context& ctx, Sql& sql, CodePurpose purpose, const Account& account) = 0;
   // Checks and, when right, consumes the code typed for `email` (spaces and dashes ignored).
   virtual CodeCheck check(Context& ctx, CodePurpose purpose, const std::string& email,
@@ -53,6 +58,10 @@ class CodeService {
   // real code gets (ABI 3). `lang` is the language a real mail would be in.
   virtual CodeIssue issue_decoy(Context& ctx, Sql& sql, CodePurpose purpose,
                                 const std::string& email, const std::string& lang) = 0;
+  // check(), and on kOk *binding (when given) is the Account::registration the code was issued
+  // with ("" for none) (ABI 4).
+  virtual CodeCheck check_bound(Context& ctx, CodePurpose purpose, const std::string& email,
+                                const std::string& typed, std::string* binding) = 0;
 };
 
 constexpr const char* kCodeServiceName = "natomedia.codes";

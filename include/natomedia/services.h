@@ -267,6 +267,10 @@ enum class AccountEvent {
   // that cannot erase should throw: the core logs it, and on PostgreSQL the failed statement
   // aborts the transaction, so the account is not deleted half-way (SDK ABI version 4).
   kDeleted,
+  // The account's address has changed (POST /account/email/verify): `account` carries the new
+  // address and epoch. Sent inside the change's transaction (Context::sql()), so a plugin that
+  // keeps a copy of the address updates it with the change (SDK ABI version 4).
+  kEmailChanged,
 };
 
 struct AccountEventData {

@@ -85,6 +85,17 @@ Status change_email(Sql& sql, int64_t id, const std::string& email) {
   return *changed == 1 ? Status::Ok() : Status::NotFound("no such account");
 }
 
+Result<int> delete_pending_account(Sql& sql, const std::string& email) {
+  const char* pending = "SELECT id FROM accounts WHERE email = %s AND state = 'pending'";
+  for (const char* table : {"account_sessions", "password_reset_grants"}) {
+    auto r = sql.exec(std::string("DELETE FROM ") + table + " WHERE account_id IN (" + pending +
+                          ")",
+                      {email});
+    if (!r.ok()) return r.status();
+  }
+  return sql.exec("DELETE FROM accounts WHERE email = %s AND state = 'pending'", {email});
+}
+
 Status replace_password_hash(Sql& sql, int64_t id, const std::string& phc) {
   auto changed =
       sql.exec("UPDATE accounts SET password_hash = %s WHERE id = %s", {phc, std::to_string(id)});

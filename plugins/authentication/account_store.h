@@ -45,6 +45,10 @@ Status set_password(Sql& sql, int64_t id, const std::string& phc, std::time_t no
 // A new (normalised) address; the credential epoch moves on as for a new password. Conflict when
 // another account has the address. The step after a confirmed email-change code.
 Status change_email(Sql& sql, int64_t id, const std::string& email);
+// Deletes the pending (never verified) account that holds `email`, if any, with its sessions and
+// reset grants: such an address belongs to nobody yet (CONTRACT section 12), so a verified
+// account may take it. Returns how many accounts went (0 or 1).
+Result<int> delete_pending_account(Sql& sql, const std::string& email);
 // The same password hashed with today's parameters (re-hash at sign-in): trust has not changed,
 // the epoch stays.
 Status replace_password_hash(Sql& sql, int64_t id, const std::string& phc);

@@ -24,6 +24,7 @@ void declare_counters(PluginHost* host) {
   host->counter("natomedia_signins_failed_total", "Refused sign-ins (wrong address or password)");
   host->counter("natomedia_signins_throttled_total", "Sign-ins refused by the throttle (429)");
   host->counter("natomedia_accounts_deleted_total", "Accounts erased by their owner");
+  host->counter("natomedia_email_changes_total", "Addresses changed on the account page");
   host->counter("natomedia_password_changes_total", "Passwords changed (through a reset or on the account page)");
   host->counter("natomedia_session_cache_hits_total",
                 "Requests whose session was answered by the shared-memory session cache");
@@ -45,6 +46,11 @@ void add_routes(PluginHost* host, const std::shared_ptr<PluginState>& state) {
   host->route("GET", "/account/", get_account);
   host->route("GET", "/account/password", get_change_password);
   host->route("POST", "/account/password", with_state(post_change_password));
+  host->route("GET", "/account/email", get_change_email);
+  host->route("POST", "/account/email", with_state(post_change_email));
+  host->route("GET", "/account/email/verify", get_change_email_verify);
+  host->route("POST", "/account/email/verify", post_change_email_verify);
+  host->route("POST", "/account/email/verify/resend", post_change_email_resend);
   host->route("GET", "/account/sessions", get_sessions);
   host->route("POST", "/account/sessions/end-others", post_end_other_sessions);
   host->route("GET", "/account/export", get_export);

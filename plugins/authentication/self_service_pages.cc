@@ -24,6 +24,7 @@ namespace {
 const char* notice_key(const std::string& done) {
   if (done == "password") return "auth.account.notice.password";
   if (done == "sessions") return "auth.account.notice.sessions";
+  if (done == "email") return "auth.account.notice.email";
   return nullptr;
 }
 
@@ -44,10 +45,36 @@ std::string date_time(std::time_t t) {
   return buf;
 }
 
-// The outcome of checking the current password of a signed-in visitor.
-struct CurrentCheck {
-  std::optional<Response> refusal;  // set: answer this (429, 401, 503) and stop
-};
+// A JSON string literal of `s` (UTF-8 passed through; quotes, backslashes and controls escaped).
+std::string json_string(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string json_time(long long t) { return t > 0 ? json_string(account_date_time(t)) : "null"; }
+
+Response delete_form(Context& ctx, Vars vars, int status) {
+  vars["title"] = tr(ctx, "auth.delete.title");
+  Response r = ctx.page(status, "authentication/delete.html", std::move(vars));
+  r.header("Cache-Control", "no-store");
+  return r;
+}
+
+}  // namespace
+
+std::string account_date_time(std::time_t t) { return date_time(t); }
 
 // Checks `typed` against the account's stored password through the sign-in throttle (the same
 // places and locks as POST /account/login): 429 when throttled, 401 when wrong (with the form
@@ -88,17 +115,6 @@ CurrentCheck check_current_password(Context& ctx, PluginState& state, const Acco
   state.throttle.succeeded(ctx, attempt);
   return out;
 }
-
-Response delete_form(Context& ctx, Vars vars, int status) {
-  vars["title"] = tr(ctx, "auth.delete.title");
-  Response r = ctx.page(status, "authentication/delete.html", std::move(vars));
-  r.header("Cache-Control", "no-store");
-  return r;
-}
-
-}  // namespace
-
-std::string account_date_time(std::time_t t) { return date_time(t); }
 
 void add_account_notice(Context& ctx, Vars& vars) {
   const char* key = notice_key(ctx.request().query.get_or("done"));

@@ -83,6 +83,14 @@ Result<Value> export_account(Context& ctx, const Account& account) {
                           {"consents", Value(std::move(records))}});
 }
 
+// The account's address changed (CONTRACT section 13): issues go to the new address from now
+// on. Consent records keep the address they were given for.
+void follow_address(Context& ctx, const AccountEventData& e) {
+  auto r = ctx.sql().exec("UPDATE subscriptions SET email = %s WHERE account_id = %s",
+                          {e.account.email, std::to_string(e.account.id)});
+  if (!r.ok()) throw std::runtime_error("newsletter address change failed: " + r.status().message());
+}
+
 void setup(PluginHost* host) {
   for (auto& m : migrations()) host->migration(std::move(m));
   host->counter(kSubscriptionsCounter, "Newsletter subscriptions (consents given)");
@@ -100,6 +108,7 @@ void setup(PluginHost* host) {
   host->route("POST", "/newsletter/unsubscribe", unsubscribe_one_click, RouteOptions{false});
   host->on(AccountEvent::kDeleted, erase_account);
   host->on_export(export_account);
+  host->on(AccountEvent::kEmailChanged, follow_address);
   host->provide(kNewsletterServiceName, kNewsletterServiceVersion, std::make_shared<Service>());
 }
 

@@ -41,18 +41,30 @@ std::string replace_n(std::string sentence, long n) {
 // "123 456": easier to read and to copy than six digits in a row.
 std::string spaced(const std::string& code) { return code.substr(0, 3) + " " + code.substr(3); }
 
+// The page where the code is typed. The email-change page needs no address in its link: the
+// change it confirms is held by the signed-in browser that asked for it.
+std::string code_page(CodePurpose purpose, const std::string& email) {
+  switch (purpose) {
+    case CodePurpose::kChangeEmail:
+      return "/account/email/verify";
+    case CodePurpose::kResetPassword:
+      return "/account/password/reset/verify?email=" + text::url_encode(email);
+    case CodePurpose::kVerifyAccount:
+      break;
+  }
+  return "/account/verify?email=" + text::url_encode(email);
+}
+
 Result<MailMessage> code_mail(Context& ctx, CodePurpose purpose, const std::string& account_lang,
                               const std::string& email, const std::string& code) {
   const std::string lang = mail_lang(account_lang);
   const std::string name = purpose_name(purpose);
-  const std::string page =
-      purpose == CodePurpose::kResetPassword ? "/account/password/reset/verify" : "/account/verify";
   Vars vars;
   vars["code"] = spaced(code);
   vars["email"] = email;
   vars["expiry"] = expiry_sentence(ctx, lang);
-  vars["link"] = ctx.absolute_url(page + "?email=" + text::url_encode(email));
-  vars[name] = true;  // {{#verify}} / {{#reset}} in the templates
+  vars["link"] = ctx.absolute_url(code_page(purpose, email));
+  vars[name] = true;  // {{#verify}} / {{#reset}} / {{#change}} in the templates
   return compose_mail(ctx.templates(), email, lang, "verification/mail/code",
                       ctx.i18n().text(lang, "verification.mail." + name + ".subject"),
                       std::move(vars));
@@ -111,8 +123,8 @@ CodeIssue CodeServiceImpl::issue(Context& ctx, Sql& sql, CodePurpose purpose,
                                  const Account& account) {
   const std::string email = normalize_email(account.email).value_or("");
   if (email.empty()) return {CodeIssue::Outcome::kUnavailable, 0};
-  const std::string binding =
-      purpose == CodePurpose::kVerifyAccount ? account.registration : std::string();
+  const std::string binding = purpose == CodePurpose::kResetPassword ? std::string()
+                                                                     : account.registration;
   std::string code;
   CodeIssue issued = admit_and_store(ctx, purpose, email, binding, false, &code);
   if (issued.outcome != CodeIssue::Outcome::kSent) return issued;

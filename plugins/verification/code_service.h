@@ -23,7 +23,7 @@ class CodeServiceImpl : public CodeService {
                         const std::string& lang) override;
   // check(), and on kOk *binding is the registration the code was bound to ("" for none).
   CodeCheck check_bound(Context& ctx, CodePurpose purpose, const std::string& email,
-                        const std::string& typed, std::string* binding);
+                        const std::string& typed, std::string* binding) override;
   // The account-deleted listener: the address's codes die with the account.
   void forget(Context& ctx, const Account& account);
 };

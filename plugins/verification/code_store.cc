@@ -98,7 +98,15 @@ bool is_dash_or_space(const std::string& s, size_t i, size_t* len) {
 }  // namespace
 
 std::string purpose_name(CodePurpose purpose) {
-  return purpose == CodePurpose::kResetPassword ? "reset" : "verify";
+  switch (purpose) {
+    case CodePurpose::kResetPassword:
+      return "reset";
+    case CodePurpose::kChangeEmail:
+      return "change";
+    case CodePurpose::kVerifyAccount:
+      break;
+  }
+  return "verify";
 }
 
 std::string clean_typed_code(const std::string& typed) {
@@ -116,7 +124,8 @@ std::string clean_typed_code(const std::string& typed) {
 
 Status CodeStore::forget(const std::string& email) {
   Status worst = Status::Ok();
-  for (CodePurpose purpose : {CodePurpose::kVerifyAccount, CodePurpose::kResetPassword})
+  for (CodePurpose purpose :
+       {CodePurpose::kVerifyAccount, CodePurpose::kResetPassword, CodePurpose::kChangeEmail})
     for (const char* kind : {"c", "w", "cd"}) {
       Status s = cache_.remove(key(kind, purpose, email));
       if (!s.ok() && s.code() != Status::Code::kNotFound) worst = s;

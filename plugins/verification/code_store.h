@@ -36,7 +36,7 @@ struct CodeLimits {
   int codes_per_ip = 20;          // an hour
 };
 
-// "verify" or "reset": the purpose as it appears in keys and HMAC labels.
+// "verify", "reset" or "change": the purpose as it appears in keys and HMAC labels.
 std::string purpose_name(CodePurpose purpose);
 
 // The code as typed with spaces and dashes (ASCII and the common Unicode ones) removed.

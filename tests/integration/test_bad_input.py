@@ -32,7 +32,8 @@ from harness import IntegrationTest
 CSRF_POSTS = ["/account/register", "/account/verify", "/account/verify/resend", "/account/login",
               "/account/logout", "/account/password/reset", "/account/password/reset/verify",
               "/account/password/new", "/newsletter/subscribe", "/newsletter/unsubscribe-account",
-              "/account/password", "/account/sessions/end-others", "/account/delete"]
+              "/account/password", "/account/sessions/end-others", "/account/delete",
+              "/account/email", "/account/email/verify", "/account/email/verify/resend"]
 ALL_POSTS = CSRF_POSTS + ["/newsletter/unsubscribe"]
 GET_ROUTES = ["/account/register", "/account/login", "/account/", "/account/verify",
               "/account/password/reset", "/account/password/reset/verify",
@@ -40,15 +41,16 @@ GET_ROUTES = ["/account/register", "/account/login", "/account/", "/account/veri
               "/news/feed.atom", "/news/feed.rss", "/videos/", "/videos/clip",
               "/videos/clip/thumbnail", "/download/clip/small", "/", "/videos/clip/preview",
               "/videos/feed.atom", "/account/password", "/account/sessions", "/account/export",
-              "/account/delete"]
+              "/account/delete", "/account/email", "/account/email/verify"]
 GET_ONLY = ["/news/", "/news/t01", "/news/feed.atom", "/news/feed.rss", "/videos/",
             "/videos/clip", "/videos/clip/thumbnail", "/download/clip/small", "/account/"]
 POST_ONLY = ["/account/logout", "/account/verify/resend", "/newsletter/subscribe",
-             "/newsletter/unsubscribe-account"]
+             "/newsletter/unsubscribe-account", "/account/email/verify/resend"]
 UNKNOWN = ["/account/nope", "/account/verify/x/y", "/news/t01/extra/more", "/newsletter/x",
            "/download/clip", "/download/clip/small/extra", "/videos/clip/thumbnail/x",
            "/account/passwords", "/account/password/new/x", "/videos/clip/x",
-           "/videos/clip/preview/x", "/account/sessions/x"]
+           "/videos/clip/preview/x", "/account/sessions/x", "/account/email/x",
+           "/account/email/verify/x"]
 
 BAD_ENCODINGS = [b"%", b"%zz", b"a=%G1", b"a=%C3%28", b"a=%FF", b"a=%C0%AF", b"a=%ED%A0%80",
                  b"a=%F4%90%80%80", b"a=%00", b"a=b%00c", b"a=%E2%82", b"\xff\xfe=x",
@@ -409,8 +411,9 @@ class BadInputTest(IntegrationTest):
                 headers.append(("Content-Type", rng.choice(
                     ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"])))
             self.add("mutation", "#%d %s %r" % (i, method, target[:60]), method, target,
-                     headers, body, (200, 206, 303, 304, 400, 401, 403, 404, 405, 410, 413,
-                                     414, 416, 422, 429, 431))
+                     # 301: /account, /news and /videos lead to their folder (redirect_to_slash)
+                     headers, body, (200, 206, 301, 303, 304, 400, 401, 403, 404, 405, 410,
+                                     413, 414, 416, 422, 429, 431))
 
     # --- the run ------------------------------------------------------------------------------
 

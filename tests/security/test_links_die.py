@@ -7,10 +7,8 @@ went through the real reset flow and holds the grant cookie) and a newsletter un
 changes the account's trust one way (password reset, email change, disable, delete), and checks
 that all three stop working at once, while links made afterwards work.
 
-There is no email-change route yet (CONTRACT section 13's POST /account/email): the email-change
-test changes the address with the same statement as the authentication plugin's store function
-(account_store.cc, change_email), which moves the credential epoch; the store function itself is
-unit-tested (plugins/authentication/tests/account_store_test.cc).
+The email-change test changes the address the visitor's way (POST /account/email, then the code
+mailed to the new address on /account/email/verify).
 
 Every trust test runs on SQLite and on PostgreSQL; the token-format and access-log tests do not
 depend on the database and run on SQLite only.
@@ -209,10 +207,14 @@ class LinksDie:
         email = "moving@example.org"
         c, link, grant, token_url = self.trust(email)
         self.assert_alive(link, grant, token_url, email)
-        # account_store.cc change_email's statement (no email-change route exists yet).
-        self.sql("UPDATE accounts SET email = ?, credential_epoch = credential_epoch + 1 "
-                 "WHERE email = ?", ("moved@example.org", email))
-        self.assert_dead(link, grant, token_url, email)
+        moved = "moved@example.org"
+        r = c.submit("/account/", {"email": moved, "current_password": PASSWORD},
+                     action="/account/email")
+        self.assertEqual((r.status, r.location), (303, "/account/email/verify"), r.body[:500])
+        r = c.submit("/account/email/verify", {"code": self.next_code(moved)})
+        self.assertEqual((r.status, r.location), (303, "/account/?done=email"), r.body[:500])
+        # The subscription follows the address; the old links die all the same.
+        self.assert_dead(link, grant, token_url, moved)
         self.assert_fresh_link_works(c)  # the session outlives an address change
 
     def test_disable_kills_them_and_enable_does_not_bring_them_back(self):

@@ -21,6 +21,7 @@ class AccountStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testPasswordAndAddressChangesMoveTheEpoch);
   CPPUNIT_TEST(testRehashKeepsTheEpoch);
   CPPUNIT_TEST(testAddressTakenIsConflictAndKeepsTheEpoch);
+  CPPUNIT_TEST(testOnlyAPendingHolderIsDeleted);
   CPPUNIT_TEST_SUITE_END();
 
   // The plugin test kit's in-memory SQLite, with the module's migration runner.
@@ -107,6 +108,24 @@ class AccountStoreTest : public CppUnit::TestFixture {
     new_account("bob@example.org");
     CPPUNIT_ASSERT(change_email(*sql_, id, "bob@example.org").code() == Status::Code::kConflict);
     CPPUNIT_ASSERT_EQUAL(int64_t{0}, epoch_of(id));
+  }
+
+  // The change of address takes an address from a registration never verified, never from a
+  // verified account.
+  void testOnlyAPendingHolderIsDeleted() {
+    migrate_up_to(3);
+    const int64_t id = new_account("ann@example.org");
+    new_account("pending@example.org");
+    const int64_t verified = new_account("bob@example.org");
+    CPPUNIT_ASSERT(mark_account_verified(*sql_, verified, 1500).ok());
+    auto none = delete_pending_account(*sql_, "bob@example.org");
+    CPPUNIT_ASSERT(none.ok() && *none == 0);
+    CPPUNIT_ASSERT(find_account_by_id(*sql_, verified).ok());
+    auto gone = delete_pending_account(*sql_, "pending@example.org");
+    CPPUNIT_ASSERT_MESSAGE(gone.status().message(), gone.ok() && *gone == 1);
+    CPPUNIT_ASSERT(find_account_by_email(*sql_, "pending@example.org").status().code() ==
+                   Status::Code::kNotFound);
+    CPPUNIT_ASSERT(change_email(*sql_, id, "pending@example.org").ok());
   }
 };
 

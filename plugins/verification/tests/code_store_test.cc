@@ -48,6 +48,7 @@ class CodeStoreTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testNewCodeKillsOldKeepsHourlyCount);
   CPPUNIT_TEST(testVanishedCounterRefuses);
   CPPUNIT_TEST(testPurposesAndAddressesApart);
+  CPPUNIT_TEST(testChangeCodesApartAndBound);
   CPPUNIT_TEST(testOutage);
   CPPUNIT_TEST(testCooldown);
   CPPUNIT_TEST(testHourlyLimits);
@@ -135,6 +136,22 @@ class CodeStoreTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(store_->check(kVerify, "other@example.org", "123456", clock_.t) ==
                    CodeCheck::kDead);
     CPPUNIT_ASSERT(check("123456") == CodeCheck::kOk);
+  }
+
+  // The change-of-address code (kChangeEmail): its own entries, bound to the account that asked,
+  // gone with forget().
+  void testChangeCodesApartAndBound() {
+    const CodePurpose change = CodePurpose::kChangeEmail;
+    CPPUNIT_ASSERT(store_->store(change, kEmail, "123456", clock_.t, "a42.3").ok());
+    CPPUNIT_ASSERT(store_->check(kVerify, kEmail, "123456", clock_.t) == CodeCheck::kDead);
+    CPPUNIT_ASSERT(store_->check(CodePurpose::kResetPassword, kEmail, "123456", clock_.t) ==
+                   CodeCheck::kDead);
+    std::string binding;
+    CPPUNIT_ASSERT(store_->check(change, kEmail, "123456", clock_.t, &binding) == CodeCheck::kOk);
+    CPPUNIT_ASSERT_EQUAL(std::string("a42.3"), binding);
+    CPPUNIT_ASSERT(store_->store(change, kEmail, "654321", clock_.t, "a42.3").ok());
+    CPPUNIT_ASSERT(store_->forget(kEmail).ok());
+    CPPUNIT_ASSERT(store_->check(change, kEmail, "654321", clock_.t) == CodeCheck::kDead);
   }
 
   void testOutage() {
