@@ -45,26 +45,6 @@ std::string date_time(std::time_t t) {
   return buf;
 }
 
-// A JSON string literal of `s` (UTF-8 passed through; quotes, backslashes and controls escaped).
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string json_time(long long t) { return t > 0 ? json_string(account_date_time(t)) : "null"; }
-
 Response delete_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.delete.title");
   Response r = ctx.page(status, "authentication/delete.html", std::move(vars));
