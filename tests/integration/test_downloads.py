@@ -321,6 +321,8 @@ class DownloadsTest(IntegrationTest):
         self.assertEqual(over.status, 429, over.body[:500])
         self.assertTrue(over.header("Retry-After"))
         self.assertIn("Daily download limit reached", over.body)
+        # Not a form: no "There is a problem" error summary (issue 17).
+        self.assertNotIn('class="error-summary"', over.body)
 
     def apache_db_age_rows(self, seconds):
         """Moves the logged downloads `seconds` into the past, but not before today (UTC)."""
