@@ -241,6 +241,9 @@ class DownloadsTest(IntegrationTest):
         self.assertEqual(page.status, 200)
         m = re.search(r'id="link-hd720" readonly value="([^"]+)"', page.body)
         self.assertTrue(m, page.body[-3000:])
+        # Issue 17 rough edge 12: the expiry reads "Friday 7 July 2023, 10:00 UTC", no brackets.
+        self.assertRegex(page.body, r"These personal links work without signing in until "
+                                    r"[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC<")
         link = html.unescape(m.group(1))
         self.assertTrue(link.startswith(self.apache.public_url + "/download/%s/hd720?" % VIDEO))
         anon = harness.Client(self.apache.url())
