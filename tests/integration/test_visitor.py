@@ -198,6 +198,15 @@ class VisitorTest(IntegrationTest):
         email = "section13.base@example.org"
         flows.register(self, c, email, PASSWORD)
         flows.submit_code(self, c, email, flows.code_from(apache.mail, email))
+        # The newsletter's mail: its unsubscribe link (body and List-Unsubscribe) under the base.
+        self.assertEqual(flows.subscribe(c).status, 200)
+        welcome = self.mail_to(apache, email, after=1)
+        unsubscribe = apache.url(BASE + "/newsletter/unsubscribe?token=")
+        self.assertIn(unsubscribe, self.html_part(welcome), welcome["Subject"])
+        token_url = html.unescape(re.search(r'"(%s[^"]+)"' % re.escape(unsubscribe),
+                                            self.html_part(welcome)).group(1))
+        self.assertEqual(harness.Client(apache.url()).get(
+            token_url[len(apache.url()):]).status, 200)
         other = self.client(apache, BASE)
         r = flows.sign_in(other, email, PASSWORD)
         self.assertEqual((r.status, r.location), (303, BASE + "/account/"))
@@ -220,9 +229,33 @@ class VisitorTest(IntegrationTest):
         for path in ("/account/password", "/account/sessions", "/account/export",
                      "/account/delete"):
             self.assertIn('href="%s%s"' % (BASE, path), account)
+        harness.wait_until(lambda: len([m for m in apache.mail.messages()
+                                         if email in str(m.get("To", ""))]) >= 3, 20, 0.1)
+        mails_before = [m for m in apache.mail.messages() if email in str(m.get("To", ""))]
         r = c.submit("/account/delete", {"current_password": NEW_PASSWORD})
         self.assertEqual((r.status, r.location), (303, BASE + "/?done=deleted"))
         self.assertFalse(flows.signed_in(c))
+        # Every link of every mail (code, welcome, password changed, goodbye) under the base. (The
+        # erasure drops what was still queued for the address: the goodbye mail is read after.)
+        harness.wait_until(lambda: [m for m in apache.mail.messages()
+                                    if "has been deleted" in str(m.get("Subject", ""))], 20, 0.1)
+        self.assert_mail_links_under_base(apache, email, mails_before + [
+            m for m in apache.mail.messages() if "has been deleted" in str(m.get("Subject", ""))])
+
+    def assert_mail_links_under_base(self, apache, email, mails):
+        subjects = sorted(str(m["Subject"]) for m in mails)
+        self.assertEqual(len(mails), 4, subjects)
+        for m in mails:
+            self.assertIn(email, str(m["To"]))
+            for part in m.walk():
+                if part.get_content_maintype() != "text":
+                    continue
+                text = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                for url in re.findall(r"https?://[^\s\"'<>]+", text):
+                    if url.startswith(apache.url()):
+                        self.assertTrue(url.startswith(apache.url(BASE + "/")),
+                                        (m["Subject"], url))
+                    self.assert_no_double_base(url)
 
     # --- 2. rough edges -----------------------------------------------------------------------
 
