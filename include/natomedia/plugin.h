@@ -116,7 +116,10 @@ class Context {
   // the lang-switch links) added to `vars`. The language switcher links this page's own path and
   // query in each other language; a handler whose answer should be reached by another URL (an
   // answer to a POST) sets vars["lang_switch_to"] to that base-relative path and query. A 4xx page
-  // (a refused form) gets "Error: " before its title and an error summary that takes the focus. A page that shows the csrf_token or the signed-in
+  // gets "Error: " before its title; one that names a field's error (a truthy var whose name ends
+  // in "_error" or "_errors", or vars["form_failed"] = true) also gets an error summary that takes
+  // the focus (a refusal that is not a form, such as a quota page, does not). A page that shows
+  // the csrf_token or the signed-in
   // account is private: the core sends it with Cache-Control: no-store (whatever Cache-Control
   // the handler set), and only such a page sets the CSRF binding cookie.
   virtual Response page(int status, const std::string& tmpl, Vars vars) = 0;

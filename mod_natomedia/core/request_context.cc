@@ -9,6 +9,24 @@
 
 namespace natomedia::core {
 
+namespace {
+
+// Whether a page's vars name a field's error: a truthy "..._error" or "..._errors" var (the
+// convention of every form template), or the plugin's own "form_failed".
+bool has_field_errors(const Vars& vars) {
+  for (const auto& [name, value] : vars) {
+    if (!value.truthy()) continue;
+    if (name == "form_failed") return true;
+    for (std::string_view suffix : {std::string_view("_error"), std::string_view("_errors")})
+      if (name.size() > suffix.size() &&
+          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+        return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 static const char* kCsrfCookie = "nm_csrf";
 static const char* kLangCookie = "nm_lang";
 
@@ -159,10 +177,12 @@ Response RequestContext::page(int status, const std::string& tmpl, Vars vars) {
                                    {"url", lang_switch_url(l, switch_to)}});
   }
   vars["languages"] = Value(std::move(others));
-  // A form sent back with a refusal (4xx, not the error page): the title says so first, and the
-  // header puts an error summary at the top of the page that takes the focus.
+  // A form sent back with a refusal (4xx, not the error page): the title says so first, and,
+  // when the page names a field's error (a var "..._error" or "..._errors", or the plugin's own
+  // "form_failed"), the header puts an error summary at the top of the page that takes the
+  // focus. A 4xx page that is not a form (a quota refusal, a dead link) has no summary box.
   if (status >= 400 && status < 500 && tmpl != "core/error.html") {
-    vars["form_failed"] = true;
+    if (has_field_errors(vars)) vars["form_failed"] = true;
     std::string title;
     if (auto it = vars.find("title"); it != vars.end()) title = it->second.str();
     vars["title"] = services_.i18n->text(lang, "error.title.prefix") + " " + title;

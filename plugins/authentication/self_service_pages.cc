@@ -14,6 +14,7 @@
 #include "page_helpers.h"
 #include "routes.h"
 #include "sessions.h"
+#include "user_agent.h"
 
 namespace natomedia::auth {
 
@@ -36,6 +37,18 @@ Response password_form(Context& ctx, Vars vars, int status) {
 }
 
 // "2026-12-03 06:01 UTC": a date and a time, the same in every language.
+// The sessions page's device: "Firefox on Linux" in the page's language, else the raw header
+// shortened, else "Unknown browser".
+std::string agent_text(Context& ctx, const std::string& user_agent) {
+  if (user_agent.empty()) return tr(ctx, "auth.sessions.unknown_agent");
+  ReadableAgent a = readable_agent(user_agent);
+  if (a.browser.empty() || a.os.empty()) return a.browser.empty() ? a.shortened : a.browser;
+  std::string text = tr(ctx, "auth.sessions.agent");
+  if (size_t at = text.find("{browser}"); at != std::string::npos) text.replace(at, 9, a.browser);
+  if (size_t at = text.find("{os}"); at != std::string::npos) text.replace(at, 4, a.os);
+  return text;
+}
+
 std::string date_time(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -169,8 +182,8 @@ Response get_sessions(Context& ctx) {
     Vars row;
     row["created"] = date_time(si.created_at);
     row["last_seen"] = date_time(si.last_seen);
-    row["user_agent"] = si.user_agent.empty() ? tr(ctx, "auth.sessions.unknown_agent")
-                                              : si.user_agent;
+    row["user_agent"] = agent_text(ctx, si.user_agent);
+    row["raw_user_agent"] = si.user_agent;
     row["current"] = si.current;
     others = others || !si.current;
     rows.emplace_back(std::move(row));

@@ -63,6 +63,8 @@ Response verify_form(Context& ctx, const std::string& email, int status, Vars va
   // The language switch stays on this form for this address (a POST answer has no query).
   vars["lang_switch_to"] = flow_path("/account/verify", email, return_to);
   vars["expiry"] = expiry_sentence(ctx, ctx.request().lang);
+  // A refused code is the code field's error: the page opens with the error summary.
+  if (vars.count("wrong") || vars.count("dead")) vars["form_failed"] = true;
   Response r = ctx.page(status, "verification/verify.html", std::move(vars));
   r.header("Cache-Control", "no-store");
   return r;

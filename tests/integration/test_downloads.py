@@ -277,6 +277,9 @@ class DownloadsTest(IntegrationTest):
         self.assertEqual(page.status, 200)
         m = re.search(r'id="link-hd720" readonly value="([^"]+)"', page.body)
         self.assertTrue(m, page.body[-3000:])
+        # Issue 17 rough edge 12: the expiry reads "Friday 7 July 2023, 10:00 UTC", no brackets.
+        self.assertRegex(page.body, r"These personal links work without signing in until "
+                                    r"[A-Z][a-z]+day \d{1,2} [A-Z][a-z]+ \d{4}, \d\d:\d\d UTC<")
         link = html.unescape(m.group(1))
         self.assertTrue(link.startswith(self.apache.public_url + "/download/%s/hd720?" % VIDEO))
         anon = harness.Client(self.apache.url())
@@ -357,6 +360,8 @@ class DownloadsTest(IntegrationTest):
         self.assertEqual(over.status, 429, over.body[:500])
         self.assertTrue(over.header("Retry-After"))
         self.assertIn("Daily download limit reached", over.body)
+        # Not a form: no "There is a problem" error summary (issue 17).
+        self.assertNotIn('class="error-summary"', over.body)
 
     def apache_db_age_rows(self, seconds):
         """Moves the logged downloads `seconds` into the past, but not before today (UTC)."""

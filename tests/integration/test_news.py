@@ -438,6 +438,69 @@ class NewsTest(IntegrationTest):
         moved = c.get("/news/vid")
         self.assertEqual((moved.status, moved.location), (301, "/videos/vid"))
 
+    def test_feeds_keep_the_w3c_validator_rules(self):
+        """CONTRACT 13: both feeds "validate as the W3C feed validator checks them": the rules
+        it enforces (and the warnings it gives), checked on the news and videos feeds."""
+        import email.utils
+        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
+                           summary="Summary %d" % i) for i in range(3)]
+        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
+                               icon="vid/thumb.jpg",
+                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
+                                            "size": 10, "sha256": "0" * 64}]))
+        c = self.start(items)
+        public = self.apache.public_url
+        rfc3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"
+        for path in ("/news/feed.atom", "/videos/feed.atom"):
+            r = c.get(path)
+            self.assertTrue(r.header("Content-Type").startswith("application/atom+xml"), path)
+            self.assertRegex(r.raw[:40].decode(), r'^<\?xml version="1.0" encoding="(?i:utf-8)"\?>')
+            feed = ET.fromstring(r.raw)
+            for tag in ("id", "title", "updated"):
+                self.assertTrue(feed.findtext(ATOM + tag), (path, tag))
+            self.assertRegex(feed.findtext(ATOM + "updated"), rfc3339)
+            self.assertTrue(feed.findtext(ATOM + "author/" + ATOM + "name"), path)
+            selfs = [l for l in feed.findall(ATOM + "link") if l.get("rel") == "self"]
+            self.assertEqual([l.get("href") for l in selfs], [public + path])  # its location
+            entries = feed.findall(ATOM + "entry")
+            self.assertTrue(entries, path)
+            ids = [e.findtext(ATOM + "id") for e in entries]
+            self.assertEqual(len(ids), len(set(ids)), path)  # unique entry ids
+            for e in entries:
+                self.assertTrue(e.findtext(ATOM + "title"), path)
+                self.assertRegex(e.findtext(ATOM + "updated"), rfc3339)
+                self.assertTrue(e.findtext(ATOM + "id").startswith(public + "/"), path)
+                alternates = [l for l in e.findall(ATOM + "link") if l.get("rel") == "alternate"]
+                self.assertEqual(len(alternates), 1, path)  # at most one per type and language
+        for path in ("/news/feed.rss", "/videos/feed.rss"):
+            r = c.get(path)
+            self.assertTrue(r.header("Content-Type").startswith("application/rss+xml"), path)
+            rss = ET.fromstring(r.raw)
+            self.assertEqual(rss.get("version"), "2.0")
+            channel = rss.find("channel")
+            for tag in ("title", "link", "description"):
+                self.assertTrue(channel.findtext(tag), (path, tag))
+            self.assertIsNotNone(email.utils.parsedate_to_datetime(
+                channel.findtext("lastBuildDate")))  # RFC 822 dates
+            selfs = channel.findall(ATOM + "link")
+            self.assertEqual([(l.get("rel"), l.get("href")) for l in selfs],
+                             [("self", public + path)])
+            guids = []
+            for item in channel.findall("item"):
+                self.assertTrue(item.findtext("title") or item.findtext("description"), path)
+                self.assertIsNotNone(email.utils.parsedate_to_datetime(item.findtext("pubDate")))
+                guid = item.find("guid")
+                self.assertTrue(guid.text.startswith(public + "/"), guid.text)
+                self.assertNotEqual(guid.get("isPermaLink"), "false")
+                guids.append(guid.text)
+                content = item.find(MEDIA + "content")
+                if content is not None:
+                    self.assertTrue(content.get("url").startswith(public + "/"))
+                    for attr in ("type", "fileSize", "width", "height", "duration"):
+                        self.assertRegex(content.get(attr) or "", r"\S", attr)
+            self.assertTrue(guids, path)
+            self.assertEqual(len(guids), len(set(guids)), path)
+
     def test_etags_give_304(self):
         c = self.start([news_item("a", BASE_TIME, "A")])
         for path in ("/news/", "/news/a", "/news/feed.atom", "/news/feed.rss", "/videos/"):

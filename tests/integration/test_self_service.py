@@ -118,16 +118,20 @@ class SelfServiceFlows(AuthFlows):
         self.need_codes()
         address = "many@example.org"
         self.make_verified(address)
-        here = self.signed_in_client(address, agent="Browser-A/1.0")
+        firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+        here = self.signed_in_client(address, agent=firefox)
         other = self.signed_in_client(address, agent="Browser-B/2.0 <b>x</b>")
         page = here.get("/account/sessions")
         self.assertEqual(page.status, 200)
         self.assertEqual(page.headers.get("Cache-Control"), "no-store")
-        rows = re.findall(r"<tr[^>]*>\s*<td>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>",
+        rows = re.findall(r"<tr[^>]*>\s*<td[^>]*>(.*?)</td><td[^>]*>(.*?)</td><td[^>]*>(.*?)</td></tr>",
                           page.body)
         self.assertEqual(len(rows), 2, page.body)
         agents = " ".join(r[0] for r in rows)
-        self.assertIn("Browser-A/1.0 <strong>(this device)</strong>", agents)
+        # A known browser is named readably (the raw header is the cell's title); an unknown
+        # one is shown as it came, escaped.
+        self.assertIn("Firefox on Linux <strong>(this device)</strong>", agents)
+        self.assertIn('title="' + firefox + '"', page.body)
         self.assertIn("Browser-B/2.0 &lt;b&gt;x&lt;/b&gt;", agents)  # escaped
         for row in rows:
             self.assertRegex(row[1], r"^\d{4}-\d\d-\d\d \d\d:\d\d UTC$")
@@ -151,6 +155,7 @@ class SelfServiceFlows(AuthFlows):
         fr = here.get("/account/sessions?lang=fr")
         self.assertIn("Où vous êtes connecté", fr.body)
         self.assertIn("(cet appareil)", fr.body)
+        self.assertIn("Firefox sous Linux", fr.body)
 
     def test_export(self):
         self.need_codes()

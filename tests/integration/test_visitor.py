@@ -155,6 +155,108 @@ class VisitorTest(IntegrationTest):
         for link in links(new.body):
             self.assert_no_double_base(link)
 
+    def test_section13_routes_under_base_path(self):
+        """Every route of CONTRACT section 13 under NatoMediaBasePath /portal: the home page, the
+        player and its preview, search, the feeds' absolute links, and self-service (password,
+        sessions, end-others, export, delete), each Location and link carrying the base once."""
+        import json
+        import xml.etree.ElementTree as ET
+        apache = self.portal(base_path=BASE)
+        c = self.client(apache, BASE)
+        video = "/videos/" + flows.VIDEO_ID
+        home = c.get("/")
+        self.assertEqual(home.status, 200)
+        self.assertIn('href="%s%s"' % (BASE, video), home.body)
+        page = c.get(video).body
+        self.assertIn('<source src="%s%s/preview" type="video/mp4">' % (BASE, video), page)
+        preview = c.get(video + "/preview")
+        self.assertEqual(preview.status, 200)
+        self.assertEqual(preview.raw, self.data)
+        self.assertEqual(preview.header("Content-Disposition"), "inline")
+        part = c.get(video + "/preview", headers={"Range": "bytes=5-14"})
+        self.assertEqual((part.status, part.raw), (206, self.data[5:15]))
+        found = c.get("/news/?q=OPERATIONS")
+        self.assertEqual(found.status, 200)
+        self.assertIn('href="%s%s"' % (BASE, video), found.body)
+        self.assertNotIn('href="%s%s"' % (BASE, video), c.get("/news/?q=nothing-like-it").body)
+        self.assertIn('<link rel="alternate" type="application/atom+xml" href="%s/news/feed.atom"'
+                      % BASE, found.body)
+        for link in links(found.body):
+            if link.startswith("/"):
+                self.assertTrue(link.startswith(BASE + "/"), link)
+        atom = ET.fromstring(c.get("/news/feed.atom").raw)
+        ns = "{http://www.w3.org/2005/Atom}"
+        entry = atom.find(ns + "entry").find(ns + "link").get("href")
+        self.assertTrue(entry.startswith("http"), entry)
+        self.assertTrue(entry.endswith(BASE + video), entry)
+        self.assert_no_double_base(entry)
+        item = ET.fromstring(c.get("/news/feed.rss").raw).find("channel/item")
+        content = item.find("{http://search.yahoo.com/mrss/}content").get("url")
+        self.assertTrue(content.endswith(BASE + video + "/preview"), content)
+
+        # Self-service under the base path.
+        email = "section13.base@example.org"
+        flows.register(self, c, email, PASSWORD)
+        flows.submit_code(self, c, email, flows.code_from(apache.mail, email))
+        # The newsletter's mail: its unsubscribe link (body and List-Unsubscribe) under the base.
+        self.assertEqual(flows.subscribe(c).status, 200)
+        welcome = self.mail_to(apache, email, after=1)
+        unsubscribe = apache.url(BASE + "/newsletter/unsubscribe?token=")
+        self.assertIn(unsubscribe, self.html_part(welcome), welcome["Subject"])
+        token_url = html.unescape(re.search(r'"(%s[^"]+)"' % re.escape(unsubscribe),
+                                            self.html_part(welcome)).group(1))
+        self.assertEqual(harness.Client(apache.url()).get(
+            token_url[len(apache.url()):]).status, 200)
+        other = self.client(apache, BASE)
+        r = flows.sign_in(other, email, PASSWORD)
+        self.assertEqual((r.status, r.location), (303, BASE + "/account/"))
+        r = c.submit("/account/password", {"current_password": PASSWORD, "password": NEW_PASSWORD,
+                                           "password_confirm": NEW_PASSWORD})
+        self.assertEqual((r.status, r.location), (303, BASE + "/account/?done=password"))
+        self.assertFalse(flows.signed_in(other))
+        self.assertEqual(flows.sign_in(other, email, NEW_PASSWORD).status, 303)
+        sessions = c.get("/account/sessions")
+        self.assertEqual(sessions.status, 200)
+        self.assertIn('action="%s/account/sessions/end-others"' % BASE, sessions.body)
+        r = c.submit("/account/sessions", {}, action="/account/sessions/end-others")
+        self.assertEqual((r.status, r.location), (303, BASE + "/account/?done=sessions"))
+        self.assertFalse(flows.signed_in(other))
+        export = c.get("/account/export")
+        self.assertEqual(export.status, 200)
+        self.assertTrue(export.header("Content-Disposition").startswith("attachment"))
+        self.assertEqual(json.loads(export.raw)["account"]["email"], email)
+        account = c.get("/account/").body
+        for path in ("/account/password", "/account/sessions", "/account/export",
+                     "/account/delete"):
+            self.assertIn('href="%s%s"' % (BASE, path), account)
+        harness.wait_until(lambda: len([m for m in apache.mail.messages()
+                                         if email in str(m.get("To", ""))]) >= 3, 20, 0.1)
+        mails_before = [m for m in apache.mail.messages() if email in str(m.get("To", ""))]
+        r = c.submit("/account/delete", {"current_password": NEW_PASSWORD})
+        self.assertEqual((r.status, r.location), (303, BASE + "/?done=deleted"))
+        self.assertFalse(flows.signed_in(c))
+        # Every link of every mail (code, welcome, password changed, goodbye) under the base. (The
+        # erasure drops what was still queued for the address: the goodbye mail is read after.)
+        harness.wait_until(lambda: [m for m in apache.mail.messages()
+                                    if "has been deleted" in str(m.get("Subject", ""))], 20, 0.1)
+        self.assert_mail_links_under_base(apache, email, mails_before + [
+            m for m in apache.mail.messages() if "has been deleted" in str(m.get("Subject", ""))])
+
+    def assert_mail_links_under_base(self, apache, email, mails):
+        subjects = sorted(str(m["Subject"]) for m in mails)
+        self.assertEqual(len(mails), 4, subjects)
+        for m in mails:
+            self.assertIn(email, str(m["To"]))
+            for part in m.walk():
+                if part.get_content_maintype() != "text":
+                    continue
+                text = part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8")
+                for url in re.findall(r"https?://[^\s\"'<>]+", text):
+                    if url.startswith(apache.url()):
+                        self.assertTrue(url.startswith(apache.url(BASE + "/")),
+                                        (m["Subject"], url))
+                    self.assert_no_double_base(url)
+
     # --- 2. rough edges -----------------------------------------------------------------------
 
     def register(self, c, email, return_to=None):

@@ -1,0 +1,286 @@
+// The parts of issue 17's browser proof the other browser tests leave out, in one run per
+// language and width (EN, FR; 1280 and 390 px), all under NatoMediaBasePath /portal:
+// the home page, the player (readyState >= 2), search, registration with the language switched
+// in the middle of the code flow, the account page, the password change, the sessions, the
+// export, sign-out and sign-in without return_to (to the base path's home), the password reset
+// with the language switched in the middle of its code flow, and the deletion. Every page: its
+// language, axe (a violation of any impact fails), no sideways scroll at the run's width and
+// at 320 px. See docs/browser-tests.md and docs/issue17-proof.md.
+//
+//   cd tests/browser && NM_PREFIX=/path/to/stage node --test gaps.test.mjs
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import { loadCatalogue } from './lib/catalogue.mjs';
+import { readFeed } from './lib/feed.mjs';
+import { Inbox, codeIn } from './lib/mail.mjs';
+import { startStack } from './lib/stack.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ARTIFACTS = path.join(process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts'),
+                            'gaps');
+const PREFIX = process.env.NM_PREFIX;
+const BASE = '/portal';
+// The README's pictures (NAME-desktop.png, NAME-phone.png), taken in English when
+// NM_DOCS_SCREENSHOTS names their folder (docs/screenshots).
+const DOCS = process.env.NM_DOCS_SCREENSHOTS || null;
+const DOCS_PAGES = new Set(['home', 'video', 'account']);
+
+let stack;
+let video;
+let failed = false;
+
+before(async () => {
+  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  stack = await startStack({ basePath: BASE });
+  assert.ok(stack.base_url.endsWith(BASE), stack.base_url);
+  video = readFeed(stack.feed).find((i) => i.isVideo && i.renditions.length > 0);
+  assert.ok(video, `the feed ${stack.feed} has no video item`);
+});
+
+after(async () => {
+  if (stack) await stack.stop({ keep: failed || process.env.NM_KEEP_WORK === '1' });
+});
+
+async function clickAndWait(page, locator) {
+  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    locator.click()]);
+  assert.ok(resp, `no document response after clicking ${locator}`);
+  return resp;
+}
+
+function submit(page, action) {
+  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
+}
+
+async function statusChain(resp) {
+  const out = [resp.status()];
+  let req = resp.request().redirectedFrom();
+  while (req) {
+    const r = await req.response();
+    out.unshift(r ? r.status() : null);
+    req = req.redirectedFrom();
+  }
+  return out;
+}
+
+function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+async function noSideways(page, where) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+  }));
+  assert.ok(scroll <= client, `${where} (${page.url()}) scrolls sideways: ` +
+            `${scroll} px of content in ${client} px`);
+}
+
+async function run(t, lang, width) {
+  const tr = loadCatalogue(PREFIX, lang);
+  const other = lang === 'en' ? 'fr' : 'en';
+  const base = stack.base_url;
+  const inbox = new Inbox(stack.mail_dir);
+  const tag = `${lang}-${width}`;
+  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const email = `gaps.${lang}.${width}.${stamp}@example.org`;
+  const password = `Gaps-Portal-${lang.toUpperCase()}-2023!x`;
+  const changed = `Changed#${lang}-${width}-Gaps-2024`;
+  const reset = `Reset#${lang}-${width}-Gaps-2025`;
+  const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: tag });
+  const browser = await openBrowser({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
+  const { page } = browser;
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  const viewport = { width, height: 900 };
+  let checked = 0;
+  // Every page: its language, under the base path, axe, no sideways scroll here and at 320 px.
+  const look = async (name, inLang = lang) => {
+    checked += 1;
+    assert.equal(await page.getAttribute('html', 'lang'), inLang, `lang of ${name}`);
+    assert.ok(pathOf(page).startsWith(`${BASE}/`), `${name} is under ${BASE}: ${page.url()}`);
+    await noSideways(page, `${name} at ${width} px`);
+    await rec.check(page, name);
+    if (DOCS && lang === 'en' && DOCS_PAGES.has(name)) {
+      fs.mkdirSync(DOCS, { recursive: true });
+      const kind = width >= 1000 ? 'desktop' : 'phone';
+      await page.screenshot({ path: path.join(DOCS, `${name}-${kind}.png`), fullPage: false });
+    }
+    await page.setViewportSize({ width: 320, height: 640 });
+    try {
+      await noSideways(page, `${name} at 320 px`);
+    } finally {
+      await page.setViewportSize(viewport);
+    }
+  };
+  const switchTo = async (code) => {
+    const resp = await clickAndWait(page, page.locator(`header a[hreflang="${code}"]`));
+    assert.equal(resp.status(), 200);
+    assert.equal(await page.getAttribute('html', 'lang'), code);
+  };
+
+  try {
+    await page.setViewportSize(viewport);
+
+    // The home page under the base path: the newest video with its thumbnail.
+    let resp = await page.goto(`${base}/?lang=${lang}`);
+    assert.equal(resp.status(), 200);
+    assert.equal(pathOf(page), `${BASE}/`);
+    assert.equal((await page.locator('h1').innerText()).trim(), tr('site.name'));
+    const tile = page.locator(`#main li[data-id="${video.id}"]`);
+    assert.ok((await tile.locator('img').getAttribute('src')).startsWith(`${BASE}/videos/`));
+    await look('home');
+
+    // The video page's player plays the public preview.
+    await clickAndWait(page, tile.locator('h3 a'));
+    assert.equal(pathOf(page), `${BASE}/videos/${video.id}`);
+    const player = page.locator('video');
+    assert.equal(await player.getAttribute('poster'), `${BASE}/videos/${video.id}/thumbnail`);
+    assert.equal(await page.locator('video source').getAttribute('src'),
+                 `${BASE}/videos/${video.id}/preview`);
+    await player.evaluate((v) => { v.muted = true; return v.play().catch(() => {}); });
+    await page.waitForFunction(() => document.querySelector('video').readyState >= 2,
+                               null, { timeout: 30000 });
+    await look('video');
+
+    // Search.
+    await page.goto(`${base}/news/`);
+    const word = (video.headlines[lang] || video.headlines.en).split(/\s+/)
+      .find((w) => w.length > 5).replace(/[^\p{L}\p{N}]/gu, '');
+    await page.fill('#search-q', word);
+    await clickAndWait(page, page.locator('form.search button[type=submit]'));
+    assert.equal(pathOf(page), `${BASE}/news/`);
+    assert.equal(new URL(page.url()).searchParams.get('q'), word);
+    assert.equal(await page.locator(`#main li[data-id="${video.id}"]`).count(), 1);
+    await look('search');
+
+    // Register; switch language in the middle of the code flow, and back: the address stays
+    // and the mailed code still works.
+    await page.goto(`${base}/account/register`);
+    await page.fill('#email', email);
+    await page.fill('#password', password);
+    await page.fill('#password_confirm', password);
+    resp = await submit(page, '/account/register');
+    assert.equal(pathOf(page), `${BASE}/account/verify`);
+    await look('code');
+    await switchTo(other);
+    assert.equal(pathOf(page), `${BASE}/account/verify`);
+    assert.equal(await page.inputValue('main form input[name=email]'), email);
+    await look('code-switched', other);
+    await switchTo(lang);
+    assert.equal(await page.inputValue('main form input[name=email]'), email);
+    const codeMail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
+    await page.fill('#code', codeIn(codeMail.text));
+    resp = await submit(page, '/account/verify');
+    assert.equal(resp.status(), 200, 'the code works after the switches');
+    await look('verified');
+    t.diagnostic(`[${tag}] registered under ${BASE}`);
+
+    // The account page and the password change.
+    resp = await page.goto(`${base}/account/`);
+    assert.equal(resp.status(), 200);
+    await look('account');
+    await clickAndWait(page, page.locator('main a[href$="/account/password"]'));
+    assert.equal(pathOf(page), `${BASE}/account/password`);
+    await look('password');
+    await page.fill('#current_password', password);
+    await page.fill('#password', changed);
+    await page.fill('#password_confirm', changed);
+    resp = await submit(page, '/account/password');
+    assert.deepEqual(await statusChain(resp), [303, 200], 'password change → 303 → account');
+    assert.equal(pathOf(page), `${BASE}/account/`);
+    assert.equal((await page.locator('#account-notice').innerText()).trim(),
+                 tr('auth.account.notice.password'));
+    await look('password-changed');
+
+    // Sessions and export.
+    await clickAndWait(page, page.locator('main a[href$="/account/sessions"]'));
+    assert.equal(pathOf(page), `${BASE}/account/sessions`);
+    assert.equal(await page.locator('#sessions tbody tr.current-session').count(), 1);
+    await look('sessions');
+    const got = await page.context().request.get(`${base}/account/export`);
+    assert.equal(got.status(), 200);
+    assert.match(got.headers()['content-type'], /^application\/json/);
+    assert.equal((await got.json()).account.email, email);
+
+    // Sign out: the base path's home.
+    resp = await clickAndWait(page, page.locator('header form[action$="/account/logout"] button'));
+    assert.deepEqual(await statusChain(resp), [303, 200]);
+    assert.equal(pathOf(page), `${BASE}/`);
+
+    // The password reset, switching language in the middle of its code flow.
+    await page.goto(`${base}/account/password/reset`);
+    await look('reset');
+    await page.fill('#email', email);
+    resp = await submit(page, '/account/password/reset');
+    assert.deepEqual(await statusChain(resp), [303, 200]);
+    assert.equal(pathOf(page), `${BASE}/account/password/reset/verify`);
+    await look('reset-code');
+    await switchTo(other);
+    assert.equal(pathOf(page), `${BASE}/account/password/reset/verify`);
+    assert.equal(await page.inputValue('main form input[name=email]'), email);
+    await look('reset-code-switched', other);
+    await switchTo(lang);
+    const resetMail = await inbox.waitFor(email, {
+      pred: (m) => m.subject.includes(tr('verification.mail.reset.subject')) &&
+                   codeIn(m.text) !== null });
+    await page.fill('#code', codeIn(resetMail.text));
+    resp = await submit(page, '/account/password/reset/verify');
+    assert.deepEqual(await statusChain(resp), [303, 200], 'the reset code works after switches');
+    assert.equal(pathOf(page), `${BASE}/account/password/new`);
+    await look('new-password');
+    await page.fill('#password', reset);
+    await page.fill('#password_confirm', reset);
+    resp = await submit(page, '/account/password/new');
+    assert.equal(resp.status(), 200);
+    await look('password-updated');
+
+    // Sign in from the header's link (no return_to): the base path's home.
+    await page.goto(`${base}/`);
+    await clickAndWait(page, page.locator(`header a[href="${BASE}/account/login"]`));
+    await page.fill('#email', email);
+    await page.fill('#password', reset);
+    resp = await submit(page, '/account/login');
+    assert.deepEqual(await statusChain(resp), [303, 200]);
+    assert.equal(pathOf(page), `${BASE}/`);
+
+    // Delete the account: back to the base path's home with the notice.
+    await page.goto(`${base}/account/delete`);
+    await look('delete');
+    await page.fill('#current_password', reset);
+    resp = await submit(page, '/account/delete');
+    assert.deepEqual(await statusChain(resp), [303, 200], 'delete → 303 → home');
+    assert.equal(pathOf(page), `${BASE}/`);
+    assert.equal((await page.locator('#home-notice').innerText()).trim(),
+                 tr('media.home.notice.deleted'));
+    await look('deleted');
+    t.diagnostic(`[${tag}] ${checked} pages checked under ${BASE}`);
+    assert.deepEqual(pageErrors, [], 'JavaScript errors on the pages');
+  } finally {
+    rec.writeReport();
+    await browser.close();
+  }
+  assert.equal(rec.failures.length, 0, rec.describeFailures());
+}
+
+for (const lang of ['en', 'fr']) {
+  for (const width of [1280, 390]) {
+    test(`under ${BASE}: home, player, search, code flows, self-service (${lang}, ${width} px)`,
+         { timeout: 300000 }, async (t) => {
+      try {
+        await run(t, lang, width);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    });
+  }
+}
