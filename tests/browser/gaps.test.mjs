@@ -209,7 +209,7 @@ async function run(t, lang, width) {
     const got = await page.context().request.get(`${base}/account/export`);
     assert.equal(got.status(), 200);
     assert.match(got.headers()['content-type'], /^application\/json/);
-    assert.equal((await got.json()).account.email, email);
+    assert.equal((await got.json()).authentication.account.email, email);
 
     // Sign out: the base path's home.
     resp = await clickAndWait(page, page.locator('header form[action$="/account/logout"] button'));
