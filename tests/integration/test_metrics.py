@@ -226,6 +226,9 @@ class MetricsTest(IntegrationTest):
 
         self.apache.graceful()
         harness.wait_until(lambda: c.get("/news/").status == 200, 10)
+        # A request is counted in its log phase, after its answer went out: under load the
+        # status page can be read before that; wait (bounded) until the new request shows.
+        harness.wait_until(lambda: self.requests_of(self.page())["/news/ 200"] > 3, 10)
         after_fams = self.page()
         after = {(n, labels): v for fam in after_fams.values() for (n, labels, v) in fam["samples"]}
         went_back = {k: (v, after.get(k)) for k, v in before.items()

@@ -224,7 +224,7 @@ class VisitorTest(IntegrationTest):
         export = c.get("/account/export")
         self.assertEqual(export.status, 200)
         self.assertTrue(export.header("Content-Disposition").startswith("attachment"))
-        self.assertEqual(json.loads(export.raw)["account"]["email"], email)
+        self.assertEqual(json.loads(export.raw)["authentication"]["account"]["email"], email)
         account = c.get("/account/").body
         for path in ("/account/password", "/account/sessions", "/account/export",
                      "/account/delete"):
