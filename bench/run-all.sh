@@ -14,8 +14,8 @@ if [ ! -e "$NM_PREFIX/lib/apache2/modules/mod_natomedia.so" ]; then
   echo "no mod_natomedia.so under $NM_PREFIX: build and stage first" >&2
   exit 2
 fi
-scripts="news_vs_static home_vs_static preview_vs_static download_vs_static static_module_overhead wrong_code_post signin_rate mix_load"
-scripts="$scripts feed_reload signin_throttled"
+scripts="news_vs_static home_vs_static preview_vs_static download_vs_static search_10k static_module_overhead wrong_code_post signin_rate mix_load"
+scripts="$scripts feed_reload signin_throttled gated_static"
 results="$OUT_DIR/results.txt"
 : > "$results"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
