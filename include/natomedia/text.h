@@ -5,8 +5,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace natomedia {
 namespace text {
@@ -250,6 +252,34 @@ inline std::string hex_encode(std::string_view in) {
     out += kHexLower[c >> 4];
     out += kHexLower[c & 0x0F];
   }
+  return out;
+}
+
+// A catalogue sentence with its placeholders filled: each "{NAME}" of `values` becomes its value
+// ("Please wait {n} seconds", {{"n", "30"}}). One pass over the sentence, so a value is never
+// scanned for placeholders itself; a brace that names none of `values` is kept as it is.
+inline std::string fill(
+    std::string_view sentence,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::string out;
+  out.reserve(sentence.size());
+  size_t at = 0;
+  while (at < sentence.size()) {
+    const size_t open = sentence.find('{', at);
+    if (open == std::string_view::npos) break;
+    out.append(sentence, at, open - at);
+    at = open;
+    for (const auto& [name, value] : values) {
+      if (sentence.compare(open + 1, name.size(), name) == 0 &&
+          sentence.size() > open + 1 + name.size() && sentence[open + 1 + name.size()] == '}') {
+        out.append(value);
+        at = open + name.size() + 2;
+        break;
+      }
+    }
+    if (at == open) out += sentence[at++];
+  }
+  out.append(sentence, at, std::string_view::npos);
   return out;
 }
 

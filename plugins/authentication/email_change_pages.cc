@@ -76,15 +76,6 @@ std::optional<std::string> held_change(Context& ctx, const Account& account) {
   return email;
 }
 
-std::shared_ptr<CodeService> code_service(Context& ctx) {
-  auto codes = find_provider<CodeService>(ctx, kCodeServiceName, kCodeServiceVersion);
-  if (!codes)
-    ctx.log(LogLevel::kError,
-            "the change of address needs the natomedia.codes provider "
-            "(NatoMediaPlugin verification)");
-  return codes;
-}
-
 Response email_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.email_change.title");
   vars["current_email"] = ctx.account() ? ctx.account()->email : std::string();
@@ -112,10 +103,7 @@ Response too_soon(Response page, long retry_after) {
 }
 
 std::string wait_text(Context& ctx, long retry_after) {
-  std::string wait = tr(ctx, "auth.email_change.wait");
-  if (size_t at = wait.find("{n}"); at != std::string::npos)
-    wait.replace(at, 3, std::to_string(retry_after));
-  return wait;
+  return text::fill(tr(ctx, "auth.email_change.wait"), {{"n", std::to_string(retry_after)}});
 }
 
 // A code for the change to `email`: a real one, bound to this account at its epoch, where the
@@ -171,6 +159,22 @@ Status apply_change(Context& ctx, const Account& account, const std::string& ema
   return s;
 }
 
+// The signed-in account and the change of address its browser holds, or the answer to give
+// instead (sign in first; no change in progress: back to the address form).
+struct Pending {
+  std::optional<Response> answer;
+  Account account;
+  std::string email;
+};
+
+Pending pending_change(Context& ctx) {
+  auto account = ctx.account();
+  if (!account) return {ctx.sign_in_required("/account/email/verify"), {}, {}};
+  auto email = held_change(ctx, *account);
+  if (!email) return {redirect(ctx, "/account/email"), {}, {}};
+  return {std::nullopt, *account, *email};
+}
+
 }  // namespace
 
 Response get_change_email(Context& ctx) {
@@ -200,7 +204,7 @@ Response post_change_email(Context& ctx, PluginState& state) {
     vars["email_error"] = tr(ctx, "auth.email_change.same");
     return email_form(ctx, std::move(vars), 422);
   }
-  auto codes = code_service(ctx);
+  auto codes = code_service(ctx, "the change of address");
   if (!codes) return unavailable(ctx, 60);
   CodeIssue issued = send_change_code(ctx, *codes, *account, *email);
   switch (issued.outcome) {
@@ -218,42 +222,38 @@ Response post_change_email(Context& ctx, PluginState& state) {
 }
 
 Response get_change_email_verify(Context& ctx) {
-  auto account = ctx.account();
-  if (!account) return ctx.sign_in_required("/account/email/verify");
-  auto pending = held_change(ctx, *account);
-  if (!pending) return redirect(ctx, "/account/email");
-  return code_form(ctx, *pending, {}, 200);
+  Pending p = pending_change(ctx);
+  if (p.answer) return std::move(*p.answer);
+  return code_form(ctx, p.email, {}, 200);
 }
 
 Response post_change_email_verify(Context& ctx) {
-  auto account = ctx.account();
-  if (!account) return ctx.sign_in_required("/account/email/verify");
-  auto pending = held_change(ctx, *account);
-  if (!pending) return redirect(ctx, "/account/email");
-  auto codes = code_service(ctx);
+  Pending p = pending_change(ctx);
+  if (p.answer) return std::move(*p.answer);
+  auto codes = code_service(ctx, "the change of address");
   if (!codes) return unavailable(ctx, 60);
   std::string binding;
-  CodeCheck check = codes->check_bound(ctx, CodePurpose::kChangeEmail, *pending,
+  CodeCheck check = codes->check_bound(ctx, CodePurpose::kChangeEmail, p.email,
                                        ctx.request().form.get_or("code"), &binding);
   // A right code bound to another account (or to this one before its trust changed) is dead.
-  if (check == CodeCheck::kOk && !ctx.crypto().equal(binding, change_binding(*account)))
+  if (check == CodeCheck::kOk && !ctx.crypto().equal(binding, change_binding(p.account)))
     check = CodeCheck::kDead;
   switch (check) {
     case CodeCheck::kWrong:
-      return code_form(ctx, *pending, {{"code_error", tr(ctx, "auth.code.wrong")}}, 422);
+      return code_form(ctx, p.email, {{"code_error", tr(ctx, "auth.code.wrong")}}, 422);
     case CodeCheck::kDead:
-      return code_form(ctx, *pending,
+      return code_form(ctx, p.email,
                        {{"code_error", tr(ctx, "auth.code.dead")}, {"dead", true}}, 410);
     case CodeCheck::kUnavailable:
       return unavailable(ctx, 30);
     case CodeCheck::kOk:
       break;
   }
-  Status s = apply_change(ctx, *account, *pending);
+  Status s = apply_change(ctx, p.account, p.email);
   if (s.code() == Status::Code::kConflict) {
     forget_change(ctx);
     Vars vars;
-    vars["typed_email"] = *pending;
+    vars["typed_email"] = p.email;
     vars["email_error"] = tr(ctx, "auth.email_change.taken_meanwhile");
     return email_form(ctx, std::move(vars), 409);
   }
@@ -270,21 +270,19 @@ Response post_change_email_verify(Context& ctx) {
 }
 
 Response post_change_email_resend(Context& ctx) {
-  auto account = ctx.account();
-  if (!account) return ctx.sign_in_required("/account/email/verify");
-  auto pending = held_change(ctx, *account);
-  if (!pending) return redirect(ctx, "/account/email");
-  auto codes = code_service(ctx);
+  Pending p = pending_change(ctx);
+  if (p.answer) return std::move(*p.answer);
+  auto codes = code_service(ctx, "the change of address");
   if (!codes) return unavailable(ctx, 60);
-  CodeIssue issued = send_change_code(ctx, *codes, *account, *pending);
+  CodeIssue issued = send_change_code(ctx, *codes, p.account, p.email);
   switch (issued.outcome) {
     case CodeIssue::Outcome::kSent:
-      hold_change(ctx, *account, *pending);  // as long again as the new code
+      hold_change(ctx, p.account, p.email);  // as long again as the new code
       return redirect(ctx, "/account/email/verify");
     case CodeIssue::Outcome::kCooldown:
     case CodeIssue::Outcome::kRateLimited:
       return too_soon(
-          code_form(ctx, *pending, {{"resend_error", wait_text(ctx, issued.retry_after)}}, 429),
+          code_form(ctx, p.email, {{"resend_error", wait_text(ctx, issued.retry_after)}}, 429),
           issued.retry_after);
     case CodeIssue::Outcome::kUnavailable:
       break;

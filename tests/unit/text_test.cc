@@ -20,6 +20,7 @@ class TextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBase64Standard);
   CPPUNIT_TEST(testBase64UrlRoundTrip);
   CPPUNIT_TEST(testHex);
+  CPPUNIT_TEST(testFill);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -152,6 +153,21 @@ class TextTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT(text::base64url_decode(text::base64url_encode(data), back));
       CPPUNIT_ASSERT(back == data);
     }
+  }
+
+  void testFill() {
+    using text::fill;
+    CPPUNIT_ASSERT_EQUAL(std::string("Please wait 30 seconds."),
+                         fill("Please wait {n} seconds.", {{"n", "30"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("Firefox on Linux"),
+                         fill("{browser} on {os}", {{"browser", "Firefox"}, {"os", "Linux"}}));
+    // Every occurrence, in one pass: a value that looks like a placeholder stays as it is.
+    CPPUNIT_ASSERT_EQUAL(std::string("{os} and {os}, Linux"),
+                         fill("{b} and {b}, {os}", {{"b", "{os}"}, {"os", "Linux"}}));
+    // Braces that name nothing, unclosed or at the end, are kept.
+    CPPUNIT_ASSERT_EQUAL(std::string("{x} {n {"), fill("{x} {n {", {{"n", "1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("1}"), fill("{n}}", {{"n", "1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), fill("", {{"n", "1"}}));
   }
 
   void testHex() {
