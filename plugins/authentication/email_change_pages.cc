@@ -11,8 +11,10 @@
 // (the new address, an expiry and a signature bound to the account and its credential epoch),
 // not in the URL: the language switch and the mailed link lead to the same form without losing
 // it, and a change of password meanwhile kills it.
+#include <charconv>
 #include <optional>
 #include <string>
+#include <system_error>
 
 #include <natomedia/email.h>
 #include <natomedia/providers.h>
@@ -66,10 +68,14 @@ std::optional<std::string> held_change(Context& ctx, const Account& account) {
   std::string email;
   if (!text::base64url_decode(value->substr(0, a), email)) return std::nullopt;
   const std::string expires = value->substr(a + 1, b - a - 1);
-  if (expires.empty() || expires.size() > 19 ||
-      expires.find_first_not_of("0123456789") != std::string::npos)
+  // Decimal seconds; from_chars refuses a sign, junk and overflow without throwing (a browser
+  // sends what it likes: std::stoll threw on 19 nines and the answer was a 500).
+  long long until = 0;
+  const auto [end, err] = std::from_chars(expires.data(), expires.data() + expires.size(), until);
+  if (expires.empty() || err != std::errc() || end != expires.data() + expires.size() ||
+      expires[0] == '-')
     return std::nullopt;
-  if (std::stoll(expires) <= static_cast<long long>(ctx.clock().now())) return std::nullopt;
+  if (until <= static_cast<long long>(ctx.clock().now())) return std::nullopt;
   if (!ctx.crypto().verify(kChangeSignPurpose, signed_part(account, expires, email),
                            value->substr(b + 1)))
     return std::nullopt;

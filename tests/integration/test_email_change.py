@@ -353,6 +353,21 @@ class EmailChangeFlows:
         self.assertIn("Changer d’adresse e-mail", account_fr.body)
         self.assertNotIn("courriel", account_fr.body.lower())
 
+    def test_a_forged_change_cookie_is_no_change_in_progress(self):
+        """The nm_email_change cookie is the browser's to send: whatever it holds, a bad one
+        is no change in progress (303 back to the address form), never a 500."""
+        c = self.verified("forger@example.org")
+        address = "QUJD"  # base64url of "ABC"
+        for value in ("%s.9999999999999999999.sig" % address,   # expiry past 64 bits
+                      "%s.99999999999999999999.sig" % address,  # longer still
+                      "%s.12x4.sig" % address, "%s..sig" % address, "%s.4102444800" % address,
+                      "!!!.4102444800.sig", "%s.4102444800.%s" % (address, "A" * 43), "..", ""):
+            c.cookies["nm_email_change"] = value
+            r = c.get("/account/email/verify")
+            self.assertEqual((r.status, r.location), (303, self.base + "/account/email"), value)
+        self.assertEqual([l for l in self.apache.error_log().splitlines()
+                          if "exception" in l.lower() or "uncaught" in l.lower()], [])
+
 
 class EmailChangeSqliteTest(EmailChangeFlows, IntegrationTest):
     db_kind = "sqlite"
