@@ -3,11 +3,13 @@
 // Every function is pure and thread-safe.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 namespace natomedia {
@@ -253,6 +255,18 @@ inline std::string hex_encode(std::string_view in) {
     out += kHexLower[c & 0x0F];
   }
   return out;
+}
+
+// A non-negative decimal integer that fills `in` ("0", "1700000000"): no sign, no space, no
+// junk, no overflow; false (and `out` unchanged) otherwise. For numbers that come back from a
+// browser or a cache, where anything may arrive and nothing may throw.
+inline bool parse_decimal(std::string_view in, long long& out) {
+  if (in.empty() || in[0] < '0' || in[0] > '9') return false;
+  long long v = 0;
+  const auto [end, err] = std::from_chars(in.data(), in.data() + in.size(), v);
+  if (err != std::errc() || end != in.data() + in.size()) return false;
+  out = v;
+  return true;
 }
 
 // A catalogue sentence with its placeholders filled: each "{NAME}" of `values` becomes its value

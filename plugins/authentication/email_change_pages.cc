@@ -11,10 +11,8 @@
 // (the new address, an expiry and a signature bound to the account and its credential epoch),
 // not in the URL: the language switch and the mailed link lead to the same form without losing
 // it, and a change of password meanwhile kills it.
-#include <charconv>
 #include <optional>
 #include <string>
-#include <system_error>
 
 #include <natomedia/email.h>
 #include <natomedia/providers.h>
@@ -68,13 +66,9 @@ std::optional<std::string> held_change(Context& ctx, const Account& account) {
   std::string email;
   if (!text::base64url_decode(value->substr(0, a), email)) return std::nullopt;
   const std::string expires = value->substr(a + 1, b - a - 1);
-  // Decimal seconds; from_chars refuses a sign, junk and overflow without throwing (a browser
-  // sends what it likes: std::stoll threw on 19 nines and the answer was a 500).
+  // A browser sends what it likes: refused without throwing (std::stoll threw on 19 nines).
   long long until = 0;
-  const auto [end, err] = std::from_chars(expires.data(), expires.data() + expires.size(), until);
-  if (expires.empty() || err != std::errc() || end != expires.data() + expires.size() ||
-      expires[0] == '-')
-    return std::nullopt;
+  if (!text::parse_decimal(expires, until)) return std::nullopt;
   if (until <= static_cast<long long>(ctx.clock().now())) return std::nullopt;
   if (!ctx.crypto().verify(kChangeSignPurpose, signed_part(account, expires, email),
                            value->substr(b + 1)))
@@ -195,8 +189,8 @@ Response post_change_email(Context& ctx, PluginState& state) {
   const std::string typed = form.get_or("email");
 
   // The current password is a sign-in's secret: its checks take places in the same throttle.
-  CurrentCheck check = check_current_password(
-      ctx, state, *account, form.get_or("current_password"), email_form);
+  CurrentCheck check =
+      check_current_password(ctx, state, *account, form.get_or("current_password"), email_form);
   if (check.refusal) return std::move(*check.refusal);
 
   Vars vars;
@@ -248,8 +242,8 @@ Response post_change_email_verify(Context& ctx) {
     case CodeCheck::kWrong:
       return code_form(ctx, p.email, {{"code_error", tr(ctx, "auth.code.wrong")}}, 422);
     case CodeCheck::kDead:
-      return code_form(ctx, p.email,
-                       {{"code_error", tr(ctx, "auth.code.dead")}, {"dead", true}}, 410);
+      return code_form(ctx, p.email, {{"code_error", tr(ctx, "auth.code.dead")}, {"dead", true}},
+                       410);
     case CodeCheck::kUnavailable:
       return unavailable(ctx, 30);
     case CodeCheck::kOk:

@@ -151,8 +151,7 @@ Response post_change_password(Context& ctx, PluginState& state) {
     Vars mail;
     mail["email"] = account->email;
     mail["reset_url"] = ctx.absolute_url("/account/password/reset");
-    return queue_mail(ctx, sql, account->email, account->lang, "password_changed",
-                      std::move(mail));
+    return queue_mail(ctx, sql, account->email, account->lang, "password_changed", std::move(mail));
   });
   if (!s.ok()) {
     ctx.log(LogLevel::kWarning, "password change: the new password was not stored: " + s.message());

@@ -21,6 +21,7 @@ class TextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBase64UrlRoundTrip);
   CPPUNIT_TEST(testHex);
   CPPUNIT_TEST(testFill);
+  CPPUNIT_TEST(testParseDecimal);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -153,6 +154,17 @@ class TextTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT(text::base64url_decode(text::base64url_encode(data), back));
       CPPUNIT_ASSERT(back == data);
     }
+  }
+
+  void testParseDecimal() {
+    long long v = 7;
+    CPPUNIT_ASSERT(text::parse_decimal("0", v) && v == 0);
+    CPPUNIT_ASSERT(text::parse_decimal("1700000000", v) && v == 1700000000LL);
+    CPPUNIT_ASSERT(text::parse_decimal("9223372036854775807", v) && v == 9223372036854775807LL);
+    v = 7;
+    for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1x", "x", "9223372036854775808",
+                            "99999999999999999999", "0x10"})
+      CPPUNIT_ASSERT_MESSAGE(bad, !text::parse_decimal(bad, v) && v == 7);
   }
 
   void testFill() {
