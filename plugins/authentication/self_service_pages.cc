@@ -197,6 +197,7 @@ Response post_end_other_sessions(Context& ctx) {
   if (!account) return ctx.sign_in_required("/account/sessions");
   auto ended = end_other_sessions(ctx, account->id);
   if (!ended.ok()) return unavailable(ctx, 30);
+  account_sessions_ended(ctx, account->id);  // committed (autocommit): every child forgets them
   return redirect(ctx, "/account/?done=sessions");
 }
 
