@@ -123,22 +123,8 @@ class EmailChangeFlows:
         return c.submit("/account/", {"email": new_address, "current_password": password},
                         action="/account/email")
 
-    def admin(self, *args):
-        res = flows.admin(self.prefix, self.apache.conf_path, "--share-dir",
-                          os.path.join(self.prefix, "share/natomedia"), *args)
-        self.assertEqual(res.returncode, 0, "natomedia-admin %s: %s%s"
-                         % (" ".join(args), res.stdout, res.stderr))
-        return res.stdout
-
-    def download_link(self, c):
-        page = c.get("/videos/" + flows.VIDEO_ID)
-        self.assertEqual(page.status, 200)
-        m = re.search(r'id="link-%s" readonly value="([^"]+)"' % flows.RENDITION, page.body)
-        self.assertTrue(m, page.body[-2000:])
-        return html.unescape(m.group(1))
-
     def unsubscribe_url(self, address):
-        self.admin("newsletter", "send")
+        flows.admin_ok(self, "newsletter", "send")
         msg = harness.wait_until(
             lambda: next((m for m in self.smtp.messages()
                           if address in str(m.get("To", "")) and m.get("List-Unsubscribe")),
@@ -153,7 +139,7 @@ class EmailChangeFlows:
         c = self.verified(old)
         other = self.signed_in_elsewhere(old)
         self.assertEqual(flows.subscribe(c).status, 200)
-        link = self.download_link(c)
+        link = flows.download_link(self, c)
         token_url = self.unsubscribe_url(old)
         anon = harness.Client(self.apache.url())
         self.assertEqual(anon.get(link, headers={"Range": "bytes=0-9"}).status, 206)
@@ -245,7 +231,7 @@ class EmailChangeFlows:
         self.assertEqual(r.status, 400)
         self.assertEqual(self.sql("SELECT state FROM subscriptions")[0][0], "subscribed")
         # A link made now works.
-        r = anon.get(self.download_link(c), headers={"Range": "bytes=0-9"})
+        r = anon.get(flows.download_link(self, c), headers={"Range": "bytes=0-9"})
         self.assertEqual(r.status, 206)
 
         # Sign-in: the new address works, the old one does not.
