@@ -48,7 +48,8 @@ verification_code(msg)         the 6-digit code in a message's text part (None w
 IntegrationTest                unittest.TestCase base: self.work_dir (0755, per test), self.prefix
                                (NM_PREFIX), and start_memcached()/start_smtp()/start_postgres()/
                                make_apache(..., start=True) which stop the service after the
-                               test. A failed test keeps its work dir and prints the log paths
+                               test; start_database(), make_apache's db= for the class's db_kind
+                               ("sqlite" or "pgsql", PostgreSQL then in self.pg). A failed test keeps its work dir and prints the log paths
                                and the tail of every Apache error log; a passed test deletes it.
 
 Children of httpd run as www-data: every work dir is made 0755, log files 0644, and the folders
@@ -1085,6 +1086,13 @@ class IntegrationTest(unittest.TestCase):
 
     def start_postgres(self, port=None):
         return self._own(Postgres(port, self.work_dir)).start()
+
+    def start_database(self):
+        """What make_apache(db=) takes for the test's db_kind: "sqlite", or for "pgsql" a
+        PostgreSQL server started for this test. Sets self.pg (that server, or None)."""
+        pgsql = getattr(self, "db_kind", "sqlite") == "pgsql"
+        self.pg = self.start_postgres() if pgsql else None
+        return self.pg or "sqlite"
 
     def make_apache(self, name="apache", start=True, prefix=None, **kw):
         """An Apache in work_dir/NAME (prefix defaults to NM_PREFIX), started unless start=False.

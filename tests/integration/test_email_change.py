@@ -62,12 +62,11 @@ class EmailChangeFlows:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.smtp = self.start_smtp()
         media, href, self.data = flows.make_media(self.work_dir)
         feed = flows.write_file(os.path.join(self.work_dir, "feed.xml"),
                                 flows.feed_text(href, self.data))
-        self.apache = self.make_apache(db=self.pg if self.pg else "sqlite", feed=feed,
+        self.apache = self.make_apache(db=self.start_database(), feed=feed,
                                        media_root=media, smtp=self.smtp,
                                        base_path=self.base or None)
         self.codes_seen = {}

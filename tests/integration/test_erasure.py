@@ -70,9 +70,8 @@ class ErasureFlows:
         media, href, self.data = flows.make_media(self.work_dir, size=70000)
         feed = flows.write_file(os.path.join(self.work_dir, "feed.xml"),
                                 flows.feed_text(href, self.data))
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.apache = self.make_apache(plugins=plugins + [watchlist], feed=feed,
-                                       media_root=media, db=self.pg if self.pg else "sqlite")
+                                       media_root=media, db=self.start_database())
 
     # --- helpers ------------------------------------------------------------------------------
 

@@ -227,9 +227,8 @@ class DeletionFlows:
         root = os.environ.get("NM_TEST_WORK", "/tmp")
         os.makedirs(root, exist_ok=True)
         example = build_example(self.prefix, root)
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.apache = self.make_apache(plugins=plugins + [example],
-                                       db=self.pg if self.pg else "sqlite")
+                                       db=self.start_database())
 
     def sql(self, statement, params=()):
         return self.apache.sql(statement, params)

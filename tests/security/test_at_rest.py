@@ -25,11 +25,10 @@ class AtRest:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.mc = self.start_memcached()
         self.smtp = self.start_smtp()
         self.apache = self.make_apache(plugins=("authentication", "verification"),
-                                       db=self.pg if self.pg else "sqlite", memcached=self.mc,
+                                       db=self.start_database(), memcached=self.mc,
                                        smtp=self.smtp)
         self.db = support.PortalDb(self.apache, self.work_dir)
 

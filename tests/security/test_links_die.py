@@ -43,7 +43,6 @@ class LinksDie:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         media, href, self.data = flows.make_media(self.work_dir)
         feed = flows.write_file(os.path.join(self.work_dir, "feed.xml"),
                                 flows.feed_text(href, self.data))
@@ -52,7 +51,7 @@ class LinksDie:
         if os.path.exists(shipped_log_conf()):
             extra = "Define APACHE_LOG_DIR %s\nInclude %s\n" % (self.log_dir, shipped_log_conf())
         # Two reset codes to one address follow each other within a test.
-        self.apache = self.make_apache(db=self.pg if self.pg else "sqlite", feed=feed,
+        self.apache = self.make_apache(db=self.start_database(), feed=feed,
                                        media_root=media, extra_conf=extra,
                                        directives="NatoMediaResendCooldown 0")
         self.codes_seen = {}

@@ -39,10 +39,8 @@ class Race:
 
     def setUp(self):
         super().setUp()
-        pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.apache = self.make_apache(plugins=["authentication", "verification"],
-                                       db=pg if pg else "sqlite")
-        self.pg = pg
+                                       db=self.start_database())
 
     def make_verified(self, address):
         r = self.apache.client().submit("/account/register", {
