@@ -1135,3 +1135,20 @@ class IntegrationTest(unittest.TestCase):
                 err.write("--- tail of %s:\n%s\n" % (service.error_log_path,
                                                       tail(service.error_log_path)))
         err.flush()
+
+
+def on_each_database(flows, name, sqlite_needs_prefix=False):
+    """The two concrete test classes of tests written once in the mixin `flows`: NAMESqliteTest
+    (db_kind "sqlite") and NAMEPostgresTest (db_kind "pgsql"), each flows + IntegrationTest, in
+    flows' module. Without NM_PREFIX the PostgreSQL one is skipped (the SQLite one too when
+    sqlite_needs_prefix). A test module binds both: `ASqliteTest, APostgresTest = ...`."""
+    needs_prefix = unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
+
+    def case(suffix, db_kind):
+        cls = type(name + suffix, (flows, IntegrationTest),
+                   {"db_kind": db_kind, "__module__": flows.__module__})
+        cls.__qualname__ = cls.__name__
+        return cls
+    sqlite = case("SqliteTest", "sqlite")
+    return (needs_prefix(sqlite) if sqlite_needs_prefix else sqlite,
+            needs_prefix(case("PostgresTest", "pgsql")))

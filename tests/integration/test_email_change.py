@@ -339,13 +339,8 @@ class EmailChangeFlows:
         self.assertNotIn("courriel", account_fr.body.lower())
 
 
-class EmailChangeSqliteTest(EmailChangeFlows, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class EmailChangePostgresTest(EmailChangeFlows, IntegrationTest):
-    db_kind = "pgsql"
+EmailChangeSqliteTest, EmailChangePostgresTest = harness.on_each_database(
+    EmailChangeFlows, "EmailChange")
 
 
 class EmailChangeBasePathTest(EmailChangeFlows, IntegrationTest):

@@ -28,7 +28,6 @@ import unittest
 
 import harness
 import portal_flows as flows
-from harness import IntegrationTest
 from test_authentication import installed_plugins
 
 VICTIM = "leaving.person@example.org"
@@ -250,13 +249,7 @@ class ErasureFlows:
         self.assert_erased(VICTIM, account_id, STAYING, other_id)
 
 
-class ErasureSqliteTest(ErasureFlows, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class ErasurePostgresTest(ErasureFlows, IntegrationTest):
-    db_kind = "pgsql"
+ErasureSqliteTest, ErasurePostgresTest = harness.on_each_database(ErasureFlows, "Erasure")
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@ rows' timestamps). Each test runs on SQLite and on PostgreSQL.
 """
 # ctest-timeout: 600
 
-import os
 import unittest
 
 import at_rest_support as support
+import harness
 import portal_flows as flows
-from harness import IntegrationTest
 
 ANN = "ann.atrest@example.org"
 BOB = "bob.pending@example.org"
@@ -111,14 +110,8 @@ class AtRest:
         self.assertEqual(self.db.rows("SELECT status " + one), [("failed",)])
 
 
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class AtRestSqliteTest(AtRest, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class AtRestPostgresTest(AtRest, IntegrationTest):
-    db_kind = "pgsql"
+AtRestSqliteTest, AtRestPostgresTest = harness.on_each_database(
+    AtRest, "AtRest", sqlite_needs_prefix=True)
 
 
 if __name__ == "__main__":
