@@ -54,6 +54,13 @@ def sign_in(client, email, password=PASSWORD):
                                             "return_to": "/account/"})
 
 
+def signed_in_browser(test, client, email, password=PASSWORD):
+    """client, signed in as email through POST /account/login (asserts the 303)."""
+    r = sign_in(client, email, password)
+    test.assertEqual(r.status, 303, r.body[:500])
+    return client
+
+
 def signed_in(client):
     """True when GET /account/ shows the account page (not a 303 to the login form)."""
     return client.get("/account/").status == 200

@@ -110,9 +110,7 @@ class EmailChangeFlows:
         return c
 
     def signed_in_elsewhere(self, address, password=PASSWORD):
-        c = self.client()
-        self.assertEqual(flows.sign_in(c, address, password).status, 303)
-        return c
+        return flows.signed_in_browser(self, self.client(), address, password)
 
     def epoch(self, address):
         rows = self.sql("SELECT credential_epoch FROM accounts WHERE email = ?", (address,))

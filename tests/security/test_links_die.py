@@ -167,10 +167,7 @@ class LinksDie:
         self.assertEqual(r.status, 206, r.body[:300])
 
     def assert_password_is(self, email, password):
-        c = self.apache.client()
-        r = flows.sign_in(c, email, password)
-        self.assertEqual(r.status, 303, r.body[:300])
-        return c
+        return flows.signed_in_browser(self, self.apache.client(), email, password)
 
     # --- the tests --------------------------------------------------------------------------
 

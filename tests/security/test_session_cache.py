@@ -66,10 +66,7 @@ class SessionCacheAttack(IntegrationTest):
     def browser(self, email, register=True):
         if register:
             return ps.verified_client(self.apache, email)
-        c = self.apache.client()
-        r = flows.sign_in(c, email, ps.PASSWORD)
-        self.assertEqual(r.status, 303, r.body[:500])
-        return c
+        return flows.signed_in_browser(self, self.apache.client(), email, ps.PASSWORD)
 
     def one(self, path, cookie):
         conn = http.client.HTTPConnection("127.0.0.1", self.apache.port, timeout=60)
@@ -183,7 +180,7 @@ class SessionCacheAttack(IntegrationTest):
         self.assert_refused_now(cookie, "a password change")
         self.assertTrue(flows.signed_in(here))  # the browser that changed it stays
 
-        other = self.browser_with(email, NEW_PASSWORD)
+        other = flows.signed_in_browser(self, self.apache.client(), email, NEW_PASSWORD)
         cookie = self.warm(other)
         mine = here.cookie_header()
         r = here.submit("/account/delete", {"current_password": NEW_PASSWORD})
@@ -193,12 +190,6 @@ class SessionCacheAttack(IntegrationTest):
         # Another account's sessions are untouched, and still served from the cache.
         results, _ = self.burst(carol)
         self.assert_all(results, (200,), "another account's cookie")
-
-    def browser_with(self, email, password):
-        c = self.apache.client()
-        r = flows.sign_in(c, email, password)
-        self.assertEqual(r.status, 303, r.body[:500])
-        return c
 
     # --- (c), (d) changes made outside httpd ---------------------------------------------------
 
