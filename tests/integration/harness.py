@@ -49,8 +49,11 @@ IntegrationTest                unittest.TestCase base: self.work_dir (0755, per 
                                (NM_PREFIX), and start_memcached()/start_smtp()/start_postgres()/
                                make_apache(..., start=True) which stop the service after the
                                test; start_database(), make_apache's db= for the class's db_kind
-                               ("sqlite" or "pgsql", PostgreSQL then in self.pg). A failed test keeps its work dir and prints the log paths
-                               and the tail of every Apache error log; a passed test deletes it.
+                               ("sqlite" or "pgsql", PostgreSQL then in self.pg). A failed test
+                               keeps its work dir and prints the log paths and the tail of every
+                               Apache error log; a passed test deletes it.
+on_each_database(flows, name)  (NAMESqliteTest, NAMEPostgresTest): the concrete classes of tests
+                               written once in the mixin flows, one per db_kind.
 
 Children of httpd run as www-data: every work dir is made 0755, log files 0644, and the folders
 httpd writes to (SQLite, mail) are owned by www-data.
