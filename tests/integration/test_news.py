@@ -133,6 +133,18 @@ class NewsTest(IntegrationTest):
         self.apache = self.make_apache(feed=self.feed_path, **kw)
         return self.apache.client()
 
+    def start_with_a_video(self, n_text):
+        """The feeds' portal: n_text text items "Headline & I" (one a minute from BASE_TIME,
+        with a summary) and, newest, the video "vid" with a thumbnail and one hd720 rendition.
+        Returns (client, public URL)."""
+        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
+                           summary="Summary %d" % i) for i in range(n_text)]
+        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
+                               icon="vid/thumb.jpg",
+                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
+                                            "size": 10, "sha256": "0" * 64}]))
+        return self.start(items), self.apache.public_url
+
     def test_pages_of_twenty_newest_first_without_withheld(self):
         items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline %d" % i) for i in range(25)]
         items.append(news_item("held", BASE_TIME + 9999, "Withheld", status="withheld"))
@@ -377,14 +389,7 @@ class NewsTest(IntegrationTest):
         self.assertNotIn("natomedia-feed", self.apache.error_log())
 
     def test_atom_and_rss_list_the_same_items_as_the_news_page(self):
-        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
-                           summary="Summary %d" % i) for i in range(23)]
-        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
-                               icon="vid/thumb.jpg",
-                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
-                                            "size": 10, "sha256": "0" * 64}]))
-        c = self.start(items)
-        public = self.apache.public_url
+        c, public = self.start_with_a_video(23)
         page_ids = listed_ids(c.get("/news/").body)
         self.assertEqual(len(page_ids), 20)
 
@@ -442,14 +447,7 @@ class NewsTest(IntegrationTest):
         """CONTRACT 13: both feeds "validate as the W3C feed validator checks them": the rules
         it enforces (and the warnings it gives), checked on the news and videos feeds."""
         import email.utils
-        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
-                           summary="Summary %d" % i) for i in range(3)]
-        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
-                               icon="vid/thumb.jpg",
-                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
-                                            "size": 10, "sha256": "0" * 64}]))
-        c = self.start(items)
-        public = self.apache.public_url
+        c, public = self.start_with_a_video(3)
         rfc3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"
         for path in ("/news/feed.atom", "/videos/feed.atom"):
             r = c.get(path)
