@@ -80,9 +80,7 @@ Response email_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.email_change.title");
   vars["current_email"] = ctx.account() ? ctx.account()->email : std::string();
   vars["lang_switch_to"] = std::string("/account/email");
-  Response r = ctx.page(status, "authentication/change_email.html", std::move(vars));
-  r.header("Cache-Control", "no-store");
-  return r;
+  return ctx.page(status, "authentication/change_email.html", std::move(vars));
 }
 
 Response code_form(Context& ctx, const std::string& new_email, Vars vars, int status) {
@@ -91,9 +89,7 @@ Response code_form(Context& ctx, const std::string& new_email, Vars vars, int st
   vars["expiry_text"] = code_expiry_text(ctx);
   // Nothing of the change is in the URL: the switch leads to the same form in the other language.
   vars["lang_switch_to"] = std::string("/account/email/verify");
-  Response r = ctx.page(status, "authentication/change_email_verify.html", std::move(vars));
-  r.header("Cache-Control", "no-store");
-  return r;
+  return ctx.page(status, "authentication/change_email_verify.html", std::move(vars));
 }
 
 // "Please wait N seconds", on the form that was posted, with Retry-After.

@@ -58,9 +58,7 @@ std::string date_time(std::time_t t) {
 
 Response delete_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.delete.title");
-  Response r = ctx.page(status, "authentication/delete.html", std::move(vars));
-  r.header("Cache-Control", "no-store");
-  return r;
+  return ctx.page(status, "authentication/delete.html", std::move(vars));
 }
 
 }  // namespace
