@@ -57,9 +57,10 @@ std::string code_expiry_text(Context& ctx) {
 
 Status queue_mail(Context& ctx, Sql& sql, const std::string& to, const std::string& lang,
                   const std::string& name, Vars vars) {
-  auto message =
-      compose_mail(ctx.templates(), to, lang, "authentication/mail/" + name,
-                   ctx.i18n().text(lang, "auth.mail." + name + ".subject"), std::move(vars));
+  const std::string subject = ctx.i18n().text(lang, "auth.mail." + name + ".subject");
+  vars["subject"] = subject;  // the title and heading of mail_top.html
+  auto message = compose_mail(ctx.templates(), to, lang, "authentication/mail/" + name, subject,
+                              std::move(vars));
   if (!message.ok()) return message.status();
   return ctx.outbox().queue(sql, *message);
 }
