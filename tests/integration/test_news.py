@@ -225,41 +225,46 @@ class NewsTest(IntegrationTest):
                         '<keyword>Exercise</keyword><creditline>SHAPE</creditline>')
         c = self.start([full, english], base_path="/portal")
 
-        en = c.get("/portal/news/full").body
-        block = re.search(r'<dl class="meta">(.*?)</dl>', en, re.S).group(1)
-        for expected in ('<dt>Location</dt><dd lang="en">Brussels</dd>',
-                         '<dt>Subjects</dt>',
-                         '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Adefence">Defence</a>',
-                         '<dt>Keywords</dt>',
-                         '<li><a href="/portal/news/?q=Sweden">Sweden</a></li>',
-                         '<dt>Credit</dt><dd lang="en">NATO</dd>'):
-            self.assertIn(expected, block)
+        def meta_block(client, path, *expected):
+            """The page's details block, which must hold each of `expected`."""
+            page = client.get(path).body
+            block = re.search(r'<dl class="meta">(.*?)</dl>', page, re.S).group(1)
+            for e in expected:
+                self.assertIn(e, block)
+            return page, block
+
+        en, _ = meta_block(
+            c, "/portal/news/full",
+            '<dt>Location</dt><dd lang="en">Brussels</dd>',
+            '<dt>Subjects</dt>',
+            '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Adefence">Defence</a>',
+            '<dt>Keywords</dt>',
+            '<li><a href="/portal/news/?q=Sweden">Sweden</a></li>',
+            '<dt>Credit</dt><dd lang="en">NATO</dd>')
         self.assertIn("dl.meta{display:grid", en)  # the block is styled
 
         fr_client = self.apache.client()
-        fr = fr_client.get("/portal/news/full?lang=fr").body
-        block = re.search(r'<dl class="meta">(.*?)</dl>', fr, re.S).group(1)
-        for expected in ('<dt>Lieu</dt><dd lang="fr">Bruxelles</dd>',
-                         '<dt>Thèmes</dt>',
-                         '<li lang="fr"><a href="/portal/news/?topic=nmtopic%3Adefence">Défense</a>',
-                         '<dt>Mots-clés</dt>',
-                         '<ul class="tags" lang="fr"><li><a href="/portal/news/?q=Su%C3%A8de">'
-                         'Suède</a></li>',
-                         '<dt>Crédit</dt><dd lang="fr">OTAN</dd>'):
-            self.assertIn(expected, block)
+        _, block = meta_block(
+            fr_client, "/portal/news/full?lang=fr",
+            '<dt>Lieu</dt><dd lang="fr">Bruxelles</dd>',
+            '<dt>Thèmes</dt>',
+            '<li lang="fr"><a href="/portal/news/?topic=nmtopic%3Adefence">Défense</a>',
+            '<dt>Mots-clés</dt>',
+            '<ul class="tags" lang="fr"><li><a href="/portal/news/?q=Su%C3%A8de">'
+            'Suède</a></li>',
+            '<dt>Crédit</dt><dd lang="fr">OTAN</dd>')
         for english_word in ("Brussels", "Defence", "Sweden", "NATO", "Location", "Subjects",
                              "Keywords", "Credit"):
             self.assertNotIn(english_word, block)
 
         # No French in the feed for this one: the feed's English, marked, under French labels.
-        fr_only_en = fr_client.get("/portal/news/english?lang=fr").body
-        block = re.search(r'<dl class="meta">(.*?)</dl>', fr_only_en, re.S).group(1)
-        for expected in ('<dt>Lieu</dt><dd lang="en">Mons</dd>', '<dt>Thèmes</dt>',
-                         '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Aops">Operations</a>',
-                         '<dt>Mots-clés</dt><dd><ul class="tags" lang="en"><li>'
-                         '<a href="/portal/news/?q=Exercise">Exercise</a>',
-                         '<dt>Crédit</dt><dd lang="en">SHAPE</dd>'):
-            self.assertIn(expected, block)
+        meta_block(
+            fr_client, "/portal/news/english?lang=fr",
+            '<dt>Lieu</dt><dd lang="en">Mons</dd>', '<dt>Thèmes</dt>',
+            '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Aops">Operations</a>',
+            '<dt>Mots-clés</dt><dd><ul class="tags" lang="en"><li>'
+            '<a href="/portal/news/?q=Exercise">Exercise</a>',
+            '<dt>Crédit</dt><dd lang="en">SHAPE</dd>')
 
         # The links lead to searches that find the item.
         self.assertEqual(listed_ids(c.get("/portal/news/?q=Sweden").body), ["full"])
