@@ -8,46 +8,31 @@
 // at 320 px. See docs/browser-tests.md and docs/issue17-proof.md.
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test gaps.test.mjs
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import { PageRecorder, openBrowser } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { readFeed } from './lib/feed.mjs';
+import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn } from './lib/mail.mjs';
-import { startStack } from './lib/stack.mjs';
+import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts'),
-                            'gaps');
-const PREFIX = process.env.NM_PREFIX;
+const ARTIFACTS = artifactsDir('gaps');
 const BASE = '/portal';
 // The README's pictures (NAME-desktop.png, NAME-phone.png), taken in English when
 // NM_DOCS_SCREENSHOTS names their folder (docs/screenshots).
 const DOCS = process.env.NM_DOCS_SCREENSHOTS || null;
 const DOCS_PAGES = new Set(['home', 'video', 'account']);
 
-let stack;
 let video;
-let failed = false;
-
-before(async () => {
-  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack({ basePath: BASE });
-  assert.ok(stack.base_url.endsWith(BASE), stack.base_url);
-  video = readFeed(stack.feed).find((i) => i.isVideo && i.renditions.length > 0);
-  assert.ok(video, `the feed ${stack.feed} has no video item`);
-});
-
-after(async () => {
-  if (stack) await stack.stop({ keep: failed || process.env.NM_KEEP_WORK === '1' });
+const suite = useStack({
+  artifacts: ARTIFACTS, basePath: BASE, keepOnFailure: true,
+  ready: (stack) => {
+    assert.ok(stack.base_url.endsWith(BASE), stack.base_url);
+    video = firstVideo(stack.feed, { renditions: 1 });
+  },
 });
 
 async function clickAndWait(page, locator) {
@@ -85,6 +70,7 @@ async function noSideways(page, where) {
 }
 
 async function run(t, lang, width) {
+  const { stack } = suite;
   const tr = loadCatalogue(PREFIX, lang);
   const other = lang === 'en' ? 'fr' : 'en';
   const base = stack.base_url;
@@ -271,16 +257,6 @@ async function run(t, lang, width) {
   assert.equal(rec.failures.length, 0, rec.describeFailures());
 }
 
-for (const lang of ['en', 'fr']) {
-  for (const width of [1280, 390]) {
-    test(`under ${BASE}: home, player, search, code flows, self-service (${lang}, ${width} px)`,
-         { timeout: 300000 }, async (t) => {
-      try {
-        await run(t, lang, width);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    });
-  }
-}
+suite.eachRun((lang, width) => `under ${BASE}: home, player, search, code flows, ` +
+                              `self-service (${lang}, ${width} px)`,
+              { timeout: 300000 }, run);

@@ -13,53 +13,38 @@
 // NM_TEST_WORK (where the stack's work dir goes), NM_BROWSER_ARTIFACTS (instead of
 // tests/browser/artifacts), NM_DOCS_SCREENSHOTS=DIR (also write the
 // README's pictures there), NM_KEEP_WORK=1 (keep the stack's work dir), NM_BROWSER_VERBOSE=1.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import { PageRecorder, openBrowser } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { readFeed } from './lib/feed.mjs';
+import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn } from './lib/mail.mjs';
-import { startStack } from './lib/stack.mjs';
+import { PREFIX, artifactsDir, startStack, useStack } from './lib/stack.mjs';
 import { request } from 'playwright-core';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts');
-const PREFIX = process.env.NM_PREFIX;
+const ARTIFACTS = artifactsDir();
 // The pages the README shows (docs/screenshots/NAME.png), taken in English.
 const DOCS_PAGES = ['register', 'code', 'success', 'video'];
 
-let stack;
 let video;          // the feed's video item the visitor opens
-let failed = false;
-
-before(async () => {
-  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack();
-  const items = readFeed(stack.feed);
-  video = items.find((i) => i.isVideo && i.renditions.length >= 2);
-  assert.ok(video, `the feed ${stack.feed} has no video item with two renditions`);
-  for (const r of video.renditions) {
-    assert.match(r.sha256, /^[0-9a-f]{64}$/, `nm:sha256 of ${r.id}`);
-  }
+const suite = useStack({
+  artifacts: ARTIFACTS, keepOnFailure: true, label: 'browser journey',
+  ready: (stack) => {
+    video = firstVideo(stack.feed, { renditions: 2 });
+    for (const r of video.renditions) {
+      assert.match(r.sha256, /^[0-9a-f]{64}$/, `nm:sha256 of ${r.id}`);
+    }
+  },
 });
 
-after(async () => {
+after(() => {
   if (knownIssues.length) {
     const text = [...new Set(knownIssues)].join('\n') + '\n';
     fs.writeFileSync(path.join(ARTIFACTS, 'known-issues.txt'), text);
-  }
-  if (stack) await stack.stop({ keep: failed || process.env.NM_KEEP_WORK === '1' });
-  if (failed && stack) {
-    process.stderr.write(`browser journey: kept the stack's work dir ${stack.work_dir}\n` +
-                         `  error log ${stack.error_log}\n  artefacts ${ARTIFACTS}\n`);
   }
 });
 
@@ -136,6 +121,7 @@ function stepper(t, lang) {
 // The journey
 
 async function journey(t, lang) {
+  const { stack } = suite;
   const tr = loadCatalogue(PREFIX, lang);
   const en = lang === 'en';
   const base = stack.base_url;
@@ -391,14 +377,7 @@ test('axe reports serious and critical faults', { timeout: 60000 }, async () => 
 });
 
 for (const lang of ['en', 'fr']) {
-  test(`visitor journey (${lang})`, { timeout: 240000 }, async (t) => {
-    try {
-      await journey(t, lang);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
+  suite.test(`visitor journey (${lang})`, { timeout: 240000 }, (t) => journey(t, lang));
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -12,49 +12,29 @@
 // ratio of 2 (Chrome DevTools Protocol) and must not scroll sideways either.
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test self_service.test.mjs
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import { PageRecorder, openBrowser } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { readFeed } from './lib/feed.mjs';
+import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn } from './lib/mail.mjs';
-import { startStack } from './lib/stack.mjs';
+import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts'),
-                            'self_service');
-const PREFIX = process.env.NM_PREFIX;
+const ARTIFACTS = artifactsDir('self_service');
 const ZOOMED = { width: 640, height: 450 };  // 1280 × 900 at 200 %
 const QUOTA = 1000;  // bytes a day; the sample renditions are tens of kB
 
-let stack;
+// One portal for every run, with a daily quota of 1000 bytes: the first 1000 bytes of a video
+// (a Range request) are downloaded, then the whole file is refused (the quota page); signed
+// links are checked before the quota (the "bad link" page).
 let video;
-let failed = false;
-
-before(async () => {
-  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // One portal for every run, with a daily quota of 1000 bytes: the first 1000 bytes of a video
-  // (a Range request) are downloaded, then the whole file is refused (the quota page); signed
-  // links are checked before the quota (the "bad link" page).
-  stack = await startStack({ directives: `NatoMediaDownloadQuota ${QUOTA}` });
-  video = readFeed(stack.feed).find((i) => i.isVideo && i.renditions.length > 0);
-  assert.ok(video, `the feed ${stack.feed} has no video item`);
-});
-
-after(async () => {
-  if (stack) await stack.stop({ keep: failed || process.env.NM_KEEP_WORK === '1' });
-  if (failed && stack) {
-    process.stderr.write(`self-service: kept the stack's work dir ${stack.work_dir}\n` +
-                         `  error log ${stack.error_log}\n  artefacts ${ARTIFACTS}\n`);
-  }
+const suite = useStack({
+  artifacts: ARTIFACTS, directives: `NatoMediaDownloadQuota ${QUOTA}`,
+  keepOnFailure: true, label: 'self-service',
+  ready: (stack) => { video = firstVideo(stack.feed, { renditions: 1 }); },
 });
 
 // ------------------------------------------------------------------------------------------------
@@ -132,6 +112,7 @@ async function signIn(page, base, email, password) {
 // One run: a new account, every self-service action, then its deletion.
 
 async function selfService(t, lang, width) {
+  const { stack } = suite;
   const tr = loadCatalogue(PREFIX, lang);
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
@@ -380,15 +361,5 @@ async function selfService(t, lang, width) {
            v.nodes.map((n) => `    ${n.target}: ${n.html}`).join('\n')).join('\n'));
 }
 
-for (const lang of ['en', 'fr']) {
-  for (const width of [1280, 390]) {
-    test(`account self-service (${lang}, ${width} px)`, { timeout: 240000 }, async (t) => {
-      try {
-        await selfService(t, lang, width);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    });
-  }
-}
+suite.eachRun((lang, width) => `account self-service (${lang}, ${width} px)`,
+              { timeout: 240000 }, selfService);
