@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
-import { PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, clickAndWait, h1, localeFor, openBrowser, pathOf, submit,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { Inbox, codeIn } from './lib/mail.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
@@ -20,16 +22,6 @@ async function noSideways(page, where) {
   const { scroll, inner } = await page.evaluate(() => ({
     scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
   assert.ok(scroll <= inner, `${where} scrolls sideways: ${scroll} px in ${inner} px`);
-}
-
-async function h1(page) {
-  return (await page.locator('h1').first().innerText()).trim();
-}
-
-// Clicks a submit button and waits for the page it leads to; the status of that page.
-async function submit(page, button) {
-  const [resp] = await Promise.all([page.waitForNavigation(), page.locator(button).click()]);
-  return resp ? resp.status() : 0;
 }
 
 suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
@@ -45,7 +37,7 @@ suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
   const newAddress = `moved.${lang}.${width}.${stamp}@example.org`;
   const password = `Moving-${lang.toUpperCase()}-2024!x`;
   const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: `${lang}-${width}` });
-  const browser = await openBrowser({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
+  const browser = await openBrowser({ locale: localeFor(lang) });
   const { page } = browser;
   await page.setViewportSize({ width, height: 900 });
   const check = async (name, want = lang) => {
@@ -59,12 +51,10 @@ suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
     await page.fill('#email', oldAddress);
     await page.fill('#password', password);
     await page.fill('#password_confirm', password);
-    assert.equal(await submit(page, 'form[action$="/account/register"] button[type=submit]'),
-                 200);
+    assert.equal((await submit(page, '/account/register')).status(), 200);
     const first = await inbox.waitFor(oldAddress, { pred: (m) => codeIn(m.text) !== null });
     await page.fill('#code', codeIn(first.text));
-    assert.equal(await submit(page, 'form[action$="/account/verify"] button[type=submit]'),
-                 200);
+    assert.equal((await submit(page, '/account/verify')).status(), 200);
 
     // The account page's form.
     await page.goto(`${base}/account/`);
@@ -73,17 +63,15 @@ suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
                  tr('auth.email_change.title'));
     await page.fill('#new_email', newAddress);
     await page.fill('#email_current_password', password);
-    assert.equal(await submit(page, 'form[action$="/account/email"] button[type=submit]'),
-                 200);
-    assert.equal(new URL(page.url()).pathname, '/account/email/verify');
+    assert.equal((await submit(page, '/account/email')).status(), 200);
+    assert.equal(pathOf(page), '/account/email/verify');
     assert.equal(await h1(page), tr('auth.email_change.verify.title'));
     assert.equal((await page.locator('#new-email').innerText()).trim(), newAddress);
     await check('email-code');
 
     // The language switch in the middle: the same form, the same change, the other language.
-    await Promise.all([page.waitForNavigation(),
-                       page.locator(`a[hreflang="${other}"]`).first().click()]);
-    assert.equal(new URL(page.url()).pathname, '/account/email/verify');
+    await clickAndWait(page, page.locator(`a[hreflang="${other}"]`).first());
+    assert.equal(pathOf(page), '/account/email/verify');
     assert.equal(await h1(page), trOther('auth.email_change.verify.title'));
     assert.equal((await page.locator('#new-email').innerText()).trim(), newAddress);
     await check('email-code-switched', other);
@@ -93,12 +81,10 @@ suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
     const mail = await inbox.waitFor(newAddress, { pred: (m) => codeIn(m.text) !== null });
     const code = codeIn(mail.text);
     await page.fill('#code', code === '000000' ? '111111' : '000000');
-    assert.equal(await submit(page, 'form[action$="/account/email/verify"] button[type=submit]'),
-                 422);
+    assert.equal((await submit(page, '/account/email/verify')).status(), 422);
     await check('email-code-wrong', other);
     await page.fill('#code', `${code.slice(0, 3)} ${code.slice(3)}`);
-    assert.equal(await submit(page, 'form[action$="/account/email/verify"] button[type=submit]'),
-                 200);
+    assert.equal((await submit(page, '/account/email/verify')).status(), 200);
     const done = new URL(page.url());
     assert.equal(done.pathname, '/account/');
     assert.equal(done.searchParams.get('done'), 'email');

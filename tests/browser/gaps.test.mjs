@@ -13,7 +13,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, clickAndWait, localeFor, openBrowser, pathOf, statusChain, submit,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn } from './lib/mail.mjs';
@@ -34,32 +36,6 @@ const suite = useStack({
     video = firstVideo(stack.feed, { renditions: 1 });
   },
 });
-
-async function clickAndWait(page, locator) {
-  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                    locator.click()]);
-  assert.ok(resp, `no document response after clicking ${locator}`);
-  return resp;
-}
-
-function submit(page, action) {
-  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
-}
-
-async function statusChain(resp) {
-  const out = [resp.status()];
-  let req = resp.request().redirectedFrom();
-  while (req) {
-    const r = await req.response();
-    out.unshift(r ? r.status() : null);
-    req = req.redirectedFrom();
-  }
-  return out;
-}
-
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
 
 async function noSideways(page, where) {
   const { scroll, client } = await page.evaluate(() => ({
@@ -82,10 +58,8 @@ async function run(t, lang, width) {
   const changed = `Changed#${lang}-${width}-Gaps-2024`;
   const reset = `Reset#${lang}-${width}-Gaps-2025`;
   const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: tag });
-  const browser = await openBrowser({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
-  const { page } = browser;
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  const browser = await openBrowser({ locale: localeFor(lang) });
+  const { page, pageErrors } = browser;
   const viewport = { width, height: 900 };
   let checked = 0;
   // Every page: its language, under the base path, axe, no sideways scroll here and at 320 px.

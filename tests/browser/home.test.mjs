@@ -6,7 +6,7 @@
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test home.test.mjs
 import assert from 'node:assert/strict';
 
-import { PageRecorder, openBrowser } from './lib/browser.mjs';
+import { PageRecorder, clickAndWait, localeFor, openBrowser, pathOf } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
@@ -29,7 +29,7 @@ suite.eachRun((lang, width) => `home, player and search (${lang}, ${width} px)`,
   const tr = loadCatalogue(PREFIX, lang);
   const base = suite.stack.base_url;
   const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: `${lang}-${width}` });
-  const browser = await openBrowser({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
+  const browser = await openBrowser({ locale: localeFor(lang) });
   const { page } = browser;
   await page.setViewportSize({ width, height: 900 });
   const check = async (name) => {
@@ -47,8 +47,8 @@ suite.eachRun((lang, width) => `home, player and search (${lang}, ${width} px)`,
     await check('home');
 
     // The video page: its player plays the public preview.
-    await Promise.all([page.waitForNavigation(), tile.locator('h3 a').click()]);
-    assert.equal(new URL(page.url()).pathname, `/videos/${video.id}`);
+    await clickAndWait(page, tile.locator('h3 a'));
+    assert.equal(pathOf(page), `/videos/${video.id}`);
     const player = page.locator('video');
     assert.equal(await player.getAttribute('preload'), 'metadata');
     await player.evaluate((v) => { v.muted = true; return v.play().catch(() => {}); });
@@ -61,8 +61,7 @@ suite.eachRun((lang, width) => `home, player and search (${lang}, ${width} px)`,
     const word = (video.headlines[lang] || video.headlines.en).split(/\s+/)
       .find((w) => w.length > 5).replace(/[^\p{L}\p{N}]/gu, '');
     await page.fill('#search-q', word);
-    await Promise.all([page.waitForNavigation(),
-                       page.locator('form.search button[type=submit]').click()]);
+    await clickAndWait(page, page.locator('form.search button[type=submit]'));
     assert.equal(new URL(page.url()).searchParams.get('q'), word);
     assert.equal(await page.locator(`#main li[data-id="${video.id}"]`).count(), 1);
     assert.ok((await page.locator('.searched').innerText()).includes(word));

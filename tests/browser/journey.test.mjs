@@ -19,7 +19,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, clickAndWait, h1, openBrowser, pathOf, signedIn, statusChain, submit,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn } from './lib/mail.mjs';
@@ -51,48 +53,14 @@ after(() => {
 // ------------------------------------------------------------------------------------------------
 // Small helpers
 
-/** Clicks and waits for the navigation it causes; returns the final document's response. */
-async function clickAndWait(page, locator) {
-  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                    locator.click()]);
-  assert.ok(resp, `no document response after clicking ${locator}`);
-  return resp;
-}
-
-/** Submits the page's form posting to action (a path) with its submit button. */
-function submit(page, action) {
-  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
-}
-
 /** The return_to the sign-in form carries. */
 function returnTo(page) {
   return page.inputValue('main form[action$="/account/login"] input[name=return_to]');
 }
 
-/** True when the header offers "Log out" (the visitor is signed in). */
-async function signedIn(page) {
-  return (await page.locator('header form[action$="/account/logout"]').count()) === 1;
-}
-
-/** The statuses of a navigation's redirect chain and final answer, e.g. [303, 200]. */
-async function statusChain(resp) {
-  const out = [resp.status()];
-  let req = resp.request().redirectedFrom();
-  while (req) {
-    const r = await req.response();
-    out.unshift(r ? r.status() : null);
-    req = req.redirectedFrom();
-  }
-  return out;
-}
-
 function where(page) {
   const u = new URL(page.url());
   return { path: u.pathname, query: u.searchParams };
-}
-
-async function h1(page) {
-  return (await page.locator('h1').first().innerText()).trim();
 }
 
 function sha256File(file) {
@@ -138,10 +106,8 @@ async function journey(t, lang) {
     docsDir: en ? process.env.NM_DOCS_SCREENSHOTS || null : null, docsPages: DOCS_PAGES,
   });
   const step = stepper(t, lang);
-  const pageErrors = [];
   const browser = await openBrowser({ locale: 'en-GB', downloadsDir: downloads });
-  const { page, context } = browser;
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  const { page, context, pageErrors } = browser;
 
   // Every portal page: the right language, a screenshot, axe.
   const check = async (name) => {
@@ -407,7 +373,6 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
   const email = `narrow.${Date.now().toString(36)}@example.org`;
   const password = 'Narrow-Dark-2023!x';
   const videoPath = `/videos/${video.id}`;
-  const pathOf = () => new URL(page.url()).pathname;
   const look = async (name) => {
     await assertNoSidewaysScroll(page, name);
     await rec.check(page, name);
@@ -427,14 +392,14 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
     await page.fill('#password', password);
     await page.fill('#password_confirm', password);
     resp = await submit(page, '/account/register');
-    assert.equal(pathOf(), '/portal/account/verify');
+    assert.equal(pathOf(page), '/portal/account/verify');
     await look('code');
 
     // The language switch in the middle of the code flow keeps the address.
     resp = await clickAndWait(page, page.locator('header a[hreflang="fr"]'));
     assert.equal(resp.status(), 200);
     assert.equal(await page.getAttribute('html', 'lang'), 'fr');
-    assert.equal(pathOf(), '/portal/account/verify');
+    assert.equal(pathOf(page), '/portal/account/verify');
     assert.equal(await page.inputValue('main form input[name=email]'), email);
     await look('code-fr');
     const mail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
@@ -445,7 +410,7 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
     // The success page's switch shows the success page again.
     resp = await clickAndWait(page, page.locator('header a[hreflang="en"]'));
     assert.equal(resp.status(), 200);
-    assert.equal(pathOf(), '/portal/account/verified');
+    assert.equal(pathOf(page), '/portal/account/verified');
     assert.equal(await page.locator('main form input[name=code]').count(), 0);
     await look('success-en');
     resp = await page.goto(`${base}/account/`);
@@ -453,17 +418,17 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
 
     // Sign out: the base path's home.
     await clickAndWait(page, page.locator('header form[action$="/account/logout"] button'));
-    assert.equal(pathOf(), '/portal/');
+    assert.equal(pathOf(page), '/portal/');
     // A download while anonymous → sign in → back on the video, once under the base path.
     resp = await page.goto(`${base}${videoPath}`);
     await clickAndWait(page, page.locator('a.download').first());
-    assert.equal(pathOf(), '/portal/account/login');
+    assert.equal(pathOf(page), '/portal/account/login');
     assert.equal(new URL(page.url()).searchParams.get('return_to'), videoPath);
     await look('login');
     await page.fill('#email', email);
     await page.fill('#password', password);
     await submit(page, '/account/login');
-    assert.equal(pathOf(), `/portal${videoPath}`);
+    assert.equal(pathOf(page), `/portal${videoPath}`);
     await look('video');
     // A refused form: an error summary with the focus, "Error: " in the title.
     await page.goto(`${base}/account/verify?email=${encodeURIComponent('nobody@example.org')}`);

@@ -17,7 +17,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, clickAndWait, h1, localeFor, openBrowser, pathOf, signedIn, statusChain, submit,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn } from './lib/mail.mjs';
@@ -39,41 +41,6 @@ const suite = useStack({
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
-
-async function clickAndWait(page, locator) {
-  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                    locator.click()]);
-  assert.ok(resp, `no document response after clicking ${locator}`);
-  return resp;
-}
-
-function submit(page, action) {
-  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
-}
-
-/** The statuses of a navigation's redirect chain and final answer, e.g. [303, 200]. */
-async function statusChain(resp) {
-  const out = [resp.status()];
-  let req = resp.request().redirectedFrom();
-  while (req) {
-    const r = await req.response();
-    out.unshift(r ? r.status() : null);
-    req = req.redirectedFrom();
-  }
-  return out;
-}
-
-async function signedIn(page) {
-  return (await page.locator('header form[action$="/account/logout"]').count()) === 1;
-}
-
-async function h1(page) {
-  return (await page.locator('h1').first().innerText()).trim();
-}
-
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
 
 /** Fails when the page's content is wider than its viewport (it scrolls sideways). */
 async function assertNoSidewaysScroll(page, name) {
@@ -116,7 +83,7 @@ async function selfService(t, lang, width) {
   const tr = loadCatalogue(PREFIX, lang);
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
-  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const locale = localeFor(lang);
   const tag = `${lang}-${width}`;
   const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
   const email = `self.${lang}.${width}.${stamp}@example.org`;
@@ -128,9 +95,7 @@ async function selfService(t, lang, width) {
   const downloads = path.join(ARTIFACTS, `downloads-${tag}`);
   const browser = await openBrowser({ locale, downloadsDir: downloads });
   const other = await openBrowser({ locale });  // the same visitor on a second device
-  const { page } = browser;
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  const { page, pageErrors } = browser;
   const viewport = { width, height: 900 };
   let checked = 0;
 
