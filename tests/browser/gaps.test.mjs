@@ -14,7 +14,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  PageRecorder, clickAndWait, localeFor, openBrowser, pathOf, statusChain, submit,
+  PageRecorder, assertNoSidewaysScroll, clickAndWait, localeFor, lookAt, openBrowser, pathOf,
+  statusChain, submit,
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
@@ -37,14 +38,6 @@ const suite = useStack({
   },
 });
 
-async function noSideways(page, where) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${where} (${page.url()}) scrolls sideways: ` +
-            `${scroll} px of content in ${client} px`);
-}
-
 async function run(t, lang, width) {
   const { stack } = suite;
   const tr = loadCatalogue(PREFIX, lang);
@@ -65,10 +58,8 @@ async function run(t, lang, width) {
   // Every page: its language, under the base path, axe, no sideways scroll here and at 320 px.
   const look = async (name, inLang = lang) => {
     checked += 1;
-    assert.equal(await page.getAttribute('html', 'lang'), inLang, `lang of ${name}`);
     assert.ok(pathOf(page).startsWith(`${BASE}/`), `${name} is under ${BASE}: ${page.url()}`);
-    await noSideways(page, `${name} at ${width} px`);
-    await rec.check(page, name);
+    await lookAt(page, rec, name, { lang: inLang, where: `${name} at ${width} px` });
     if (DOCS && lang === 'en' && DOCS_PAGES.has(name)) {
       fs.mkdirSync(DOCS, { recursive: true });
       const kind = width >= 1000 ? 'desktop' : 'phone';
@@ -76,7 +67,7 @@ async function run(t, lang, width) {
     }
     await page.setViewportSize({ width: 320, height: 640 });
     try {
-      await noSideways(page, `${name} at 320 px`);
+      await assertNoSidewaysScroll(page, `${name} at 320 px`);
     } finally {
       await page.setViewportSize(viewport);
     }

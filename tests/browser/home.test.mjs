@@ -6,7 +6,9 @@
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test home.test.mjs
 import assert from 'node:assert/strict';
 
-import { PageRecorder, clickAndWait, localeFor, openBrowser, pathOf } from './lib/browser.mjs';
+import {
+  PageRecorder, clickAndWait, localeFor, lookAt, openBrowser, pathOf,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
@@ -18,12 +20,6 @@ const suite = useStack({
   ready: (stack) => { video = firstVideo(stack.feed); },
 });
 
-async function noSideways(page, where) {
-  const { scroll, inner } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-  assert.ok(scroll <= inner, `${where} scrolls sideways: ${scroll} px in ${inner} px`);
-}
-
 suite.eachRun((lang, width) => `home, player and search (${lang}, ${width} px)`,
               { timeout: 180000 }, async (t, lang, width) => {
   const tr = loadCatalogue(PREFIX, lang);
@@ -32,11 +28,7 @@ suite.eachRun((lang, width) => `home, player and search (${lang}, ${width} px)`,
   const browser = await openBrowser({ locale: localeFor(lang) });
   const { page } = browser;
   await page.setViewportSize({ width, height: 900 });
-  const check = async (name) => {
-    assert.equal(await page.getAttribute('html', 'lang'), lang, `lang of ${name}`);
-    await noSideways(page, name);
-    await rec.check(page, name);
-  };
+  const check = (name) => lookAt(page, rec, name, { lang, against: 'innerWidth' });
   try {
     // The home page: name, tagline, the newest video with its thumbnail.
     let resp = await page.goto(`${base}/?lang=${lang}`);

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  PageRecorder, clickAndWait, h1, openBrowser, pathOf, signedIn, statusChain, submit,
+  PageRecorder, clickAndWait, h1, lookAt, openBrowser, pathOf, signedIn, statusChain, submit,
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
@@ -110,10 +110,7 @@ async function journey(t, lang) {
   const { page, context, pageErrors } = browser;
 
   // Every portal page: the right language, a screenshot, axe.
-  const check = async (name) => {
-    assert.equal(await page.getAttribute('html', 'lang'), lang, `lang of ${name} (${page.url()})`);
-    await rec.check(page, name);
-  };
+  const check = (name) => lookAt(page, rec, name, { lang, against: null });
   // A mail, looked at as a person does: its HTML part rendered in a tab, the code read off it.
   const readMail = async (name, mail) => {
     const tab = await context.newPage();
@@ -352,15 +349,6 @@ for (const lang of ['en', 'fr']) {
 // work), verify, sign out (to the base path's home), sign in from a download back to the
 // video. Every page: no sideways scroll at 320 px, and axe with prefers-color-scheme: dark.
 
-/** Fails when the page scrolls sideways (its content is wider than the viewport). */
-async function assertNoSidewaysScroll(page, name) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${name} (${page.url()}) scrolls sideways at 320 px: ` +
-            `${scroll} px of content in ${client} px`);
-}
-
 test('under /portal at 320 px in the dark: language switch on the code page', { timeout: 240000 },
      async (t) => {
   const portal = await startStack({ basePath: '/portal' });
@@ -373,10 +361,7 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
   const email = `narrow.${Date.now().toString(36)}@example.org`;
   const password = 'Narrow-Dark-2023!x';
   const videoPath = `/videos/${video.id}`;
-  const look = async (name) => {
-    await assertNoSidewaysScroll(page, name);
-    await rec.check(page, name);
-  };
+  const look = (name) => lookAt(page, rec, name, { where: `${name} at 320 px` });
   try {
     await page.setViewportSize({ width: 320, height: 640 });
     await page.emulateMedia({ colorScheme: 'dark' });

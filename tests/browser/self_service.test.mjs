@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  PageRecorder, clickAndWait, h1, localeFor, openBrowser, pathOf, signedIn, statusChain, submit,
+  PageRecorder, assertNoSidewaysScroll, clickAndWait, h1, localeFor, lookAt, openBrowser, pathOf,
+  signedIn, statusChain, submit,
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
@@ -41,15 +42,6 @@ const suite = useStack({
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
-
-/** Fails when the page's content is wider than its viewport (it scrolls sideways). */
-async function assertNoSidewaysScroll(page, name) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${name} (${page.url()}) scrolls sideways: ` +
-            `${scroll} px of content in ${client} px`);
-}
 
 // The sign-in throttle holds one of 10 places of the client (127.0.0.1, for every run) for 60 s
 // per wrong password, and locks the client when they are all taken. The runs' deliberate wrong
@@ -102,9 +94,7 @@ async function selfService(t, lang, width) {
   // Every page of the portal the visitor sees.
   const look = async (name) => {
     checked += 1;
-    assert.equal(await page.getAttribute('html', 'lang'), lang, `lang of ${name} (${page.url()})`);
-    await assertNoSidewaysScroll(page, `${name} at ${width} px`);
-    await rec.check(page, name);
+    await lookAt(page, rec, name, { lang, where: `${name} at ${width} px` });
     if (width !== 1280) return;
     await page.emulateMedia({ colorScheme: 'dark' });
     try {

@@ -1,6 +1,6 @@
 // Debian's headless chromium driven by playwright-core (never a browser Playwright downloads),
 // one fresh profile per visitor, plus the per-page checks every step makes: the page's language,
-// a screenshot kept as an artefact, and an axe-core accessibility run; and
+// no sideways scroll, a screenshot kept as an artefact, and an axe-core accessibility run; and
 // the small moves every test makes on a portal page (click and wait, submit a form, the
 // statuses of a redirect chain, the path, the heading, signed in or not).
 import assert from 'node:assert/strict';
@@ -98,6 +98,36 @@ export async function h1(page) {
 /** True when the header offers "Log out" (the visitor is signed in). */
 export async function signedIn(page) {
   return (await page.locator('header form[action$="/account/logout"]').count()) === 1;
+}
+
+/**
+ * Fails when the page scrolls sideways: its content (the root's scrollWidth) is wider than the
+ * root's clientWidth, or with against: 'innerWidth' than the window's innerWidth (scroll bar
+ * included).
+ */
+export async function assertNoSidewaysScroll(page, name, { against = 'clientWidth' } = {}) {
+  const { scroll, width } = await page.evaluate((measure) => ({
+    scroll: document.documentElement.scrollWidth,
+    width: measure === 'innerWidth' ? window.innerWidth : document.documentElement.clientWidth,
+  }), against);
+  assert.ok(scroll <= width, `${name} (${page.url()}) scrolls sideways: ` +
+            `${scroll} px of content in ${width} px (${against})`);
+}
+
+/**
+ * The checks a step makes on the page it is on, in this order: its language is lang (unless
+ * lang is null), it does not scroll sideways (against as assertNoSidewaysScroll; null: not
+ * checked; where names the page in that message, its name by default), then rec.check (a
+ * screenshot and axe).
+ */
+export async function lookAt(page, rec, name,
+                             { lang = null, against = 'clientWidth', where = name } = {}) {
+  if (lang !== null) {
+    assert.equal(await page.getAttribute('html', 'lang'), lang,
+                 `lang of ${name} (${page.url()})`);
+  }
+  if (against !== null) await assertNoSidewaysScroll(page, where, { against });
+  return rec.check(page, name);
 }
 
 /**
