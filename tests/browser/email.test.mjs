@@ -6,13 +6,13 @@
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test email.test.mjs
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 
 import {
   PageRecorder, clickAndWait, h1, localeFor, lookAt, openBrowser, pathOf, submit,
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { Inbox, codeIn } from './lib/mail.mjs';
+import { Inbox, codeIn, uniqueStamp } from './lib/mail.mjs';
+import { register, verifyWithMailedCode } from './lib/portal.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
 const ARTIFACTS = artifactsDir('email');
@@ -26,7 +26,7 @@ suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
   const trOther = loadCatalogue(PREFIX, other);
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
-  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const stamp = uniqueStamp();
   const oldAddress = `mover.${lang}.${width}.${stamp}@example.org`;
   const newAddress = `moved.${lang}.${width}.${stamp}@example.org`;
   const password = `Moving-${lang.toUpperCase()}-2024!x`;
@@ -39,13 +39,8 @@ suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
   try {
     // A verified account, the visitor's way.
     await page.goto(`${base}/account/register?lang=${lang}`);
-    await page.fill('#email', oldAddress);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    assert.equal((await submit(page, '/account/register')).status(), 200);
-    const first = await inbox.waitFor(oldAddress, { pred: (m) => codeIn(m.text) !== null });
-    await page.fill('#code', codeIn(first.text));
-    assert.equal((await submit(page, '/account/verify')).status(), 200);
+    assert.equal((await register(page, oldAddress, password)).status(), 200);
+    assert.equal((await verifyWithMailedCode(page, inbox, oldAddress)).status(), 200);
 
     // The account page's form.
     await page.goto(`${base}/account/`);
@@ -69,7 +64,7 @@ suite.eachRun((lang, width) => `change of address (${lang}, ${width} px)`,
     if (other === 'fr') assert.ok(!(await page.content()).toLowerCase().includes('courriel'));
 
     // A wrong code first: 422, focus on the error summary, then the right one.
-    const mail = await inbox.waitFor(newAddress, { pred: (m) => codeIn(m.text) !== null });
+    const mail = await inbox.waitForCode(newAddress);
     const code = codeIn(mail.text);
     await page.fill('#code', code === '000000' ? '111111' : '000000');
     assert.equal((await submit(page, '/account/email/verify')).status(), 422);

@@ -9,7 +9,6 @@
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test gaps.test.mjs
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -19,7 +18,10 @@ import {
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
-import { Inbox, codeIn } from './lib/mail.mjs';
+import { Inbox, codeIn, uniqueStamp } from './lib/mail.mjs';
+import {
+  headlineWord, playPreview, register, searchNews, signIn, verifyWithMailedCode,
+} from './lib/portal.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
 const ARTIFACTS = artifactsDir('gaps');
@@ -45,7 +47,7 @@ async function run(t, lang, width) {
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
   const tag = `${lang}-${width}`;
-  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const stamp = uniqueStamp();
   const email = `gaps.${lang}.${width}.${stamp}@example.org`;
   const password = `Gaps-Portal-${lang.toUpperCase()}-2023!x`;
   const changed = `Changed#${lang}-${width}-Gaps-2024`;
@@ -97,17 +99,12 @@ async function run(t, lang, width) {
     assert.equal(await player.getAttribute('poster'), `${BASE}/videos/${video.id}/thumbnail`);
     assert.equal(await page.locator('video source').getAttribute('src'),
                  `${BASE}/videos/${video.id}/preview`);
-    await player.evaluate((v) => { v.muted = true; return v.play().catch(() => {}); });
-    await page.waitForFunction(() => document.querySelector('video').readyState >= 2,
-                               null, { timeout: 30000 });
+    await playPreview(page);
     await look('video');
 
     // Search.
-    await page.goto(`${base}/news/`);
-    const word = (video.headlines[lang] || video.headlines.en).split(/\s+/)
-      .find((w) => w.length > 5).replace(/[^\p{L}\p{N}]/gu, '');
-    await page.fill('#search-q', word);
-    await clickAndWait(page, page.locator('form.search button[type=submit]'));
+    const word = headlineWord(video, lang);
+    await searchNews(page, base, word);
     assert.equal(pathOf(page), `${BASE}/news/`);
     assert.equal(new URL(page.url()).searchParams.get('q'), word);
     assert.equal(await page.locator(`#main li[data-id="${video.id}"]`).count(), 1);
@@ -116,10 +113,7 @@ async function run(t, lang, width) {
     // Register; switch language in the middle of the code flow, and back: the address stays
     // and the mailed code still works.
     await page.goto(`${base}/account/register`);
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    resp = await submit(page, '/account/register');
+    resp = await register(page, email, password);
     assert.equal(pathOf(page), `${BASE}/account/verify`);
     await look('code');
     await switchTo(other);
@@ -128,9 +122,7 @@ async function run(t, lang, width) {
     await look('code-switched', other);
     await switchTo(lang);
     assert.equal(await page.inputValue('main form input[name=email]'), email);
-    const codeMail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
-    await page.fill('#code', codeIn(codeMail.text));
-    resp = await submit(page, '/account/verify');
+    resp = await verifyWithMailedCode(page, inbox, email);
     assert.equal(resp.status(), 200, 'the code works after the switches');
     await look('verified');
     t.diagnostic(`[${tag}] registered under ${BASE}`);
@@ -180,9 +172,8 @@ async function run(t, lang, width) {
     assert.equal(await page.inputValue('main form input[name=email]'), email);
     await look('reset-code-switched', other);
     await switchTo(lang);
-    const resetMail = await inbox.waitFor(email, {
-      pred: (m) => m.subject.includes(tr('verification.mail.reset.subject')) &&
-                   codeIn(m.text) !== null });
+    const resetMail = await inbox.waitForCode(email, {
+      pred: (m) => m.subject.includes(tr('verification.mail.reset.subject')) });
     await page.fill('#code', codeIn(resetMail.text));
     resp = await submit(page, '/account/password/reset/verify');
     assert.deepEqual(await statusChain(resp), [303, 200], 'the reset code works after switches');
@@ -197,9 +188,7 @@ async function run(t, lang, width) {
     // Sign in from the header's link (no return_to): the base path's home.
     await page.goto(`${base}/`);
     await clickAndWait(page, page.locator(`header a[href="${BASE}/account/login"]`));
-    await page.fill('#email', email);
-    await page.fill('#password', reset);
-    resp = await submit(page, '/account/login');
+    resp = await signIn(page, email, reset);
     assert.deepEqual(await statusChain(resp), [303, 200]);
     assert.equal(pathOf(page), `${BASE}/`);
 

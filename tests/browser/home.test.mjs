@@ -11,6 +11,7 @@ import {
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
+import { headlineWord, playPreview, searchNews } from './lib/portal.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
 const ARTIFACTS = artifactsDir('home');
@@ -43,17 +44,12 @@ suite.eachRun((lang, width) => `home, player and search (${lang}, ${width} px)`,
     assert.equal(pathOf(page), `/videos/${video.id}`);
     const player = page.locator('video');
     assert.equal(await player.getAttribute('preload'), 'metadata');
-    await player.evaluate((v) => { v.muted = true; return v.play().catch(() => {}); });
-    await page.waitForFunction(() => document.querySelector('video').readyState >= 2,
-                               null, { timeout: 30000 });
+    await playPreview(page);
     await check('video');
 
     // Search: a word of the video's headline finds it.
-    await page.goto(`${base}/news/`);
-    const word = (video.headlines[lang] || video.headlines.en).split(/\s+/)
-      .find((w) => w.length > 5).replace(/[^\p{L}\p{N}]/gu, '');
-    await page.fill('#search-q', word);
-    await clickAndWait(page, page.locator('form.search button[type=submit]'));
+    const word = headlineWord(video, lang);
+    await searchNews(page, base, word);
     assert.equal(new URL(page.url()).searchParams.get('q'), word);
     assert.equal(await page.locator(`#main li[data-id="${video.id}"]`).count(), 1);
     assert.ok((await page.locator('.searched').innerText()).includes(word));

@@ -24,7 +24,8 @@ import {
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
-import { Inbox, codeIn } from './lib/mail.mjs';
+import { Inbox, codeIn, uniqueStamp } from './lib/mail.mjs';
+import { register, signIn, verifyWithMailedCode } from './lib/portal.mjs';
 import { PREFIX, artifactsDir, startStack, useStack } from './lib/stack.mjs';
 import { request } from 'playwright-core';
 
@@ -94,7 +95,7 @@ async function journey(t, lang) {
   const en = lang === 'en';
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
-  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const stamp = uniqueStamp();
   const email = `visitor.${lang}.${stamp}@example.org`;
   const password = `Journey-${lang.toUpperCase()}-2023!x`;
   const newPassword = `Renewed#${lang}-Pass-2024`;
@@ -135,10 +136,7 @@ async function journey(t, lang) {
     assert.equal(await h1(page), tr('auth.register.title'));
     if (en) assert.equal(await h1(page), 'Create an account');
     await check('register');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    resp = await submit(page, '/account/register');
+    resp = await register(page, email, password);
     assert.deepEqual(await statusChain(resp), [303, 200], 'register → 303 → verify page');
     assert.equal(where(page).path, '/account/verify');
     assert.equal(where(page).query.get('email'), email);
@@ -148,7 +146,7 @@ async function journey(t, lang) {
     assert.equal(await h1(page), tr('verification.title'));
     if (en) assert.equal(await h1(page), 'Check your inbox and enter verification code');
     await check('code');
-    const codeMail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
+    const codeMail = await inbox.waitForCode(email);
     assert.ok(codeMail.subject.includes(tr('verification.mail.verify.subject')),
               `verification mail subject "${codeMail.subject}" in ${lang}`);
     assert.equal(codeMail.language, lang, 'the verification mail is in the visitor\'s language');
@@ -210,9 +208,7 @@ async function journey(t, lang) {
     assert.equal(await h1(page), tr('auth.login.title'));
     assert.equal(await returnTo(page), videoPath);
     await check('login');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    resp = await submit(page, '/account/login');
+    resp = await signIn(page, email, password);
     assert.deepEqual(await statusChain(resp), [303, 200], 'sign-in → 303 → return_to');
     assert.equal(where(page).path, videoPath, 'signed in, back on the video page');
     assert.equal(await signedIn(page), true);
@@ -300,9 +296,7 @@ async function journey(t, lang) {
     resp = await clickAndWait(page, page.locator('main a.button'));
     assert.equal(where(page).path, '/account/login');
     assert.equal(await returnTo(page), videoPath);
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    resp = await submit(page, '/account/login');
+    resp = await signIn(page, email, password);
     assert.equal(resp.status(), 401, 'the old password is refused');
     await check('login-refused');
     await page.fill('#password', newPassword);
@@ -373,10 +367,7 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
     await look('video-anonymous');
     resp = await page.goto(`${base}/account/register`);
     await look('register');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    resp = await submit(page, '/account/register');
+    resp = await register(page, email, password);
     assert.equal(pathOf(page), '/portal/account/verify');
     await look('code');
 
@@ -387,9 +378,7 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
     assert.equal(pathOf(page), '/portal/account/verify');
     assert.equal(await page.inputValue('main form input[name=email]'), email);
     await look('code-fr');
-    const mail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
-    await page.fill('#code', codeIn(mail.text));
-    resp = await submit(page, '/account/verify');
+    resp = await verifyWithMailedCode(page, inbox, email);
     assert.equal(resp.status(), 200, 'the code works after the switch');
     await look('success-fr');
     // The success page's switch shows the success page again.
@@ -410,9 +399,7 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
     assert.equal(pathOf(page), '/portal/account/login');
     assert.equal(new URL(page.url()).searchParams.get('return_to'), videoPath);
     await look('login');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await submit(page, '/account/login');
+    await signIn(page, email, password);
     assert.equal(pathOf(page), `/portal${videoPath}`);
     await look('video');
     // A refused form: an error summary with the focus, "Error: " in the title.

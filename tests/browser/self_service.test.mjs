@@ -13,7 +13,6 @@
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test self_service.test.mjs
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -23,7 +22,8 @@ import {
 } from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
-import { Inbox, codeIn } from './lib/mail.mjs';
+import { Inbox, uniqueStamp } from './lib/mail.mjs';
+import { register, signIn, verifyWithMailedCode } from './lib/portal.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
 const ARTIFACTS = artifactsDir('self_service');
@@ -60,11 +60,9 @@ async function wrongPasswordSlot() {
 }
 
 /** Signs in on the sign-in page of a fresh visit; returns the answer's status chain. */
-async function signIn(page, base, email, password) {
+async function signInAfresh(page, base, email, password) {
   await page.goto(`${base}/account/login`);
-  await page.fill('#email', email);
-  await page.fill('#password', password);
-  return statusChain(await submit(page, '/account/login'));
+  return statusChain(await signIn(page, email, password));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -77,7 +75,7 @@ async function selfService(t, lang, width) {
   const inbox = new Inbox(stack.mail_dir);
   const locale = localeFor(lang);
   const tag = `${lang}-${width}`;
-  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const stamp = uniqueStamp();
   const email = `self.${lang}.${width}.${stamp}@example.org`;
   const password = `Self-Service-${lang.toUpperCase()}-2023!x`;
   const newPassword = `Changed#${lang}-${width}-Pass-2024`;
@@ -126,14 +124,9 @@ async function selfService(t, lang, width) {
     // link, dead once the account is gone). These pages are the journey's; not checked again.
     let resp = await page.goto(`${base}/account/register?lang=${lang}`);
     assert.equal(resp.status(), 200);
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    await submit(page, '/account/register');
+    await register(page, email, password);
     assert.equal(pathOf(page), '/account/verify');
-    const codeMail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
-    await page.fill('#code', codeIn(codeMail.text));
-    resp = await submit(page, '/account/verify');
+    resp = await verifyWithMailedCode(page, inbox, email);
     assert.equal(resp.status(), 200, 'the mailed code verifies the account');
     resp = await clickAndWait(
       page, page.locator('main form[action$="/newsletter/subscribe"] button[type=submit]'));
@@ -185,9 +178,9 @@ async function selfService(t, lang, width) {
       pred: (m) => m.subject.includes(tr('auth.mail.password_changed.subject')) });
     // On another device: the old password fails, the new one works.
     await wrongPasswordSlot();
-    let chain = await signIn(other.page, base, email, password);
+    let chain = await signInAfresh(other.page, base, email, password);
     assert.deepEqual(chain, [401], 'the old password is refused');
-    chain = await signIn(other.page, base, email, newPassword);
+    chain = await signInAfresh(other.page, base, email, newPassword);
     assert.deepEqual(chain, [303, 200], 'the new password signs in');
     assert.ok(await signedIn(other.page), 'the second device is signed in');
     t.diagnostic(`[${tag}] password changed`);
@@ -298,7 +291,7 @@ async function selfService(t, lang, width) {
     assert.ok((await page.locator('main').innerText()).includes(tr('newsletter.token.invalid')));
     await look('unsubscribe-dead');
     await wrongPasswordSlot();
-    chain = await signIn(page, base, email, newPassword);
+    chain = await signInAfresh(page, base, email, newPassword);
     assert.deepEqual(chain, [401], 'a deleted account cannot sign in');
     await look('login-refused');
     t.diagnostic(`[${tag}] deleted; ${checked} pages checked`);
