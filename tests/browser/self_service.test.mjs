@@ -116,6 +116,14 @@ async function selfService(t, lang, width) {
     }
   };
 
+  // A link of the account page to target: the page it opens answers 200 with its title.
+  const openFromAccount = async (target, titleKey) => {
+    const resp = await clickAndWait(page, page.locator(`main a[href$="${target}"]`));
+    assert.equal(resp.status(), 200);
+    assert.equal(await h1(page), tr(titleKey));
+    return resp;
+  };
+
   try {
     await page.setViewportSize(viewport);
     await other.page.setViewportSize(viewport);
@@ -149,9 +157,7 @@ async function selfService(t, lang, width) {
     await look('account');
 
     // 1. Change the password: a wrong current password is refused (401), then the change.
-    resp = await clickAndWait(page, page.locator('main a[href$="/account/password"]'));
-    assert.equal(resp.status(), 200);
-    assert.equal(await h1(page), tr('auth.change.title'));
+    resp = await openFromAccount('/account/password', 'auth.change.title');
     await look('password');
     await wrongPasswordSlot();
     await page.fill('#current_password', `${password}-wrong`);
@@ -187,9 +193,7 @@ async function selfService(t, lang, width) {
 
     // 2. Sessions: both devices listed, this one marked; end the other one.
     resp = await page.goto(`${base}/account/`);
-    resp = await clickAndWait(page, page.locator('main a[href$="/account/sessions"]'));
-    assert.equal(resp.status(), 200);
-    assert.equal(await h1(page), tr('auth.sessions.title'));
+    resp = await openFromAccount('/account/sessions', 'auth.sessions.title');
     assert.equal(await page.locator('#sessions tbody tr').count(), 2, 'two devices signed in');
     assert.equal(await page.locator('#sessions tbody tr.current-session').count(), 1);
     await look('sessions');
@@ -263,9 +267,7 @@ async function selfService(t, lang, width) {
     assert.equal(await row.count(), 1, 'the account page lists the download');
     assert.ok((await row.innerText()).includes(rendition.id));
     await look('account-downloads');
-    resp = await clickAndWait(page, page.locator('main a[href$="/account/delete"]'));
-    assert.equal(resp.status(), 200);
-    assert.equal(await h1(page), tr('auth.delete.title'));
+    resp = await openFromAccount('/account/delete', 'auth.delete.title');
     await look('delete');
     await wrongPasswordSlot();
     await page.fill('#current_password', password);  // the old one
