@@ -20,7 +20,8 @@ import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn, uniqueStamp } from './lib/mail.mjs';
 import {
-  headlineWord, playPreview, register, searchNews, signIn, verifyWithMailedCode,
+  changePassword, chooseNewPassword, headlineWord, playPreview, register, searchNews, signIn,
+  verifyWithMailedCode,
 } from './lib/portal.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
@@ -134,10 +135,7 @@ async function run(t, lang, width) {
     await clickAndWait(page, page.locator('main a[href$="/account/password"]'));
     assert.equal(pathOf(page), `${BASE}/account/password`);
     await look('password');
-    await page.fill('#current_password', password);
-    await page.fill('#password', changed);
-    await page.fill('#password_confirm', changed);
-    resp = await submit(page, '/account/password');
+    resp = await changePassword(page, password, changed);
     assert.deepEqual(await statusChain(resp), [303, 200], 'password change → 303 → account');
     assert.equal(pathOf(page), `${BASE}/account/`);
     assert.equal((await page.locator('#account-notice').innerText()).trim(),
@@ -179,9 +177,7 @@ async function run(t, lang, width) {
     assert.deepEqual(await statusChain(resp), [303, 200], 'the reset code works after switches');
     assert.equal(pathOf(page), `${BASE}/account/password/new`);
     await look('new-password');
-    await page.fill('#password', reset);
-    await page.fill('#password_confirm', reset);
-    resp = await submit(page, '/account/password/new');
+    resp = await chooseNewPassword(page, reset);
     assert.equal(resp.status(), 200);
     await look('password-updated');
 

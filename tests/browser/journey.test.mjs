@@ -25,7 +25,9 @@ import {
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { Inbox, codeIn, uniqueStamp } from './lib/mail.mjs';
-import { register, signIn, verifyWithMailedCode } from './lib/portal.mjs';
+import {
+  chooseNewPassword, register, signIn, verifyWithMailedCode,
+} from './lib/portal.mjs';
 import { PREFIX, artifactsDir, startStack, useStack } from './lib/stack.mjs';
 import { request } from 'playwright-core';
 
@@ -280,9 +282,7 @@ async function journey(t, lang) {
     assert.deepEqual(await statusChain(resp), [303, 200], 'right reset code → new password');
     assert.equal(where(page).path, '/account/password/new');
     await check('new-password');
-    await page.fill('#password', newPassword);
-    await page.fill('#password_confirm', newPassword);
-    resp = await submit(page, '/account/password/new');
+    resp = await chooseNewPassword(page, newPassword);
     assert.equal(resp.status(), 200);
     assert.equal(await h1(page), tr('auth.updated.title'));
     if (en) assert.equal(await h1(page), 'Your password has been updated');

@@ -23,7 +23,7 @@ import {
 import { loadCatalogue } from './lib/catalogue.mjs';
 import { firstVideo } from './lib/feed.mjs';
 import { Inbox, uniqueStamp } from './lib/mail.mjs';
-import { register, signIn, verifyWithMailedCode } from './lib/portal.mjs';
+import { changePassword, register, signIn, verifyWithMailedCode } from './lib/portal.mjs';
 import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
 const ARTIFACTS = artifactsDir('self_service');
@@ -160,19 +160,13 @@ async function selfService(t, lang, width) {
     resp = await openFromAccount('/account/password', 'auth.change.title');
     await look('password');
     await wrongPasswordSlot();
-    await page.fill('#current_password', `${password}-wrong`);
-    await page.fill('#password', newPassword);
-    await page.fill('#password_confirm', newPassword);
-    resp = await submit(page, '/account/password');
+    resp = await changePassword(page, `${password}-wrong`, newPassword);
     assert.equal(resp.status(), 401, 'a wrong current password is refused');
     assert.equal((await page.locator('#current_password-error').innerText()).trim(),
                  tr('auth.change.current_wrong'));
     assert.equal(await page.getAttribute('#current_password', 'aria-invalid'), 'true');
     await look('password-refused');
-    await page.fill('#current_password', password);
-    await page.fill('#password', newPassword);
-    await page.fill('#password_confirm', newPassword);
-    resp = await submit(page, '/account/password');
+    resp = await changePassword(page, password, newPassword);
     assert.deepEqual(await statusChain(resp), [303, 200], 'password change → 303 → /account/');
     assert.equal(pathOf(page), '/account/');
     assert.equal(new URL(page.url()).searchParams.get('done'), 'password');

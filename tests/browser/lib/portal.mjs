@@ -1,6 +1,7 @@
 // What a visitor does on the portal, shared by the browser tests: register and verify with the
-// code the mail sink received, sign in, play a video page's preview, search the news. Each step
-// only drives the page; the tests make their own checks around it.
+// code the mail sink received, sign in, change or choose a password, play a video page's
+// preview, search the news. Each step only drives the page; the tests make their own checks
+// around it.
 import { clickAndWait, submit } from './browser.mjs';
 import { codeIn } from './mail.mjs';
 
@@ -10,6 +11,21 @@ export async function register(page, email, password) {
   await page.fill('#password', password);
   await page.fill('#password_confirm', password);
   return submit(page, '/account/register');
+}
+
+/** Fills the password change form (/account/password) and submits it. */
+export async function changePassword(page, current, password) {
+  await page.fill('#current_password', current);
+  await page.fill('#password', password);
+  await page.fill('#password_confirm', password);
+  return submit(page, '/account/password');
+}
+
+/** Fills the new password form at the end of a reset (/account/password/new) and submits it. */
+export async function chooseNewPassword(page, password) {
+  await page.fill('#password', password);
+  await page.fill('#password_confirm', password);
+  return submit(page, '/account/password/new');
 }
 
 /** Waits for the code mailed to email, types it on the code page and submits it. */
