@@ -1,4 +1,5 @@
 #include "config_directives.h"
+#include "socache_store.h"
 
 #include <http_log.h>
 
@@ -185,12 +186,13 @@ const char* set_preview_rendition(cmd_parms* cmd, void*, const char* arg) {
 const char* set_session_cache(cmd_parms* cmd, void*, const char* arg) {
   if (const char* e = global_only(cmd)) return e;
   const std::string v = arg;
-  const std::string name = v.substr(0, v.find(':'));
-  bool ok = !name.empty() && name.size() <= 32;
+  const SocacheSpec spec = parse_socache_spec(v);
+  const std::string& name = spec.provider;
+  bool ok = spec.none || (!name.empty() && name.size() <= 32 && name != "none");
   for (char c : name)
     ok = ok && (islower(static_cast<unsigned char>(c)) || isdigit(static_cast<unsigned char>(c)) ||
                 c == '_');
-  if (!ok || (v == "none") != (name == "none"))
+  if (!ok)
     return error(cmd, "takes `none` or an socache provider with its arguments, e.g. `shmcb` or "
                       "`shmcb:/run/apache2/natomedia-sessions(1024000)`");
   conf_of(cmd)->session_cache = v;

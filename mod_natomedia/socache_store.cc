@@ -72,13 +72,11 @@ SocacheStore* SocacheStore::create(const SocacheSpec& spec, server_rec* s, apr_p
   const auto* provider = static_cast<const ap_socache_provider_t*>(ap_lookup_provider(
       AP_SOCACHE_PROVIDER_GROUP, spec.provider.c_str(), AP_SOCACHE_PROVIDER_VERSION));
   if (!provider) {
-    *error = "NatoMediaSessionCache: no socache provider called `" + spec.provider +
-             "` is loaded. Load it (`LoadModule socache_" + spec.provider +
-             "_module modules/"
-             "mod_socache_" +
-             spec.provider + ".so`; on Debian `a2enmod socache_" + spec.provider +
-             "`), or write `NatoMediaSessionCache none` to read every session "
-             "from SQL";
+    const std::string& p = spec.provider;
+    *error = "NatoMediaSessionCache: no socache provider called `" + p + "` is loaded. Load it " +
+             "(`LoadModule socache_" + p + "_module modules/mod_socache_" + p +
+             ".so`; on Debian `a2enmod socache_" + p +
+             "`), or write `NatoMediaSessionCache none` to read every session from SQL";
     return nullptr;
   }
   ap_socache_instance_t* instance = nullptr;

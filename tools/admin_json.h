@@ -6,31 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include <natomedia/json.h>
+
 namespace natomedia::admin {
 
-// "text" as a JSON string literal: quotes, backslashes and control characters escaped.
-inline std::string json_string(const std::string& text) {
-  static const char* hex = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          out += "\\u00";
-          out += hex[c >> 4];
-          out += hex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
-}
+// "text" as a JSON string literal: the SDK's one JSON escaper (natomedia/json.h).
+inline std::string json_string(const std::string& text) { return json::quote(text); }
 
 // One JSON object, its members in the order they were added; values are already JSON.
 class JsonObject {

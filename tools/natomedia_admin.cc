@@ -312,10 +312,13 @@ class Tool {
     registry_ = std::make_unique<core::PluginRegistry>(*config);
     Status s = load_plugins(*registry_);
     if (!s.ok()) return s;
+    // Without NatoMediaSecretFile, a random key of this run only: HMACs made with it match
+    // nothing the site stored, which is all the erasure asks of it.
     auto secret = config_.last.find("natomediasecretfile");
     auto keys = secret != config_.last.end()
                     ? core::SecretKeys::load(secret->second)
-                    : core::SecretKeys::parse(random_key(), "(a key of this run only)");
+                    : core::SecretKeys::parse(core::random_or_empty(48),
+                                              "(a key of this run only)");
     if (!keys.ok()) return Status::Invalid("NatoMediaSecretFile: " + keys.status().message());
     crypto_ = std::make_unique<core::CryptoService>(*keys);
     auto memcached = config_.last.find("natomediamemcached");
@@ -340,17 +343,6 @@ class Tool {
     return Status::Ok();
   }
 
-  // 48 random bytes: a secret for this run when httpd.conf names none (HMACs made with it match
-  // nothing the site stored, which is all the erasure asks of it).
-  static std::string random_key() {
-    std::string key(48, '\0');
-    FILE* f = std::fopen("/dev/urandom", "rb");
-    if (f) {
-      (void)std::fread(&key[0], 1, key.size(), f);
-      std::fclose(f);
-    }
-    return key;
-  }
 
   // The plugins' log lines (an erasure listener's failure, the example plugin's notes) go to
   // standard error.

@@ -69,36 +69,27 @@ inline void write(const Value& v, int indent, int depth, std::string& out) {
     case Value::Kind::kTrustedHtml:
       out += quote(v.str());
       return;
-    case Value::Kind::kList: {
-      if (v.list().empty()) {
-        out += "[]";
+    case Value::Kind::kList:
+    case Value::Kind::kMap: {
+      const bool is_map = v.kind() == Value::Kind::kMap;
+      if (is_map ? v.map().empty() : v.list().empty()) {
+        out += is_map ? "{}" : "[]";
         return;
       }
-      out += '[';
+      out += is_map ? '{' : '[';
       bool first = true;
-      for (const Value& item : v.list()) {
+      auto member = [&](const std::string* key, const Value& item) {
         if (!first) out += ',';
         first = false;
         out += pad;
+        if (key) out += quote(*key) + (indent > 0 ? ": " : ":");
         write(item, indent, depth + 1, out);
-      }
-      out += close + "]";
-      return;
-    }
-    case Value::Kind::kMap: {
-      if (v.map().empty()) {
-        out += "{}";
-        return;
-      }
-      out += '{';
-      bool first = true;
-      for (const auto& [key, item] : v.map()) {
-        if (!first) out += ',';
-        first = false;
-        out += pad + quote(key) + (indent > 0 ? ": " : ":");
-        write(item, indent, depth + 1, out);
-      }
-      out += close + "}";
+      };
+      if (is_map)
+        for (const auto& [key, item] : v.map()) member(&key, item);
+      else
+        for (const Value& item : v.list()) member(nullptr, item);
+      out += close + (is_map ? "}" : "]");
       return;
     }
   }

@@ -3,10 +3,14 @@
 // Every function is pure and thread-safe.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 namespace natomedia {
 namespace text {
@@ -250,6 +254,46 @@ inline std::string hex_encode(std::string_view in) {
     out += kHexLower[c >> 4];
     out += kHexLower[c & 0x0F];
   }
+  return out;
+}
+
+// A non-negative decimal integer that fills `in` ("0", "1700000000"): no sign, no space, no
+// junk, no overflow; false (and `out` unchanged) otherwise. For numbers that come back from a
+// browser or a cache, where anything may arrive and nothing may throw.
+inline bool parse_decimal(std::string_view in, long long& out) {
+  if (in.empty() || in[0] < '0' || in[0] > '9') return false;
+  long long v = 0;
+  const auto [end, err] = std::from_chars(in.data(), in.data() + in.size(), v);
+  if (err != std::errc() || end != in.data() + in.size()) return false;
+  out = v;
+  return true;
+}
+
+// A catalogue sentence with its placeholders filled: each "{NAME}" of `values` becomes its value
+// ("Please wait {n} seconds", {{"n", "30"}}). One pass over the sentence, so a value is never
+// scanned for placeholders itself; a brace that names none of `values` is kept as it is.
+inline std::string fill(
+    std::string_view sentence,
+    std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  std::string out;
+  out.reserve(sentence.size());
+  size_t at = 0;
+  while (at < sentence.size()) {
+    const size_t open = sentence.find('{', at);
+    if (open == std::string_view::npos) break;
+    out.append(sentence, at, open - at);
+    at = open;
+    for (const auto& [name, value] : values) {
+      if (sentence.compare(open + 1, name.size(), name) == 0 &&
+          sentence.size() > open + 1 + name.size() && sentence[open + 1 + name.size()] == '}') {
+        out.append(value);
+        at = open + name.size() + 2;
+        break;
+      }
+    }
+    if (at == open) out += sentence[at++];
+  }
+  out.append(sentence, at, std::string_view::npos);
   return out;
 }
 

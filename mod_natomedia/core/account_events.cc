@@ -49,4 +49,10 @@ Result<Value::Map> collect_account_data(const Extensions& extensions, Context& c
   return out;
 }
 
+std::shared_ptr<void> registered_provider(const Extensions& extensions, const std::string& name,
+                                          int version) {
+  auto it = extensions.providers.find({name, version});
+  return it == extensions.providers.end() ? nullptr : it->second;
+}
+
 }  // namespace natomedia::core

@@ -14,6 +14,10 @@ namespace natomedia::core {
 // the plugin), Ok when every listener returned.
 Status emit_event(const Extensions& extensions, Context& ctx, const AccountEventData& event);
 
+// The provider a plugin registered under (name, version), or nullptr: Context::provider of both.
+std::shared_ptr<void> registered_provider(const Extensions& extensions, const std::string& name,
+                                          int version);
+
 // Every exporter's Value under its plugin's name, in load order. The first exporter that fails
 // (an error Status, or it threw) ends the collection with that failure, naming the plugin.
 Result<Value::Map> collect_account_data(const Extensions& extensions, Context& ctx,

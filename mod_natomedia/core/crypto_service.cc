@@ -84,12 +84,16 @@ bool parse_cost(const std::string& s, PasswordParams& params) {
   return true;
 }
 
+}  // namespace
+
 std::string random_or_empty(size_t n) {
   std::string out(n, '\0');
   if (n == 0) return out;
   if (RAND_bytes(reinterpret_cast<unsigned char*>(&out[0]), static_cast<int>(n)) != 1) return {};
   return out;
 }
+
+namespace {
 
 // argon2's working memory (m KiB for each hash), kept between hashes rather than malloc'ed and
 // freed every time: once warm, a hash takes no page faults, and nothing stays behind in malloc's

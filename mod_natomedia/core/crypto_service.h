@@ -39,6 +39,9 @@ struct PhcString {
 // Invalid when `phc` is not an argon2id PHC string of that shape.
 Result<PhcString> parse_argon2id_phc(const std::string& phc);
 
+// `n` bytes from OpenSSL's CSPRNG; "" when it fails (callers refuse to go on). Thread-safe.
+std::string random_or_empty(size_t n);
+
 // How many times, in this process, a password hash stepped aside for other threads (it yields
 // every 2 ms of wall time; crypto_service.cc). For tests and diagnostics.
 uint64_t password_hash_steps_aside();

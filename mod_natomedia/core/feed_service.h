@@ -38,6 +38,16 @@
 namespace natomedia {
 namespace core {
 
+// No feed at all: one empty snapshot, for a site without NatoMediaFeed and for natomedia-admin.
+class EmptyFeed : public Feed {
+ public:
+  EmptyFeed() : snapshot_(std::make_shared<FeedSnapshot>()) {}
+  std::shared_ptr<const FeedSnapshot> snapshot() const override { return snapshot_; }
+
+ private:
+  std::shared_ptr<const FeedSnapshot> snapshot_;
+};
+
 // How the processes of one server take turns in shared mode. httpd's module passes its global
 // mutex; without one, FeedService flocks DIR/feed-KEY.lock.
 class ProcessLock {

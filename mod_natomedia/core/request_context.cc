@@ -88,8 +88,7 @@ Result<Value::Map> RequestContext::account_data(const Account& account) {
 }
 
 std::shared_ptr<void> RequestContext::provider(const std::string& name, int version) const {
-  auto it = services_.extensions->providers.find({name, version});
-  return it == services_.extensions->providers.end() ? nullptr : it->second;
+  return registered_provider(*services_.extensions, name, version);
 }
 
 std::string RequestContext::cookie_name(const std::string& name) const {

@@ -14,19 +14,6 @@
 
 namespace natomedia::core {
 
-namespace {
-
-class EmptyFeed : public Feed {
- public:
-  EmptyFeed() : snapshot_(std::make_shared<FeedSnapshot>()) {}
-  std::shared_ptr<const FeedSnapshot> snapshot() const override { return snapshot_; }
-
- private:
-  std::shared_ptr<const FeedSnapshot> snapshot_;
-};
-
-}  // namespace
-
 Runtime::Runtime() : empty_feed_(std::make_unique<EmptyFeed>()) {}
 Runtime::~Runtime() = default;
 

@@ -2,6 +2,7 @@
 
 #include "core/account_events.h"
 #include "core/clock.h"
+#include "core/feed_service.h"
 #include "core/metrics_registry.h"
 
 namespace natomedia::core {
@@ -57,15 +58,6 @@ class KeysOnly : public I18n {
   }
 };
 
-class NoFeed : public Feed {
- public:
-  NoFeed() : snapshot_(std::make_shared<FeedSnapshot>()) {}
-  std::shared_ptr<const FeedSnapshot> snapshot() const override { return snapshot_; }
-
- private:
-  std::shared_ptr<const FeedSnapshot> snapshot_;
-};
-
 }  // namespace
 
 struct ToolContext::Stubs {
@@ -73,7 +65,7 @@ struct ToolContext::Stubs {
   NoOutbox outbox;
   NoTemplates templates;
   KeysOnly i18n;
-  NoFeed feed;
+  EmptyFeed feed;
   MetricsRegistry metrics;  // nothing declared: counting does nothing
   SystemClock clock;
 };
@@ -104,8 +96,7 @@ Result<Value::Map> ToolContext::account_data(const Account& account) {
 }
 
 std::shared_ptr<void> ToolContext::provider(const std::string& name, int version) const {
-  auto it = services_.extensions->providers.find({name, version});
-  return it == services_.extensions->providers.end() ? nullptr : it->second;
+  return registered_provider(*services_.extensions, name, version);
 }
 
 Response ToolContext::page(int status, const std::string&, Vars) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include <natomedia/providers.h>
+#include <natomedia/text.h>
 
 #include "page_helpers.h"
 #include "routes.h"
@@ -46,14 +47,8 @@ std::string when_text(const Context& ctx, std::time_t t) {
   gmtime_r(&t, &tm);
   char hhmm[32];
   snprintf(hhmm, sizeof hhmm, "%02d:%02d", tm.tm_hour % 24, tm.tm_min % 60);
-  std::string out = ctx.i18n().text(lang, "auth.account.download.when");
-  auto put = [&out](const std::string& name, const std::string& value) {
-    const size_t at = out.find(name);
-    if (at != std::string::npos) out.replace(at, name.size(), value);
-  };
-  put("{date}", ctx.i18n().long_date(t, lang));
-  put("{time}", hhmm);
-  return out;
+  return text::fill(ctx.i18n().text(lang, "auth.account.download.when"),
+                    {{"date", ctx.i18n().long_date(t, lang)}, {"time", hhmm}});
 }
 
 std::string iso_time(std::time_t t) {

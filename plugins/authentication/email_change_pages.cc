@@ -66,32 +66,21 @@ std::optional<std::string> held_change(Context& ctx, const Account& account) {
   std::string email;
   if (!text::base64url_decode(value->substr(0, a), email)) return std::nullopt;
   const std::string expires = value->substr(a + 1, b - a - 1);
-  if (expires.empty() || expires.size() > 19 ||
-      expires.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  if (std::stoll(expires) <= static_cast<long long>(ctx.clock().now())) return std::nullopt;
+  // A browser sends what it likes: refused without throwing (std::stoll threw on 19 nines).
+  long long until = 0;
+  if (!text::parse_decimal(expires, until)) return std::nullopt;
+  if (until <= static_cast<long long>(ctx.clock().now())) return std::nullopt;
   if (!ctx.crypto().verify(kChangeSignPurpose, signed_part(account, expires, email),
                            value->substr(b + 1)))
     return std::nullopt;
   return email;
 }
 
-std::shared_ptr<CodeService> code_service(Context& ctx) {
-  auto codes = find_provider<CodeService>(ctx, kCodeServiceName, kCodeServiceVersion);
-  if (!codes)
-    ctx.log(LogLevel::kError,
-            "the change of address needs the natomedia.codes provider "
-            "(NatoMediaPlugin verification)");
-  return codes;
-}
-
 Response email_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.email_change.title");
   vars["current_email"] = ctx.account() ? ctx.account()->email : std::string();
   vars["lang_switch_to"] = std::string("/account/email");
-  Response r = ctx.page(status, "authentication/change_email.html", std::move(vars));
-  r.header("Cache-Control", "no-store");
-  return r;
+  return ctx.page(status, "authentication/change_email.html", std::move(vars));
 }
 
 Response code_form(Context& ctx, const std::string& new_email, Vars vars, int status) {
@@ -100,9 +89,7 @@ Response code_form(Context& ctx, const std::string& new_email, Vars vars, int st
   vars["expiry_text"] = code_expiry_text(ctx);
   // Nothing of the change is in the URL: the switch leads to the same form in the other language.
   vars["lang_switch_to"] = std::string("/account/email/verify");
-  Response r = ctx.page(status, "authentication/change_email_verify.html", std::move(vars));
-  r.header("Cache-Control", "no-store");
-  return r;
+  return ctx.page(status, "authentication/change_email_verify.html", std::move(vars));
 }
 
 // "Please wait N seconds", on the form that was posted, with Retry-After.
@@ -112,10 +99,7 @@ Response too_soon(Response page, long retry_after) {
 }
 
 std::string wait_text(Context& ctx, long retry_after) {
-  std::string wait = tr(ctx, "auth.email_change.wait");
-  if (size_t at = wait.find("{n}"); at != std::string::npos)
-    wait.replace(at, 3, std::to_string(retry_after));
-  return wait;
+  return text::fill(tr(ctx, "auth.email_change.wait"), {{"n", std::to_string(retry_after)}});
 }
 
 // A code for the change to `email`: a real one, bound to this account at its epoch, where the
@@ -171,6 +155,22 @@ Status apply_change(Context& ctx, const Account& account, const std::string& ema
   return s;
 }
 
+// The signed-in account and the change of address its browser holds, or the answer to give
+// instead (sign in first; no change in progress: back to the address form).
+struct Pending {
+  std::optional<Response> answer;
+  Account account;
+  std::string email;
+};
+
+Pending pending_change(Context& ctx) {
+  auto account = ctx.account();
+  if (!account) return {ctx.sign_in_required("/account/email/verify"), {}, {}};
+  auto email = held_change(ctx, *account);
+  if (!email) return {redirect(ctx, "/account/email"), {}, {}};
+  return {std::nullopt, *account, *email};
+}
+
 }  // namespace
 
 Response get_change_email(Context& ctx) {
@@ -185,8 +185,8 @@ Response post_change_email(Context& ctx, PluginState& state) {
   const std::string typed = form.get_or("email");
 
   // The current password is a sign-in's secret: its checks take places in the same throttle.
-  CurrentCheck check = check_current_password(
-      ctx, state, *account, form.get_or("current_password"), email_form);
+  CurrentCheck check =
+      check_current_password(ctx, state, *account, form.get_or("current_password"), email_form);
   if (check.refusal) return std::move(*check.refusal);
 
   Vars vars;
@@ -200,7 +200,7 @@ Response post_change_email(Context& ctx, PluginState& state) {
     vars["email_error"] = tr(ctx, "auth.email_change.same");
     return email_form(ctx, std::move(vars), 422);
   }
-  auto codes = code_service(ctx);
+  auto codes = code_service(ctx, "the change of address");
   if (!codes) return unavailable(ctx, 60);
   CodeIssue issued = send_change_code(ctx, *codes, *account, *email);
   switch (issued.outcome) {
@@ -218,42 +218,38 @@ Response post_change_email(Context& ctx, PluginState& state) {
 }
 
 Response get_change_email_verify(Context& ctx) {
-  auto account = ctx.account();
-  if (!account) return ctx.sign_in_required("/account/email/verify");
-  auto pending = held_change(ctx, *account);
-  if (!pending) return redirect(ctx, "/account/email");
-  return code_form(ctx, *pending, {}, 200);
+  Pending p = pending_change(ctx);
+  if (p.answer) return std::move(*p.answer);
+  return code_form(ctx, p.email, {}, 200);
 }
 
 Response post_change_email_verify(Context& ctx) {
-  auto account = ctx.account();
-  if (!account) return ctx.sign_in_required("/account/email/verify");
-  auto pending = held_change(ctx, *account);
-  if (!pending) return redirect(ctx, "/account/email");
-  auto codes = code_service(ctx);
+  Pending p = pending_change(ctx);
+  if (p.answer) return std::move(*p.answer);
+  auto codes = code_service(ctx, "the change of address");
   if (!codes) return unavailable(ctx, 60);
   std::string binding;
-  CodeCheck check = codes->check_bound(ctx, CodePurpose::kChangeEmail, *pending,
+  CodeCheck check = codes->check_bound(ctx, CodePurpose::kChangeEmail, p.email,
                                        ctx.request().form.get_or("code"), &binding);
   // A right code bound to another account (or to this one before its trust changed) is dead.
-  if (check == CodeCheck::kOk && !ctx.crypto().equal(binding, change_binding(*account)))
+  if (check == CodeCheck::kOk && !ctx.crypto().equal(binding, change_binding(p.account)))
     check = CodeCheck::kDead;
   switch (check) {
     case CodeCheck::kWrong:
-      return code_form(ctx, *pending, {{"code_error", tr(ctx, "auth.code.wrong")}}, 422);
+      return code_form(ctx, p.email, {{"code_error", tr(ctx, "auth.code.wrong")}}, 422);
     case CodeCheck::kDead:
-      return code_form(ctx, *pending,
-                       {{"code_error", tr(ctx, "auth.code.dead")}, {"dead", true}}, 410);
+      return code_form(ctx, p.email, {{"code_error", tr(ctx, "auth.code.dead")}, {"dead", true}},
+                       410);
     case CodeCheck::kUnavailable:
       return unavailable(ctx, 30);
     case CodeCheck::kOk:
       break;
   }
-  Status s = apply_change(ctx, *account, *pending);
+  Status s = apply_change(ctx, p.account, p.email);
   if (s.code() == Status::Code::kConflict) {
     forget_change(ctx);
     Vars vars;
-    vars["typed_email"] = *pending;
+    vars["typed_email"] = p.email;
     vars["email_error"] = tr(ctx, "auth.email_change.taken_meanwhile");
     return email_form(ctx, std::move(vars), 409);
   }
@@ -270,21 +266,19 @@ Response post_change_email_verify(Context& ctx) {
 }
 
 Response post_change_email_resend(Context& ctx) {
-  auto account = ctx.account();
-  if (!account) return ctx.sign_in_required("/account/email/verify");
-  auto pending = held_change(ctx, *account);
-  if (!pending) return redirect(ctx, "/account/email");
-  auto codes = code_service(ctx);
+  Pending p = pending_change(ctx);
+  if (p.answer) return std::move(*p.answer);
+  auto codes = code_service(ctx, "the change of address");
   if (!codes) return unavailable(ctx, 60);
-  CodeIssue issued = send_change_code(ctx, *codes, *account, *pending);
+  CodeIssue issued = send_change_code(ctx, *codes, p.account, p.email);
   switch (issued.outcome) {
     case CodeIssue::Outcome::kSent:
-      hold_change(ctx, *account, *pending);  // as long again as the new code
+      hold_change(ctx, p.account, p.email);  // as long again as the new code
       return redirect(ctx, "/account/email/verify");
     case CodeIssue::Outcome::kCooldown:
     case CodeIssue::Outcome::kRateLimited:
       return too_soon(
-          code_form(ctx, *pending, {{"resend_error", wait_text(ctx, issued.retry_after)}}, 429),
+          code_form(ctx, p.email, {{"resend_error", wait_text(ctx, issued.retry_after)}}, 429),
           issued.retry_after);
     case CodeIssue::Outcome::kUnavailable:
       break;

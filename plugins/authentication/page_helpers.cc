@@ -42,20 +42,25 @@ void add_password_errors(Context& ctx, const std::vector<PasswordRule>& rules, V
   vars["password_errors"] = Value(std::move(list));
 }
 
+std::shared_ptr<CodeService> code_service(Context& ctx, const std::string& feature) {
+  auto codes = find_provider<CodeService>(ctx, kCodeServiceName, kCodeServiceVersion);
+  if (!codes)
+    ctx.log(LogLevel::kError,
+            feature + " needs the natomedia.codes provider (NatoMediaPlugin verification)");
+  return codes;
+}
+
 std::string code_expiry_text(Context& ctx) {
-  std::string sentence = tr(ctx, "auth.code.expires");
-  const std::string mark = "{minutes}";
-  size_t at = sentence.find(mark);
-  long minutes = (ctx.config().code_lifetime + 59) / 60;
-  if (at != std::string::npos) sentence.replace(at, mark.size(), std::to_string(minutes));
-  return sentence;
+  const long minutes = (ctx.config().code_lifetime + 59) / 60;
+  return text::fill(tr(ctx, "auth.code.expires"), {{"minutes", std::to_string(minutes)}});
 }
 
 Status queue_mail(Context& ctx, Sql& sql, const std::string& to, const std::string& lang,
                   const std::string& name, Vars vars) {
-  auto message =
-      compose_mail(ctx.templates(), to, lang, "authentication/mail/" + name,
-                   ctx.i18n().text(lang, "auth.mail." + name + ".subject"), std::move(vars));
+  const std::string subject = ctx.i18n().text(lang, "auth.mail." + name + ".subject");
+  vars["subject"] = subject;  // the title and heading of mail_top.html
+  auto message = compose_mail(ctx.templates(), to, lang, "authentication/mail/" + name, subject,
+                              std::move(vars));
   if (!message.ok()) return message.status();
   return ctx.outbox().queue(sql, *message);
 }

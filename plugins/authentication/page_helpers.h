@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <natomedia/plugin.h>
+#include <natomedia/providers.h>
 
 #include "password_policy.h"
 
@@ -35,6 +36,10 @@ Response unavailable(Context& ctx, long retry_after);
 // Sets `password_invalid` and `password_errors` (the messages of the broken rules, in the page's
 // language) for the forms' password_errors.html partial.
 void add_password_errors(Context& ctx, const std::vector<PasswordRule>& rules, Vars& vars);
+
+// The verification plugin's code service; nullptr (logged, naming `feature` and the missing
+// plugin) when it is not loaded: the caller answers 503.
+std::shared_ptr<CodeService> code_service(Context& ctx, const std::string& feature);
 
 // "This code will expire in N minutes." with NatoMediaCodeLifetime.
 std::string code_expiry_text(Context& ctx);

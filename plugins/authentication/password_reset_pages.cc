@@ -21,15 +21,6 @@ namespace {
 // return_to travels in the query only when it says more than "/".
 std::string carried(const std::string& return_to) { return return_to == "/" ? "" : return_to; }
 
-std::shared_ptr<CodeService> code_service(Context& ctx) {
-  auto codes = find_provider<CodeService>(ctx, kCodeServiceName, kCodeServiceVersion);
-  if (!codes)
-    ctx.log(LogLevel::kError,
-            "password reset needs the natomedia.codes provider "
-            "(NatoMediaPlugin verification)");
-  return codes;
-}
-
 // The language switch of an answer to a POST stays on this form, for this address.
 void switch_to(Vars& vars, const std::string& path) {
   vars["lang_switch_to"] = with_query(path, {{"email", vars["email"].str()},
@@ -105,7 +96,7 @@ Response post_reset(Context& ctx) {
     vars["email_error"] = tr(ctx, "auth.email.invalid");
     return reset_form(ctx, std::move(vars), 422);
   }
-  auto codes = code_service(ctx);
+  auto codes = code_service(ctx, "password reset");
   if (!codes) return unavailable(ctx, 60);
   Status s = send_reset_code(ctx, *codes, *email);
   if (!s.ok()) {
@@ -124,7 +115,7 @@ Response post_reset_verify(Context& ctx) {
   const Params& form = ctx.request().form;
   Vars vars = carried_values(form);
   const std::string return_to = vars["return_to"].str();
-  auto codes = code_service(ctx);
+  auto codes = code_service(ctx, "password reset");
   if (!codes) return unavailable(ctx, 60);
   const std::string email = normalize_email(form.get_or("email")).value_or("");
   CodeCheck check =

@@ -82,13 +82,8 @@ Response post_register(Context& ctx, PluginState& state) {
   const auto email = normalize_email(form.get_or("email"));
   if (!check_form(ctx, email, *state.deny_list, vars)) return register_form(ctx, vars, 422);
 
-  auto codes = find_provider<CodeService>(ctx, kCodeServiceName, kCodeServiceVersion);
-  if (!codes) {
-    ctx.log(LogLevel::kError,
-            "registration needs the natomedia.codes provider "
-            "(NatoMediaPlugin verification)");
-    return unavailable(ctx, 60);
-  }
+  auto codes = code_service(ctx, "registration");
+  if (!codes) return unavailable(ctx, 60);
   auto phc = ctx.crypto().password_hash(form.get_or("password"));
   if (!phc.ok()) return unavailable(ctx, kHashBusyRetryAfter);
 

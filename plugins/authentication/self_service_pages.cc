@@ -9,6 +9,7 @@
 
 #include <natomedia/json.h>
 #include <natomedia/providers.h>
+#include <natomedia/text.h>
 
 #include "account_store.h"
 #include "page_helpers.h"
@@ -36,19 +37,16 @@ Response password_form(Context& ctx, Vars vars, int status) {
   return r;
 }
 
-// "2026-12-03 06:01 UTC": a date and a time, the same in every language.
 // The sessions page's device: "Firefox on Linux" in the page's language, else the raw header
 // shortened, else "Unknown browser".
 std::string agent_text(Context& ctx, const std::string& user_agent) {
   if (user_agent.empty()) return tr(ctx, "auth.sessions.unknown_agent");
   ReadableAgent a = readable_agent(user_agent);
   if (a.browser.empty() || a.os.empty()) return a.browser.empty() ? a.shortened : a.browser;
-  std::string text = tr(ctx, "auth.sessions.agent");
-  if (size_t at = text.find("{browser}"); at != std::string::npos) text.replace(at, 9, a.browser);
-  if (size_t at = text.find("{os}"); at != std::string::npos) text.replace(at, 4, a.os);
-  return text;
+  return text::fill(tr(ctx, "auth.sessions.agent"), {{"browser", a.browser}, {"os", a.os}});
 }
 
+// "2026-12-03 06:01 UTC": a date and a time, the same in every language.
 std::string date_time(std::time_t t) {
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -60,9 +58,7 @@ std::string date_time(std::time_t t) {
 
 Response delete_form(Context& ctx, Vars vars, int status) {
   vars["title"] = tr(ctx, "auth.delete.title");
-  Response r = ctx.page(status, "authentication/delete.html", std::move(vars));
-  r.header("Cache-Control", "no-store");
-  return r;
+  return ctx.page(status, "authentication/delete.html", std::move(vars));
 }
 
 }  // namespace
@@ -153,8 +149,7 @@ Response post_change_password(Context& ctx, PluginState& state) {
     Vars mail;
     mail["email"] = account->email;
     mail["reset_url"] = ctx.absolute_url("/account/password/reset");
-    return queue_mail(ctx, sql, account->email, account->lang, "password_changed",
-                      std::move(mail));
+    return queue_mail(ctx, sql, account->email, account->lang, "password_changed", std::move(mail));
   });
   if (!s.ok()) {
     ctx.log(LogLevel::kWarning, "password change: the new password was not stored: " + s.message());
@@ -200,6 +195,7 @@ Response post_end_other_sessions(Context& ctx) {
   if (!account) return ctx.sign_in_required("/account/sessions");
   auto ended = end_other_sessions(ctx, account->id);
   if (!ended.ok()) return unavailable(ctx, 30);
+  account_sessions_ended(ctx, account->id);  // committed (autocommit): every child forgets them
   return redirect(ctx, "/account/?done=sessions");
 }
 

@@ -1,9 +1,9 @@
 #include "session_cache.h"
 
-#include <cerrno>
-#include <cstdlib>
 #include <utility>
 #include <vector>
+
+#include <natomedia/text.h>
 
 namespace natomedia::auth {
 
@@ -17,14 +17,6 @@ constexpr size_t kNonceBytes = 12;
 
 std::string session_key(const std::string& id_hash) { return "session:" + id_hash; }
 std::string account_key(int64_t account_id) { return "account:" + std::to_string(account_id); }
-
-bool parse_integer(const std::string& text, long long& out) {
-  if (text.empty() || text.size() > 20) return false;
-  char* end = nullptr;
-  errno = 0;
-  out = std::strtoll(text.c_str(), &end, 10);
-  return errno == 0 && end && *end == '\0';
-}
 
 }  // namespace
 
@@ -62,9 +54,10 @@ std::optional<SessionCache::Entry> SessionCache::decode(const std::string& text)
     return std::nullopt;
   Entry e;
   long long id = 0, epoch = 0;
-  if (!parse_integer(fields[1], e.read_at) || !parse_integer(fields[4], id) ||
-      !parse_integer(fields[5], epoch) || !parse_integer(fields[6], e.session.created_at) ||
-      !parse_integer(fields[7], e.session.last_seen))
+  if (!text::parse_decimal(fields[1], e.read_at) || !text::parse_decimal(fields[4], id) ||
+      !text::parse_decimal(fields[5], epoch) ||
+      !text::parse_decimal(fields[6], e.session.created_at) ||
+      !text::parse_decimal(fields[7], e.session.last_seen))
     return std::nullopt;
   e.generation = fields[2];
   e.site = fields[3];

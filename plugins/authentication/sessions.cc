@@ -149,10 +149,8 @@ Status end_all_sessions(Sql& sql, int64_t account_id) {
 }
 
 Result<int> end_other_sessions(Context& ctx, int64_t account_id) {
-  auto ended = ctx.sql().exec("DELETE FROM account_sessions WHERE account_id = %s AND id_hash <> %s",
-                              {std::to_string(account_id), current_hash(ctx)});
-  if (ended.ok()) account_sessions_ended(ctx, account_id);
-  return ended;
+  return ctx.sql().exec("DELETE FROM account_sessions WHERE account_id = %s AND id_hash <> %s",
+                        {std::to_string(account_id), current_hash(ctx)});
 }
 
 void account_sessions_ended(Context& ctx, int64_t account_id) {

@@ -6,9 +6,10 @@
 // NatoMediaSessionCacheTimeout seconds, so a request with the cookie does not read SQL each time.
 //
 // Every session end goes through this file, and every one made in this server drops the cache's
-// entries in the same step, once the SQL change has committed: end_session, end_other_sessions
-// and account_sessions_ended. A caller that deletes sessions (or changes an account) inside its
-// own transaction calls account_sessions_ended after the commit.
+// entries in the same step, once the SQL change has committed: end_session does it itself; after
+// end_all_sessions, end_other_sessions or any change of an account, the caller calls
+// account_sessions_ended once its change has committed (a request that read SQL before the
+// commit could otherwise have cached the old state).
 #pragma once
 
 #include <cstdint>
@@ -42,9 +43,9 @@ void end_session(Context& ctx);
 // the caller's transaction: call account_sessions_ended(ctx, account_id) after it commits.
 Status end_all_sessions(Sql& sql, int64_t account_id);
 
-// Ends every session of the account but this browser's; returns how many ended. Drops the
-// account's cache entries; inside a transaction, call account_sessions_ended again after the
-// commit (a request reading SQL before the commit could have cached the old state).
+// Deletes every session of the account but this browser's; returns how many. Like
+// end_all_sessions, call account_sessions_ended(ctx, account_id) once the change has committed
+// (right after, when this ran alone; after the caller's transaction otherwise).
 Result<int> end_other_sessions(Context& ctx, int64_t account_id);
 
 // The sessions of the account ended, or what a session shows of the account changed (password,

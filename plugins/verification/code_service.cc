@@ -31,13 +31,6 @@ CodeIssue logged_admission(Context& ctx, CodeIssue admitted) {
 
 std::string mail_lang(const std::string& lang) { return lang == "fr" ? "fr" : "en"; }
 
-std::string replace_n(std::string sentence, long n) {
-  const std::string mark = "{n}";
-  size_t at = sentence.find(mark);
-  if (at != std::string::npos) sentence.replace(at, mark.size(), std::to_string(n));
-  return sentence;
-}
-
 // "123 456": easier to read and to copy than six digits in a row.
 std::string spaced(const std::string& code) { return code.substr(0, 3) + " " + code.substr(3); }
 
@@ -113,10 +106,12 @@ Status write_and_forget(Context& ctx, Sql& sql, size_t parts_size) {
 std::string expiry_sentence(Context& ctx, const std::string& lang) {
   const long s = ctx.config().code_lifetime;
   if (s < 120 && s % 60 != 0)
-    return replace_n(ctx.i18n().text(lang, "verification.expires.seconds"), s);
+    return text::fill(ctx.i18n().text(lang, "verification.expires.seconds"),
+                      {{"n", std::to_string(s)}});
   const long minutes = (s + 59) / 60;
   if (minutes == 1) return ctx.i18n().text(lang, "verification.expires.minute");
-  return replace_n(ctx.i18n().text(lang, "verification.expires.minutes"), minutes);
+  return text::fill(ctx.i18n().text(lang, "verification.expires.minutes"),
+                    {{"n", std::to_string(minutes)}});
 }
 
 CodeIssue CodeServiceImpl::issue(Context& ctx, Sql& sql, CodePurpose purpose,

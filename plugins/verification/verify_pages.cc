@@ -116,10 +116,8 @@ Response too_soon(Context& ctx, const std::string& email, long retry_after) {
   Vars vars;
   vars["resend_error"] = true;
   vars["retry_after"] = std::to_string(retry_after);
-  std::string wait = tr(ctx, "verification.resend.wait");
-  if (size_t at = wait.find("{n}"); at != std::string::npos)
-    wait.replace(at, 3, std::to_string(retry_after));
-  vars["resend_wait"] = wait;
+  vars["resend_wait"] =
+      text::fill(tr(ctx, "verification.resend.wait"), {{"n", std::to_string(retry_after)}});
   Response r = verify_form(ctx, email, 429, std::move(vars));
   r.header("Retry-After", std::to_string(retry_after));
   return r;

@@ -48,8 +48,12 @@ verification_code(msg)         the 6-digit code in a message's text part (None w
 IntegrationTest                unittest.TestCase base: self.work_dir (0755, per test), self.prefix
                                (NM_PREFIX), and start_memcached()/start_smtp()/start_postgres()/
                                make_apache(..., start=True) which stop the service after the
-                               test. A failed test keeps its work dir and prints the log paths
-                               and the tail of every Apache error log; a passed test deletes it.
+                               test; start_database(), make_apache's db= for the class's db_kind
+                               ("sqlite" or "pgsql", PostgreSQL then in self.pg). A failed test
+                               keeps its work dir and prints the log paths and the tail of every
+                               Apache error log; a passed test deletes it.
+on_each_database(flows, name)  (NAMESqliteTest, NAMEPostgresTest): the concrete classes of tests
+                               written once in the mixin flows, one per db_kind.
 
 Children of httpd run as www-data: every work dir is made 0755, log files 0644, and the folders
 httpd writes to (SQLite, mail) are owned by www-data.
@@ -1086,6 +1090,13 @@ class IntegrationTest(unittest.TestCase):
     def start_postgres(self, port=None):
         return self._own(Postgres(port, self.work_dir)).start()
 
+    def start_database(self):
+        """What make_apache(db=) takes for the test's db_kind: "sqlite", or for "pgsql" a
+        PostgreSQL server started for this test. Sets self.pg (that server, or None)."""
+        pgsql = getattr(self, "db_kind", "sqlite") == "pgsql"
+        self.pg = self.start_postgres() if pgsql else None
+        return self.pg or "sqlite"
+
     def make_apache(self, name="apache", start=True, prefix=None, **kw):
         """An Apache in work_dir/NAME (prefix defaults to NM_PREFIX), started unless start=False.
 
@@ -1127,3 +1138,20 @@ class IntegrationTest(unittest.TestCase):
                 err.write("--- tail of %s:\n%s\n" % (service.error_log_path,
                                                       tail(service.error_log_path)))
         err.flush()
+
+
+def on_each_database(flows, name, sqlite_needs_prefix=False):
+    """The two concrete test classes of tests written once in the mixin `flows`: NAMESqliteTest
+    (db_kind "sqlite") and NAMEPostgresTest (db_kind "pgsql"), each flows + IntegrationTest, in
+    flows' module. Without NM_PREFIX the PostgreSQL one is skipped (the SQLite one too when
+    sqlite_needs_prefix). A test module binds both: `ASqliteTest, APostgresTest = ...`."""
+    needs_prefix = unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
+
+    def case(suffix, db_kind):
+        cls = type(name + suffix, (flows, IntegrationTest),
+                   {"db_kind": db_kind, "__module__": flows.__module__})
+        cls.__qualname__ = cls.__name__
+        return cls
+    sqlite = case("SqliteTest", "sqlite")
+    return (needs_prefix(sqlite) if sqlite_needs_prefix else sqlite,
+            needs_prefix(case("PostgresTest", "pgsql")))

@@ -54,6 +54,13 @@ def sign_in(client, email, password=PASSWORD):
                                             "return_to": "/account/"})
 
 
+def signed_in_browser(test, client, email, password=PASSWORD):
+    """client, signed in as email through POST /account/login (asserts the 303)."""
+    r = sign_in(client, email, password)
+    test.assertEqual(r.status, 303, r.body[:500])
+    return client
+
+
 def signed_in(client):
     """True when GET /account/ shows the account page (not a 303 to the login form)."""
     return client.get("/account/").status == 200
@@ -125,6 +132,15 @@ def download_path():
     return "/download/%s/%s" % (VIDEO_ID, RENDITION)
 
 
+def download_link(test, client):
+    """The signed download link of the video's rendition, as its page shows it to client."""
+    page = client.get("/videos/" + VIDEO_ID)
+    test.assertEqual(page.status, 200)
+    m = re.search(r'id="link-%s" readonly value="([^"]+)"' % RENDITION, page.body)
+    test.assertTrue(m, page.body[-2000:])
+    return html.unescape(m.group(1))
+
+
 # --- the metrics page -----------------------------------------------------------------------
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eE]+|NaN)\s*$")
@@ -157,6 +173,16 @@ def admin(prefix, conf_path, *args, as_run_user=True, cwd=None, timeout=120):
         cmd = ["runuser", "-u", harness.RUN_USER, "--"] + cmd
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL, cwd=cwd or "/")
+
+
+def admin_ok(test, *args):
+    """natomedia-admin ARGS on test.apache's configuration with the installed share folder;
+    asserts it exits 0 and returns its standard output."""
+    res = admin(test.prefix, test.apache.conf_path, "--share-dir",
+                os.path.join(test.prefix, "share/natomedia"), *args)
+    test.assertEqual(res.returncode, 0, "natomedia-admin %s: %s%s"
+                     % (" ".join(args), res.stdout, res.stderr))
+    return res.stdout
 
 
 def wait_for(pred, timeout=10.0, interval=0.1):

@@ -72,11 +72,10 @@ class AuthFlows:
         self.plugins = installed_plugins(self.prefix)
         if "authentication" not in self.plugins:
             self.fail("natomedia_authentication.so is not installed under %s" % self.prefix)
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.mc = self.start_memcached()
         self.apache = self.make_apache(
             plugins=[p for p in ("authentication", "verification") if p in self.plugins],
-            db=self.pg if self.pg else "sqlite", memcached=self.mc)
+            db=self.start_database(), memcached=self.mc)
 
     def need_codes(self):
         if "verification" not in self.plugins:

@@ -28,7 +28,6 @@ import unittest
 
 import harness
 import portal_flows as flows
-from harness import IntegrationTest
 from test_authentication import installed_plugins
 
 VICTIM = "leaving.person@example.org"
@@ -70,9 +69,8 @@ class ErasureFlows:
         media, href, self.data = flows.make_media(self.work_dir, size=70000)
         feed = flows.write_file(os.path.join(self.work_dir, "feed.xml"),
                                 flows.feed_text(href, self.data))
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.apache = self.make_apache(plugins=plugins + [watchlist], feed=feed,
-                                       media_root=media, db=self.pg if self.pg else "sqlite")
+                                       media_root=media, db=self.start_database())
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -251,13 +249,7 @@ class ErasureFlows:
         self.assert_erased(VICTIM, account_id, STAYING, other_id)
 
 
-class ErasureSqliteTest(ErasureFlows, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class ErasurePostgresTest(ErasureFlows, IntegrationTest):
-    db_kind = "pgsql"
+ErasureSqliteTest, ErasurePostgresTest = harness.on_each_database(ErasureFlows, "Erasure")
 
 
 if __name__ == "__main__":

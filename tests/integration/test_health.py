@@ -25,11 +25,10 @@ class HealthChecks:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.mc = self.start_memcached()
         feed = os.path.join(self.source_dir, "conf/sample-feed.xml")
         self.apache = self.make_apache(plugins=PLUGINS, memcached=self.mc, feed=feed,
-                                       db=self.pg if self.pg else "sqlite",
+                                       db=self.start_database(),
                                        extra_conf=HEALTH_CONF)
         self.client = self.apache.client()
 

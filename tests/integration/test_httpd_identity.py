@@ -120,11 +120,10 @@ class IdentityFlows:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.backend = EchoBackend()
         self.addCleanup(self.backend.stop)
         self.apache = self.make_apache(start=False, plugins=PLUGINS,
-                                       db=self.pg if self.pg else "sqlite")
+                                       db=self.start_database())
         htdocs = self.apache.htdocs
         for folder in ("members", "valid", "subscribers", "ht", "open", "basic"):
             write(os.path.join(htdocs, folder, "page.html"), PAGE)

@@ -133,6 +133,18 @@ class NewsTest(IntegrationTest):
         self.apache = self.make_apache(feed=self.feed_path, **kw)
         return self.apache.client()
 
+    def start_with_a_video(self, n_text):
+        """The feeds' portal: n_text text items "Headline & I" (one a minute from BASE_TIME,
+        with a summary) and, newest, the video "vid" with a thumbnail and one hd720 rendition.
+        Returns (client, public URL)."""
+        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
+                           summary="Summary %d" % i) for i in range(n_text)]
+        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
+                               icon="vid/thumb.jpg",
+                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
+                                            "size": 10, "sha256": "0" * 64}]))
+        return self.start(items), self.apache.public_url
+
     def test_pages_of_twenty_newest_first_without_withheld(self):
         items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline %d" % i) for i in range(25)]
         items.append(news_item("held", BASE_TIME + 9999, "Withheld", status="withheld"))
@@ -213,41 +225,46 @@ class NewsTest(IntegrationTest):
                         '<keyword>Exercise</keyword><creditline>SHAPE</creditline>')
         c = self.start([full, english], base_path="/portal")
 
-        en = c.get("/portal/news/full").body
-        block = re.search(r'<dl class="meta">(.*?)</dl>', en, re.S).group(1)
-        for expected in ('<dt>Location</dt><dd lang="en">Brussels</dd>',
-                         '<dt>Subjects</dt>',
-                         '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Adefence">Defence</a>',
-                         '<dt>Keywords</dt>',
-                         '<li><a href="/portal/news/?q=Sweden">Sweden</a></li>',
-                         '<dt>Credit</dt><dd lang="en">NATO</dd>'):
-            self.assertIn(expected, block)
+        def meta_block(client, path, *expected):
+            """The page's details block, which must hold each of `expected`."""
+            page = client.get(path).body
+            block = re.search(r'<dl class="meta">(.*?)</dl>', page, re.S).group(1)
+            for e in expected:
+                self.assertIn(e, block)
+            return page, block
+
+        en, _ = meta_block(
+            c, "/portal/news/full",
+            '<dt>Location</dt><dd lang="en">Brussels</dd>',
+            '<dt>Subjects</dt>',
+            '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Adefence">Defence</a>',
+            '<dt>Keywords</dt>',
+            '<li><a href="/portal/news/?q=Sweden">Sweden</a></li>',
+            '<dt>Credit</dt><dd lang="en">NATO</dd>')
         self.assertIn("dl.meta{display:grid", en)  # the block is styled
 
         fr_client = self.apache.client()
-        fr = fr_client.get("/portal/news/full?lang=fr").body
-        block = re.search(r'<dl class="meta">(.*?)</dl>', fr, re.S).group(1)
-        for expected in ('<dt>Lieu</dt><dd lang="fr">Bruxelles</dd>',
-                         '<dt>Thèmes</dt>',
-                         '<li lang="fr"><a href="/portal/news/?topic=nmtopic%3Adefence">Défense</a>',
-                         '<dt>Mots-clés</dt>',
-                         '<ul class="tags" lang="fr"><li><a href="/portal/news/?q=Su%C3%A8de">'
-                         'Suède</a></li>',
-                         '<dt>Crédit</dt><dd lang="fr">OTAN</dd>'):
-            self.assertIn(expected, block)
+        _, block = meta_block(
+            fr_client, "/portal/news/full?lang=fr",
+            '<dt>Lieu</dt><dd lang="fr">Bruxelles</dd>',
+            '<dt>Thèmes</dt>',
+            '<li lang="fr"><a href="/portal/news/?topic=nmtopic%3Adefence">Défense</a>',
+            '<dt>Mots-clés</dt>',
+            '<ul class="tags" lang="fr"><li><a href="/portal/news/?q=Su%C3%A8de">'
+            'Suède</a></li>',
+            '<dt>Crédit</dt><dd lang="fr">OTAN</dd>')
         for english_word in ("Brussels", "Defence", "Sweden", "NATO", "Location", "Subjects",
                              "Keywords", "Credit"):
             self.assertNotIn(english_word, block)
 
         # No French in the feed for this one: the feed's English, marked, under French labels.
-        fr_only_en = fr_client.get("/portal/news/english?lang=fr").body
-        block = re.search(r'<dl class="meta">(.*?)</dl>', fr_only_en, re.S).group(1)
-        for expected in ('<dt>Lieu</dt><dd lang="en">Mons</dd>', '<dt>Thèmes</dt>',
-                         '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Aops">Operations</a>',
-                         '<dt>Mots-clés</dt><dd><ul class="tags" lang="en"><li>'
-                         '<a href="/portal/news/?q=Exercise">Exercise</a>',
-                         '<dt>Crédit</dt><dd lang="en">SHAPE</dd>'):
-            self.assertIn(expected, block)
+        meta_block(
+            fr_client, "/portal/news/english?lang=fr",
+            '<dt>Lieu</dt><dd lang="en">Mons</dd>', '<dt>Thèmes</dt>',
+            '<li lang="en"><a href="/portal/news/?topic=nmtopic%3Aops">Operations</a>',
+            '<dt>Mots-clés</dt><dd><ul class="tags" lang="en"><li>'
+            '<a href="/portal/news/?q=Exercise">Exercise</a>',
+            '<dt>Crédit</dt><dd lang="en">SHAPE</dd>')
 
         # The links lead to searches that find the item.
         self.assertEqual(listed_ids(c.get("/portal/news/?q=Sweden").body), ["full"])
@@ -377,14 +394,7 @@ class NewsTest(IntegrationTest):
         self.assertNotIn("natomedia-feed", self.apache.error_log())
 
     def test_atom_and_rss_list_the_same_items_as_the_news_page(self):
-        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
-                           summary="Summary %d" % i) for i in range(23)]
-        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
-                               icon="vid/thumb.jpg",
-                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
-                                            "size": 10, "sha256": "0" * 64}]))
-        c = self.start(items)
-        public = self.apache.public_url
+        c, public = self.start_with_a_video(23)
         page_ids = listed_ids(c.get("/news/").body)
         self.assertEqual(len(page_ids), 20)
 
@@ -442,14 +452,7 @@ class NewsTest(IntegrationTest):
         """CONTRACT 13: both feeds "validate as the W3C feed validator checks them": the rules
         it enforces (and the warnings it gives), checked on the news and videos feeds."""
         import email.utils
-        items = [news_item("n%02d" % i, BASE_TIME + i * 60, "Headline & %d" % i,
-                           summary="Summary %d" % i) for i in range(3)]
-        items.append(news_item("vid", BASE_TIME + 5000, "A video", video=True,
-                               icon="vid/thumb.jpg",
-                               renditions=[{"id": "hd720", "href": "vid/hd720.mp4",
-                                            "size": 10, "sha256": "0" * 64}]))
-        c = self.start(items)
-        public = self.apache.public_url
+        c, public = self.start_with_a_video(3)
         rfc3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"
         for path in ("/news/feed.atom", "/videos/feed.atom"):
             r = c.get(path)

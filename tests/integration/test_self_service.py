@@ -13,7 +13,6 @@ import re
 import unittest
 
 import harness
-from harness import IntegrationTest
 from test_authentication import AuthFlows, GOOD_PASSWORD, NEW_PASSWORD, installed_plugins
 from test_foundation import build_example
 
@@ -227,9 +226,8 @@ class DeletionFlows:
         root = os.environ.get("NM_TEST_WORK", "/tmp")
         os.makedirs(root, exist_ok=True)
         example = build_example(self.prefix, root)
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.apache = self.make_apache(plugins=plugins + [example],
-                                       db=self.pg if self.pg else "sqlite")
+                                       db=self.start_database())
 
     def sql(self, statement, params=()):
         return self.apache.sql(statement, params)
@@ -314,23 +312,12 @@ class DeletionFlows:
         self.assertEqual(r.status, 303)
 
 
-class SelfServiceSqliteTest(SelfServiceFlows, IntegrationTest):
-    db_kind = "sqlite"
+# The password change and the sessions once more on PostgreSQL.
+SelfServiceSqliteTest, SelfServicePostgresTest = harness.on_each_database(
+    SelfServiceFlows, "SelfService")
 
 
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class SelfServicePostgresTest(SelfServiceFlows, IntegrationTest):
-    """The password change and the sessions once more on PostgreSQL."""
-    db_kind = "pgsql"
-
-
-class DeletionSqliteTest(DeletionFlows, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class DeletionPostgresTest(DeletionFlows, IntegrationTest):
-    db_kind = "pgsql"
+DeletionSqliteTest, DeletionPostgresTest = harness.on_each_database(DeletionFlows, "Deletion")
 
 
 # The AuthFlows tests themselves run in test_authentication.py, not twice here.

@@ -92,11 +92,10 @@ class AccountAttack:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.mc = self.start_memcached()
         # A test may set its own: directives_test_NAME = "...".
         directives = getattr(self, "directives_" + self._testMethodName, self.directives)
-        self.apache = self.make_apache(plugins=PLUGINS, db=self.pg if self.pg else "sqlite",
+        self.apache = self.make_apache(plugins=PLUGINS, db=self.start_database(),
                                        memcached=self.mc, directives=directives)
         self.wait_schema()
 

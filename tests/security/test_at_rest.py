@@ -7,12 +7,11 @@ rows' timestamps). Each test runs on SQLite and on PostgreSQL.
 """
 # ctest-timeout: 600
 
-import os
 import unittest
 
 import at_rest_support as support
+import harness
 import portal_flows as flows
-from harness import IntegrationTest
 
 ANN = "ann.atrest@example.org"
 BOB = "bob.pending@example.org"
@@ -25,11 +24,10 @@ class AtRest:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.mc = self.start_memcached()
         self.smtp = self.start_smtp()
         self.apache = self.make_apache(plugins=("authentication", "verification"),
-                                       db=self.pg if self.pg else "sqlite", memcached=self.mc,
+                                       db=self.start_database(), memcached=self.mc,
                                        smtp=self.smtp)
         self.db = support.PortalDb(self.apache, self.work_dir)
 
@@ -112,14 +110,8 @@ class AtRest:
         self.assertEqual(self.db.rows("SELECT status " + one), [("failed",)])
 
 
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class AtRestSqliteTest(AtRest, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class AtRestPostgresTest(AtRest, IntegrationTest):
-    db_kind = "pgsql"
+AtRestSqliteTest, AtRestPostgresTest = harness.on_each_database(
+    AtRest, "AtRest", sqlite_needs_prefix=True)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import base64
 import hashlib
 import hmac
 import os
-import re
 import unittest
 import urllib.parse
 
@@ -44,7 +43,6 @@ class LinksDie:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         media, href, self.data = flows.make_media(self.work_dir)
         feed = flows.write_file(os.path.join(self.work_dir, "feed.xml"),
                                 flows.feed_text(href, self.data))
@@ -53,7 +51,7 @@ class LinksDie:
         if os.path.exists(shipped_log_conf()):
             extra = "Define APACHE_LOG_DIR %s\nInclude %s\n" % (self.log_dir, shipped_log_conf())
         # Two reset codes to one address follow each other within a test.
-        self.apache = self.make_apache(db=self.pg if self.pg else "sqlite", feed=feed,
+        self.apache = self.make_apache(db=self.start_database(), feed=feed,
                                        media_root=media, extra_conf=extra,
                                        directives="NatoMediaResendCooldown 0")
         self.codes_seen = {}
@@ -82,13 +80,6 @@ class LinksDie:
         self.codes_seen[email] = seen + 1
         return harness.verification_code(msg)
 
-    def admin(self, *args):
-        res = flows.admin(self.prefix, self.apache.conf_path, "--share-dir",
-                          os.path.join(self.prefix, "share/natomedia"), *args)
-        self.assertEqual(res.returncode, 0, "natomedia-admin %s: %s%s"
-                         % (" ".join(args), res.stdout, res.stderr))
-        return res.stdout
-
     # --- what stands for an account ---------------------------------------------------------
 
     def verified_subscriber(self, email):
@@ -97,13 +88,6 @@ class LinksDie:
         flows.submit_code(self, c, email, self.next_code(email))
         self.assertEqual(flows.subscribe(c).status, 200)
         return c
-
-    def download_link(self, client):
-        page = client.get("/videos/" + flows.VIDEO_ID)
-        self.assertEqual(page.status, 200)
-        m = re.search(r'id="link-%s" readonly value="([^"]+)"' % flows.RENDITION, page.body)
-        self.assertTrue(m, page.body[-2000:])
-        return harness.html.unescape(m.group(1))
 
     def reset_grant(self, email):
         """A browser holding a reset grant, earned through the real reset flow."""
@@ -118,14 +102,14 @@ class LinksDie:
         return b
 
     def unsubscribe_url(self, email):
-        self.admin("newsletter", "send")
+        flows.admin_ok(self, "newsletter", "send")
         msg = self.apache.mail.wait_for(
             lambda m: email in str(m.get("To", "")) and m.get("List-Unsubscribe"))
         return msg["List-Unsubscribe"][1:-1]
 
     def trust(self, email):
         c = self.verified_subscriber(email)
-        link = self.download_link(c)
+        link = flows.download_link(self, c)
         token_url = self.unsubscribe_url(email)
         grant = self.reset_grant(email)  # the last: a later code would not matter, but be plain
         return c, link, grant, token_url
@@ -178,15 +162,12 @@ class LinksDie:
 
     def assert_fresh_link_works(self, client):
         """Links made after the change work: it is the old ones that died, not the account."""
-        r = harness.Client(self.apache.url()).get(self.download_link(client),
+        r = harness.Client(self.apache.url()).get(flows.download_link(self, client),
                                                   headers={"Range": "bytes=0-9"})
         self.assertEqual(r.status, 206, r.body[:300])
 
     def assert_password_is(self, email, password):
-        c = self.apache.client()
-        r = flows.sign_in(c, email, password)
-        self.assertEqual(r.status, 303, r.body[:300])
-        return c
+        return flows.signed_in_browser(self, self.apache.client(), email, password)
 
     # --- the tests --------------------------------------------------------------------------
 
@@ -221,9 +202,9 @@ class LinksDie:
         email = "disabled@example.org"
         _, link, grant, token_url = self.trust(email)
         self.assert_alive(link, grant, token_url, email)
-        self.assertIn("disabled " + email, self.admin("accounts", "disable", email))
+        self.assertIn("disabled " + email, flows.admin_ok(self, "accounts", "disable", email))
         self.assert_dead(link, grant, token_url, email)
-        self.admin("accounts", "enable", email)
+        flows.admin_ok(self, "accounts", "enable", email)
         self.assert_dead(link, grant, token_url, email)
         self.assert_fresh_link_works(self.assert_password_is(email, PASSWORD))
 
@@ -260,7 +241,7 @@ class LinksDie:
         email = "deleted@example.org"
         _, link, grant, token_url = self.trust(email)
         self.assert_alive(link, grant, token_url, email)
-        self.admin("accounts", "delete", "--yes", email)
+        flows.admin_ok(self, "accounts", "delete", "--yes", email)
         self.assertEqual(self.sql("SELECT id FROM accounts WHERE email = ?", (email,)), [])
         self.assert_dead(link, grant, token_url, email, state_after=None)
 

@@ -6,11 +6,9 @@ the same 429 inside the resend cooldown, and a wrong code 422 up to the 5th wron
 """
 # ctest-timeout: 900
 
-import os
 import unittest
 
 import harness
-from harness import IntegrationTest
 
 from account_attack import ATTACKER_PASSWORD, OWNER_PASSWORD, AccountAttack, answer
 
@@ -112,14 +110,8 @@ class OracleFlows(AccountAttack):
                       ("0", 0))
 
 
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class OracleSqliteTest(OracleFlows, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class OraclePostgresTest(OracleFlows, IntegrationTest):
-    db_kind = "pgsql"
+OracleSqliteTest, OraclePostgresTest = harness.on_each_database(
+    OracleFlows, "Oracle", sqlite_needs_prefix=True)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,11 @@ consistent outcome. A verified address keeps today's answer (303, its owner told
 """
 # ctest-timeout: 900
 
-import os
 import threading
 import time
 import unittest
 
 import harness
-from harness import IntegrationTest
 
 from account_attack import (ATTACKER_PASSWORD, OWNER_PASSWORD, AccountAttack, answer,
                             argon2id_matches)
@@ -190,14 +188,8 @@ class PreclaimFlows(AccountAttack):
             self.assertEqual(self.login(self.client(), VICTIM, p).status, 401)
 
 
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class PreclaimSqliteTest(PreclaimFlows, IntegrationTest):
-    db_kind = "sqlite"
-
-
-@unittest.skipUnless(os.environ.get("NM_PREFIX"), "NM_PREFIX is not set")
-class PreclaimPostgresTest(PreclaimFlows, IntegrationTest):
-    db_kind = "pgsql"
+PreclaimSqliteTest, PreclaimPostgresTest = harness.on_each_database(
+    PreclaimFlows, "Preclaim", sqlite_needs_prefix=True)
 
 
 if __name__ == "__main__":

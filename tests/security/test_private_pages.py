@@ -135,10 +135,43 @@ class PrivatePagesTest(IntegrationTest):
         r = self.submit(back, "signing in", "/account/login", {
             "email": email, "password": "Another-Password8!"})
         self.assertEqual(r.status, 303, r.body[:500])
+        # The self-service pages of section 13: each shows the address, a form's token, or
+        # the account's data (issue 17 added them after this rule was written).
+        other = self.apache.client()  # a second session, for the sessions page to list
+        self.submit(other, "signing in", "/account/login", {
+            "email": email, "password": "Another-Password8!"})
+        new_address = "walker.moved@example.org"
+        self.secrets.add(new_address)
+        for path in ("/account/password", "/account/sessions", "/account/export",
+                     "/account/email", "/account/delete"):
+            self.get(back, "self-service", path)
+        self.submit(back, "self-service", "/account/password", {
+            "current_password": "Wrong-Password1!", "password": "Third-Password9!",
+            "password_confirm": "Third-Password9!"})
+        self.submit(back, "self-service", "/account/sessions", {},
+                    action="/account/sessions/end-others")
+        self.submit(back, "self-service", "/account/email", {
+            "email": new_address, "current_password": "Another-Password8!"})
+        self.get(back, "self-service", "/account/email/verify")
+        self.submit(back, "self-service", "/account/email/verify", {"code": "000000"})
+        self.submit(back, "self-service", "/account/delete",
+                    {"current_password": "Wrong-Password1!"})
         self.submit(back, "signing out", "/account/", {}, action="/account/logout")
+        # An erasure, and the page it ends on.
+        gone = self.apache.client()
+        self.submit(gone, "signing in", "/account/login", {
+            "email": email, "password": "Another-Password8!"})
+        r = self.submit(gone, "deleting", "/account/delete",
+                        {"current_password": "Another-Password8!"})
+        self.assertEqual(r.status, 303, r.body[:500])
+        self.get(gone, "deleted", "/?done=deleted")
 
         private = [w for w in self.walked if w[3]]
         self.assertGreaterEqual(len(private), 25, self.walked)
+        for path in ("GET /account/password", "GET /account/sessions", "GET /account/export",
+                     "GET /account/email", "POST /account/email", "GET /account/email/verify",
+                     "POST /account/email/verify", "GET /account/delete", "POST /account/delete"):
+            self.assertIn(path, [w[1] for w in private], self.walked)
         for path in ("GET /account/login", "GET /account/register"):
             self.assertIn(path, [w[1] for w in private])
 

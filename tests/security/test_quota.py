@@ -53,9 +53,8 @@ class QuotaAttacks:
         feed = os.path.join(self.work_dir, "feed.xml")
         feeds.write_feed(feed, feeds.feed_xml([feeds.news_item(
             VIDEO, feeds.BASE_TIME, "Quota video", video=True, renditions=renditions)]))
-        db = self.start_postgres() if self.db_kind == "pgsql" else "sqlite"
         self.apache = self.make_apache(
-            feed=feed, media_root=media, db=db,
+            feed=feed, media_root=media, db=self.start_database(),
             directives="NatoMediaDownloadQuota %d\n%s" % (QUOTA, self.directives))
 
     def url(self, rid):

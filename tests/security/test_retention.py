@@ -30,11 +30,10 @@ class Retention:
 
     def setUp(self):
         super().setUp()
-        self.pg = self.start_postgres() if self.db_kind == "pgsql" else None
         self.mc = self.start_memcached()
 
     def start(self, directives=""):
-        self.apache = self.make_apache(db=self.pg if self.pg else "sqlite", memcached=self.mc,
+        self.apache = self.make_apache(db=self.start_database(), memcached=self.mc,
                                        directives=directives)
         self.db = support.PortalDb(self.apache, self.work_dir)
 

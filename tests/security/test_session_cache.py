@@ -66,10 +66,7 @@ class SessionCacheAttack(IntegrationTest):
     def browser(self, email, register=True):
         if register:
             return ps.verified_client(self.apache, email)
-        c = self.apache.client()
-        r = flows.sign_in(c, email, ps.PASSWORD)
-        self.assertEqual(r.status, 303, r.body[:500])
-        return c
+        return flows.signed_in_browser(self, self.apache.client(), email, ps.PASSWORD)
 
     def one(self, path, cookie):
         conn = http.client.HTTPConnection("127.0.0.1", self.apache.port, timeout=60)
@@ -183,7 +180,7 @@ class SessionCacheAttack(IntegrationTest):
         self.assert_refused_now(cookie, "a password change")
         self.assertTrue(flows.signed_in(here))  # the browser that changed it stays
 
-        other = self.browser_with(email, NEW_PASSWORD)
+        other = flows.signed_in_browser(self, self.apache.client(), email, NEW_PASSWORD)
         cookie = self.warm(other)
         mine = here.cookie_header()
         r = here.submit("/account/delete", {"current_password": NEW_PASSWORD})
@@ -194,27 +191,23 @@ class SessionCacheAttack(IntegrationTest):
         results, _ = self.burst(carol)
         self.assert_all(results, (200,), "another account's cookie")
 
-    def browser_with(self, email, password):
-        c = self.apache.client()
-        r = flows.sign_in(c, email, password)
-        self.assertEqual(r.status, 303, r.body[:500])
-        return c
-
     # --- (c), (d) changes made outside httpd ---------------------------------------------------
 
-    def test_admin_sessions_end_is_seen_within_the_bound(self):
-        dan = self.browser("cache-dan@example.org")
-        cookie = self.warm(dan)
-        self.assertIn("ended 1 session(s)", self.admin("sessions", "end", "cache-dan@example.org"))
+    def assert_admin_ends_it_within_the_bound(self, email, said, *command):
+        """A warm cookie of email's, then `natomedia-admin COMMAND EMAIL` (its output holds
+        said): the cookie is refused within the bound."""
+        cookie = self.warm(self.browser(email))
+        self.assertIn(said, self.admin(*command, email))
         ended_at = time.monotonic()
-        self.assert_refused_within_bound(cookie, ended_at, "natomedia-admin sessions end")
+        self.assert_refused_within_bound(cookie, ended_at, "natomedia-admin " + " ".join(command))
+
+    def test_admin_sessions_end_is_seen_within_the_bound(self):
+        self.assert_admin_ends_it_within_the_bound("cache-dan@example.org", "ended 1 session(s)",
+                                                   "sessions", "end")
 
     def test_disabled_account_is_refused_within_the_bound(self):
-        eve = self.browser("cache-eve@example.org")
-        cookie = self.warm(eve)
-        self.assertIn("disabled", self.admin("accounts", "disable", "cache-eve@example.org"))
-        ended_at = time.monotonic()
-        self.assert_refused_within_bound(cookie, ended_at, "natomedia-admin accounts disable")
+        self.assert_admin_ends_it_within_the_bound("cache-eve@example.org", "disabled",
+                                                   "accounts", "disable")
 
 
 if __name__ == "__main__":

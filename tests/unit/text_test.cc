@@ -20,6 +20,8 @@ class TextTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testBase64Standard);
   CPPUNIT_TEST(testBase64UrlRoundTrip);
   CPPUNIT_TEST(testHex);
+  CPPUNIT_TEST(testFill);
+  CPPUNIT_TEST(testParseDecimal);
   CPPUNIT_TEST_SUITE_END();
 
  public:
@@ -152,6 +154,32 @@ class TextTest : public CppUnit::TestFixture {
       CPPUNIT_ASSERT(text::base64url_decode(text::base64url_encode(data), back));
       CPPUNIT_ASSERT(back == data);
     }
+  }
+
+  void testParseDecimal() {
+    long long v = 7;
+    CPPUNIT_ASSERT(text::parse_decimal("0", v) && v == 0);
+    CPPUNIT_ASSERT(text::parse_decimal("1700000000", v) && v == 1700000000LL);
+    CPPUNIT_ASSERT(text::parse_decimal("9223372036854775807", v) && v == 9223372036854775807LL);
+    v = 7;
+    for (const char* bad : {"", "-1", "+1", " 1", "1 ", "1x", "x", "9223372036854775808",
+                            "99999999999999999999", "0x10"})
+      CPPUNIT_ASSERT_MESSAGE(bad, !text::parse_decimal(bad, v) && v == 7);
+  }
+
+  void testFill() {
+    using text::fill;
+    CPPUNIT_ASSERT_EQUAL(std::string("Please wait 30 seconds."),
+                         fill("Please wait {n} seconds.", {{"n", "30"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("Firefox on Linux"),
+                         fill("{browser} on {os}", {{"browser", "Firefox"}, {"os", "Linux"}}));
+    // Every occurrence, in one pass: a value that looks like a placeholder stays as it is.
+    CPPUNIT_ASSERT_EQUAL(std::string("{os} and {os}, Linux"),
+                         fill("{b} and {b}, {os}", {{"b", "{os}"}, {"os", "Linux"}}));
+    // Braces that name nothing, unclosed or at the end, are kept.
+    CPPUNIT_ASSERT_EQUAL(std::string("{x} {n {"), fill("{x} {n {", {{"n", "1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string("1}"), fill("{n}}", {{"n", "1"}}));
+    CPPUNIT_ASSERT_EQUAL(std::string(""), fill("", {{"n", "1"}}));
   }
 
   void testHex() {
