@@ -42,6 +42,7 @@
 #include "core/health.h"
 #include "core/mail_sender.h"
 #include "core/migrations.h"
+#include "core/near_cache.h"
 #include "core/portal.h"
 #include "core/retention.h"
 #include "core/runtime.h"
@@ -108,6 +109,32 @@ class FeedMutex : public core::ProcessLock {
 // there is none when the administrator did not ask for that, logged once in post_config.
 SocacheStore* g_session_store = nullptr;
 std::string g_session_cache_note;
+
+// The session cache as the runtime uses it: each process's NearCache in front of the shared
+// one, its versions in shared memory made here, before the children fork (core/near_cache.h).
+// Without anonymous shared memory, the shared cache alone.
+ServerCache* near_session_cache(server_rec* s, apr_pool_t* pconf) {
+  if (!g_session_store) return nullptr;
+  constexpr size_t kGroups = 4096;
+  apr_shm_t* shm = nullptr;
+  apr_status_t rv = apr_shm_create(&shm, core::NearCache::shared_bytes(kGroups), nullptr, pconf);
+  if (rv != APR_SUCCESS) {
+    ap_log_error(APLOG_MARK, APLOG_INFO, rv, s, "mod_natomedia: no anonymous shared memory: "
+                 "every session lookup goes to the shared session cache");
+    return g_session_store;
+  }
+  auto* versions = core::NearCache::make_versions(apr_shm_baseaddr_get(shm), kGroups);
+  void* mem = apr_palloc(pconf, sizeof(core::NearCache));
+  auto* near = new (mem) core::NearCache(*g_session_store, versions, kGroups);
+  apr_pool_cleanup_register(
+      pconf, near,
+      [](void* p) -> apr_status_t {
+        static_cast<core::NearCache*>(p)->~NearCache();
+        return APR_SUCCESS;
+      },
+      apr_pool_cleanup_null);
+  return near;
+}
 
 // Looks the NatoMediaSessionCache provider up (the default: shmcb). An error only when the
 // administrator named a provider that is not loaded or refuses its arguments.
@@ -370,7 +397,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         return HTTP_INTERNAL_SERVER_ERROR;
       }
     }
-    g_runtime->set_server_cache(g_session_store);
+    g_runtime->set_server_cache(near_session_cache(s, pconf));
     g_runtime->refresh_gauges();
     g_feed_mutex = nullptr;
     if (!g_runtime->feeds().empty()) {

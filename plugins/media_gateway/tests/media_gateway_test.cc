@@ -62,6 +62,7 @@ class MediaGatewayTest : public CppUnit::TestFixture {
   CPPUNIT_TEST_SUITE(MediaGatewayTest);
   CPPUNIT_TEST(resolves_files_inside_the_root);
   CPPUNIT_TEST(refuses_paths_leading_outside);
+  CPPUNIT_TEST(a_kept_resolution_never_leads_outside);
   CPPUNIT_TEST(cleans_download_names);
   CPPUNIT_TEST(builds_rfc6266_dispositions);
   CPPUNIT_TEST(writes_and_reads_http_dates);
@@ -120,6 +121,40 @@ class MediaGatewayTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT(code(".") == Status::Code::kInvalid);      // the root itself
     CPPUNIT_ASSERT(code("item/missing.mp4") == Status::Code::kNotFound);
     CPPUNIT_ASSERT(mg::resolve_under("", "item/video.mp4").status().code() ==
+                   Status::Code::kInvalid);
+  }
+
+  // Resolutions are kept for two seconds: a symlink inside the root swapped to lead outside
+  // meanwhile still gives the file it led to (inside), never the new target; a file removed is
+  // judged again at once; once forgotten, the swapped link is refused.
+  void a_kept_resolution_never_leads_outside() {
+    const std::string root = dir_ + "/root";
+    write_file(root + "/item/other.mp4", "other");
+    symlink("video.mp4", (root + "/item/moving.mp4").c_str());
+    auto first = mg::resolve_under(root, "item/moving.mp4");
+    CPPUNIT_ASSERT(first.ok());
+    CPPUNIT_ASSERT_EQUAL(uint64_t{10}, first->size);
+    CPPUNIT_ASSERT_EQUAL(0, unlink((root + "/item/moving.mp4").c_str()));
+    CPPUNIT_ASSERT_EQUAL(0, symlink((dir_ + "/secret.txt").c_str(),
+                                    (root + "/item/moving.mp4").c_str()));
+    auto kept = mg::resolve_under(root, "item/moving.mp4");
+    CPPUNIT_ASSERT(kept.ok());
+    CPPUNIT_ASSERT_EQUAL(first->path, kept->path);
+    CPPUNIT_ASSERT(kept->path.find(dir_ + "/root/") == 0);
+    // The file it led to is gone: judged afresh, and the new link leads outside.
+    CPPUNIT_ASSERT_EQUAL(0, unlink((root + "/item/video.mp4").c_str()));
+    CPPUNIT_ASSERT(mg::resolve_under(root, "item/moving.mp4").status().code() ==
+                   Status::Code::kInvalid);
+    // Kept, then the link swapped while its old target stays: forgotten, it is refused.
+    CPPUNIT_ASSERT(mg::resolve_under(root, "item/other.mp4").ok());
+    symlink("other.mp4", (root + "/item/second.mp4").c_str());
+    CPPUNIT_ASSERT(mg::resolve_under(root, "item/second.mp4").ok());
+    CPPUNIT_ASSERT_EQUAL(0, unlink((root + "/item/second.mp4").c_str()));
+    CPPUNIT_ASSERT_EQUAL(0, symlink((dir_ + "/secret.txt").c_str(),
+                                    (root + "/item/second.mp4").c_str()));
+    CPPUNIT_ASSERT_EQUAL(uint64_t{5}, mg::resolve_under(root, "item/second.mp4")->size);
+    mg::forget_resolved_paths();
+    CPPUNIT_ASSERT(mg::resolve_under(root, "item/second.mp4").status().code() ==
                    Status::Code::kInvalid);
   }
 
