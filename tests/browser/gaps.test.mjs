@@ -8,107 +8,61 @@
 // at 320 px. See docs/browser-tests.md and docs/issue17-proof.md.
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test gaps.test.mjs
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, assertNoSidewaysScroll, clickAndWait, localeFor, lookAt, openBrowser, pathOf,
+  statusChain, submit,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { readFeed } from './lib/feed.mjs';
-import { Inbox, codeIn } from './lib/mail.mjs';
-import { startStack } from './lib/stack.mjs';
+import { firstVideo } from './lib/feed.mjs';
+import { Inbox, codeIn, uniqueStamp } from './lib/mail.mjs';
+import {
+  changePassword, chooseNewPassword, headlineWord, playPreview, register, searchNews, signIn,
+  verifyWithMailedCode,
+} from './lib/portal.mjs';
+import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts'),
-                            'gaps');
-const PREFIX = process.env.NM_PREFIX;
+const ARTIFACTS = artifactsDir('gaps');
 const BASE = '/portal';
 // The README's pictures (NAME-desktop.png, NAME-phone.png), taken in English when
 // NM_DOCS_SCREENSHOTS names their folder (docs/screenshots).
 const DOCS = process.env.NM_DOCS_SCREENSHOTS || null;
 const DOCS_PAGES = new Set(['home', 'video', 'account']);
 
-let stack;
 let video;
-let failed = false;
-
-before(async () => {
-  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack({ basePath: BASE });
-  assert.ok(stack.base_url.endsWith(BASE), stack.base_url);
-  video = readFeed(stack.feed).find((i) => i.isVideo && i.renditions.length > 0);
-  assert.ok(video, `the feed ${stack.feed} has no video item`);
+const suite = useStack({
+  artifacts: ARTIFACTS, basePath: BASE, keepOnFailure: true,
+  ready: (stack) => {
+    assert.ok(stack.base_url.endsWith(BASE), stack.base_url);
+    video = firstVideo(stack.feed, { renditions: 1 });
+  },
 });
-
-after(async () => {
-  if (stack) await stack.stop({ keep: failed || process.env.NM_KEEP_WORK === '1' });
-});
-
-async function clickAndWait(page, locator) {
-  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                    locator.click()]);
-  assert.ok(resp, `no document response after clicking ${locator}`);
-  return resp;
-}
-
-function submit(page, action) {
-  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
-}
-
-async function statusChain(resp) {
-  const out = [resp.status()];
-  let req = resp.request().redirectedFrom();
-  while (req) {
-    const r = await req.response();
-    out.unshift(r ? r.status() : null);
-    req = req.redirectedFrom();
-  }
-  return out;
-}
-
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
-
-async function noSideways(page, where) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${where} (${page.url()}) scrolls sideways: ` +
-            `${scroll} px of content in ${client} px`);
-}
 
 async function run(t, lang, width) {
+  const { stack } = suite;
   const tr = loadCatalogue(PREFIX, lang);
   const other = lang === 'en' ? 'fr' : 'en';
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
   const tag = `${lang}-${width}`;
-  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const stamp = uniqueStamp();
   const email = `gaps.${lang}.${width}.${stamp}@example.org`;
   const password = `Gaps-Portal-${lang.toUpperCase()}-2023!x`;
   const changed = `Changed#${lang}-${width}-Gaps-2024`;
   const reset = `Reset#${lang}-${width}-Gaps-2025`;
   const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: tag });
-  const browser = await openBrowser({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
-  const { page } = browser;
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  const browser = await openBrowser({ locale: localeFor(lang) });
+  const { page, pageErrors } = browser;
   const viewport = { width, height: 900 };
   let checked = 0;
   // Every page: its language, under the base path, axe, no sideways scroll here and at 320 px.
   const look = async (name, inLang = lang) => {
     checked += 1;
-    assert.equal(await page.getAttribute('html', 'lang'), inLang, `lang of ${name}`);
     assert.ok(pathOf(page).startsWith(`${BASE}/`), `${name} is under ${BASE}: ${page.url()}`);
-    await noSideways(page, `${name} at ${width} px`);
-    await rec.check(page, name);
+    await lookAt(page, rec, name, { lang: inLang, where: `${name} at ${width} px` });
     if (DOCS && lang === 'en' && DOCS_PAGES.has(name)) {
       fs.mkdirSync(DOCS, { recursive: true });
       const kind = width >= 1000 ? 'desktop' : 'phone';
@@ -116,7 +70,7 @@ async function run(t, lang, width) {
     }
     await page.setViewportSize({ width: 320, height: 640 });
     try {
-      await noSideways(page, `${name} at 320 px`);
+      await assertNoSidewaysScroll(page, `${name} at 320 px`);
     } finally {
       await page.setViewportSize(viewport);
     }
@@ -146,17 +100,12 @@ async function run(t, lang, width) {
     assert.equal(await player.getAttribute('poster'), `${BASE}/videos/${video.id}/thumbnail`);
     assert.equal(await page.locator('video source').getAttribute('src'),
                  `${BASE}/videos/${video.id}/preview`);
-    await player.evaluate((v) => { v.muted = true; return v.play().catch(() => {}); });
-    await page.waitForFunction(() => document.querySelector('video').readyState >= 2,
-                               null, { timeout: 30000 });
+    await playPreview(page);
     await look('video');
 
     // Search.
-    await page.goto(`${base}/news/`);
-    const word = (video.headlines[lang] || video.headlines.en).split(/\s+/)
-      .find((w) => w.length > 5).replace(/[^\p{L}\p{N}]/gu, '');
-    await page.fill('#search-q', word);
-    await clickAndWait(page, page.locator('form.search button[type=submit]'));
+    const word = headlineWord(video, lang);
+    await searchNews(page, base, word);
     assert.equal(pathOf(page), `${BASE}/news/`);
     assert.equal(new URL(page.url()).searchParams.get('q'), word);
     assert.equal(await page.locator(`#main li[data-id="${video.id}"]`).count(), 1);
@@ -165,10 +114,7 @@ async function run(t, lang, width) {
     // Register; switch language in the middle of the code flow, and back: the address stays
     // and the mailed code still works.
     await page.goto(`${base}/account/register`);
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    resp = await submit(page, '/account/register');
+    resp = await register(page, email, password);
     assert.equal(pathOf(page), `${BASE}/account/verify`);
     await look('code');
     await switchTo(other);
@@ -177,9 +123,7 @@ async function run(t, lang, width) {
     await look('code-switched', other);
     await switchTo(lang);
     assert.equal(await page.inputValue('main form input[name=email]'), email);
-    const codeMail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
-    await page.fill('#code', codeIn(codeMail.text));
-    resp = await submit(page, '/account/verify');
+    resp = await verifyWithMailedCode(page, inbox, email);
     assert.equal(resp.status(), 200, 'the code works after the switches');
     await look('verified');
     t.diagnostic(`[${tag}] registered under ${BASE}`);
@@ -191,10 +135,7 @@ async function run(t, lang, width) {
     await clickAndWait(page, page.locator('main a[href$="/account/password"]'));
     assert.equal(pathOf(page), `${BASE}/account/password`);
     await look('password');
-    await page.fill('#current_password', password);
-    await page.fill('#password', changed);
-    await page.fill('#password_confirm', changed);
-    resp = await submit(page, '/account/password');
+    resp = await changePassword(page, password, changed);
     assert.deepEqual(await statusChain(resp), [303, 200], 'password change → 303 → account');
     assert.equal(pathOf(page), `${BASE}/account/`);
     assert.equal((await page.locator('#account-notice').innerText()).trim(),
@@ -229,26 +170,21 @@ async function run(t, lang, width) {
     assert.equal(await page.inputValue('main form input[name=email]'), email);
     await look('reset-code-switched', other);
     await switchTo(lang);
-    const resetMail = await inbox.waitFor(email, {
-      pred: (m) => m.subject.includes(tr('verification.mail.reset.subject')) &&
-                   codeIn(m.text) !== null });
+    const resetMail = await inbox.waitForCode(email, {
+      pred: (m) => m.subject.includes(tr('verification.mail.reset.subject')) });
     await page.fill('#code', codeIn(resetMail.text));
     resp = await submit(page, '/account/password/reset/verify');
     assert.deepEqual(await statusChain(resp), [303, 200], 'the reset code works after switches');
     assert.equal(pathOf(page), `${BASE}/account/password/new`);
     await look('new-password');
-    await page.fill('#password', reset);
-    await page.fill('#password_confirm', reset);
-    resp = await submit(page, '/account/password/new');
+    resp = await chooseNewPassword(page, reset);
     assert.equal(resp.status(), 200);
     await look('password-updated');
 
     // Sign in from the header's link (no return_to): the base path's home.
     await page.goto(`${base}/`);
     await clickAndWait(page, page.locator(`header a[href="${BASE}/account/login"]`));
-    await page.fill('#email', email);
-    await page.fill('#password', reset);
-    resp = await submit(page, '/account/login');
+    resp = await signIn(page, email, reset);
     assert.deepEqual(await statusChain(resp), [303, 200]);
     assert.equal(pathOf(page), `${BASE}/`);
 
@@ -271,16 +207,6 @@ async function run(t, lang, width) {
   assert.equal(rec.failures.length, 0, rec.describeFailures());
 }
 
-for (const lang of ['en', 'fr']) {
-  for (const width of [1280, 390]) {
-    test(`under ${BASE}: home, player, search, code flows, self-service (${lang}, ${width} px)`,
-         { timeout: 300000 }, async (t) => {
-      try {
-        await run(t, lang, width);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    });
-  }
-}
+suite.eachRun((lang, width) => `under ${BASE}: home, player, search, code flows, ` +
+                              `self-service (${lang}, ${width} px)`,
+              { timeout: 300000 }, run);

@@ -4,94 +4,59 @@
 // that no page scrolls sideways.
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test home.test.mjs
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, clickAndWait, localeFor, lookAt, openBrowser, pathOf,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { readFeed } from './lib/feed.mjs';
-import { startStack } from './lib/stack.mjs';
+import { firstVideo } from './lib/feed.mjs';
+import { headlineWord, playPreview, searchNews } from './lib/portal.mjs';
+import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts'),
-                            'home');
-const PREFIX = process.env.NM_PREFIX;
-
-let stack;
+const ARTIFACTS = artifactsDir('home');
 let video;
-
-before(async () => {
-  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack();
-  video = readFeed(stack.feed).find((i) => i.isVideo);
-  assert.ok(video, `the feed ${stack.feed} has no video item`);
+const suite = useStack({
+  artifacts: ARTIFACTS,
+  ready: (stack) => { video = firstVideo(stack.feed); },
 });
 
-after(async () => {
-  if (stack) await stack.stop();
-});
+suite.eachRun((lang, width) => `home, player and search (${lang}, ${width} px)`,
+              { timeout: 180000 }, async (t, lang, width) => {
+  const tr = loadCatalogue(PREFIX, lang);
+  const base = suite.stack.base_url;
+  const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: `${lang}-${width}` });
+  const browser = await openBrowser({ locale: localeFor(lang) });
+  const { page } = browser;
+  await page.setViewportSize({ width, height: 900 });
+  const check = (name) => lookAt(page, rec, name, { lang, against: 'innerWidth' });
+  try {
+    // The home page: name, tagline, the newest video with its thumbnail.
+    let resp = await page.goto(`${base}/?lang=${lang}`);
+    assert.equal(resp.status(), 200);
+    assert.equal((await page.locator('h1').innerText()).trim(), tr('site.name'));
+    const tile = page.locator(`#main li[data-id="${video.id}"]`);
+    assert.equal(await tile.locator('img').count(), 1, 'the video tile has its thumbnail');
+    await check('home');
 
-async function noSideways(page, where) {
-  const { scroll, inner } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
-  assert.ok(scroll <= inner, `${where} scrolls sideways: ${scroll} px in ${inner} px`);
-}
+    // The video page: its player plays the public preview.
+    await clickAndWait(page, tile.locator('h3 a'));
+    assert.equal(pathOf(page), `/videos/${video.id}`);
+    const player = page.locator('video');
+    assert.equal(await player.getAttribute('preload'), 'metadata');
+    await playPreview(page);
+    await check('video');
 
-for (const lang of ['en', 'fr']) {
-  for (const width of [1280, 390]) {
-    test(`home, player and search (${lang}, ${width} px)`, { timeout: 180000 }, async () => {
-      const tr = loadCatalogue(PREFIX, lang);
-      const base = stack.base_url;
-      const rec = new PageRecorder({ artifactsDir: ARTIFACTS, lang: `${lang}-${width}` });
-      const browser = await openBrowser({ locale: lang === 'fr' ? 'fr-FR' : 'en-GB' });
-      const { page } = browser;
-      await page.setViewportSize({ width, height: 900 });
-      const check = async (name) => {
-        assert.equal(await page.getAttribute('html', 'lang'), lang, `lang of ${name}`);
-        await noSideways(page, name);
-        await rec.check(page, name);
-      };
-      try {
-        // The home page: name, tagline, the newest video with its thumbnail.
-        let resp = await page.goto(`${base}/?lang=${lang}`);
-        assert.equal(resp.status(), 200);
-        assert.equal((await page.locator('h1').innerText()).trim(), tr('site.name'));
-        const tile = page.locator(`#main li[data-id="${video.id}"]`);
-        assert.equal(await tile.locator('img').count(), 1, 'the video tile has its thumbnail');
-        await check('home');
-
-        // The video page: its player plays the public preview.
-        await Promise.all([page.waitForNavigation(), tile.locator('h3 a').click()]);
-        assert.equal(new URL(page.url()).pathname, `/videos/${video.id}`);
-        const player = page.locator('video');
-        assert.equal(await player.getAttribute('preload'), 'metadata');
-        await player.evaluate((v) => { v.muted = true; return v.play().catch(() => {}); });
-        await page.waitForFunction(() => document.querySelector('video').readyState >= 2,
-                                   null, { timeout: 30000 });
-        await check('video');
-
-        // Search: a word of the video's headline finds it.
-        await page.goto(`${base}/news/`);
-        const word = (video.headlines[lang] || video.headlines.en).split(/\s+/)
-          .find((w) => w.length > 5).replace(/[^\p{L}\p{N}]/gu, '');
-        await page.fill('#search-q', word);
-        await Promise.all([page.waitForNavigation(),
-                           page.locator('form.search button[type=submit]').click()]);
-        assert.equal(new URL(page.url()).searchParams.get('q'), word);
-        assert.equal(await page.locator(`#main li[data-id="${video.id}"]`).count(), 1);
-        assert.ok((await page.locator('.searched').innerText()).includes(word));
-        await check('search');
-      } finally {
-        rec.writeReport();
-        await browser.close();
-      }
-      assert.equal(rec.failures.length, 0, rec.describeFailures());
-    });
+    // Search: a word of the video's headline finds it.
+    const word = headlineWord(video, lang);
+    await searchNews(page, base, word);
+    assert.equal(new URL(page.url()).searchParams.get('q'), word);
+    assert.equal(await page.locator(`#main li[data-id="${video.id}"]`).count(), 1);
+    assert.ok((await page.locator('.searched').innerText()).includes(word));
+    await check('search');
+  } finally {
+    rec.writeReport();
+    await browser.close();
   }
-}
+  assert.equal(rec.failures.length, 0, rec.describeFailures());
+});

@@ -13,101 +13,57 @@
 // NM_TEST_WORK (where the stack's work dir goes), NM_BROWSER_ARTIFACTS (instead of
 // tests/browser/artifacts), NM_DOCS_SCREENSHOTS=DIR (also write the
 // README's pictures there), NM_KEEP_WORK=1 (keep the stack's work dir), NM_BROWSER_VERBOSE=1.
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, clickAndWait, h1, lookAt, openBrowser, pathOf, signedIn, statusChain, submit,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { readFeed } from './lib/feed.mjs';
-import { Inbox, codeIn } from './lib/mail.mjs';
-import { startStack } from './lib/stack.mjs';
+import { firstVideo } from './lib/feed.mjs';
+import { Inbox, codeIn, uniqueStamp } from './lib/mail.mjs';
+import {
+  chooseNewPassword, register, signIn, verifyWithMailedCode,
+} from './lib/portal.mjs';
+import { PREFIX, artifactsDir, startStack, useStack } from './lib/stack.mjs';
 import { request } from 'playwright-core';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts');
-const PREFIX = process.env.NM_PREFIX;
+const ARTIFACTS = artifactsDir();
 // The pages the README shows (docs/screenshots/NAME.png), taken in English.
 const DOCS_PAGES = ['register', 'code', 'success', 'video'];
 
-let stack;
 let video;          // the feed's video item the visitor opens
-let failed = false;
-
-before(async () => {
-  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  stack = await startStack();
-  const items = readFeed(stack.feed);
-  video = items.find((i) => i.isVideo && i.renditions.length >= 2);
-  assert.ok(video, `the feed ${stack.feed} has no video item with two renditions`);
-  for (const r of video.renditions) {
-    assert.match(r.sha256, /^[0-9a-f]{64}$/, `nm:sha256 of ${r.id}`);
-  }
+const suite = useStack({
+  artifacts: ARTIFACTS, keepOnFailure: true, label: 'browser journey',
+  ready: (stack) => {
+    video = firstVideo(stack.feed, { renditions: 2 });
+    for (const r of video.renditions) {
+      assert.match(r.sha256, /^[0-9a-f]{64}$/, `nm:sha256 of ${r.id}`);
+    }
+  },
 });
 
-after(async () => {
+after(() => {
   if (knownIssues.length) {
     const text = [...new Set(knownIssues)].join('\n') + '\n';
     fs.writeFileSync(path.join(ARTIFACTS, 'known-issues.txt'), text);
-  }
-  if (stack) await stack.stop({ keep: failed || process.env.NM_KEEP_WORK === '1' });
-  if (failed && stack) {
-    process.stderr.write(`browser journey: kept the stack's work dir ${stack.work_dir}\n` +
-                         `  error log ${stack.error_log}\n  artefacts ${ARTIFACTS}\n`);
   }
 });
 
 // ------------------------------------------------------------------------------------------------
 // Small helpers
 
-/** Clicks and waits for the navigation it causes; returns the final document's response. */
-async function clickAndWait(page, locator) {
-  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                    locator.click()]);
-  assert.ok(resp, `no document response after clicking ${locator}`);
-  return resp;
-}
-
-/** Submits the page's form posting to action (a path) with its submit button. */
-function submit(page, action) {
-  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
-}
-
 /** The return_to the sign-in form carries. */
 function returnTo(page) {
   return page.inputValue('main form[action$="/account/login"] input[name=return_to]');
 }
 
-/** True when the header offers "Log out" (the visitor is signed in). */
-async function signedIn(page) {
-  return (await page.locator('header form[action$="/account/logout"]').count()) === 1;
-}
-
-/** The statuses of a navigation's redirect chain and final answer, e.g. [303, 200]. */
-async function statusChain(resp) {
-  const out = [resp.status()];
-  let req = resp.request().redirectedFrom();
-  while (req) {
-    const r = await req.response();
-    out.unshift(r ? r.status() : null);
-    req = req.redirectedFrom();
-  }
-  return out;
-}
-
 function where(page) {
   const u = new URL(page.url());
   return { path: u.pathname, query: u.searchParams };
-}
-
-async function h1(page) {
-  return (await page.locator('h1').first().innerText()).trim();
 }
 
 function sha256File(file) {
@@ -136,11 +92,12 @@ function stepper(t, lang) {
 // The journey
 
 async function journey(t, lang) {
+  const { stack } = suite;
   const tr = loadCatalogue(PREFIX, lang);
   const en = lang === 'en';
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
-  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const stamp = uniqueStamp();
   const email = `visitor.${lang}.${stamp}@example.org`;
   const password = `Journey-${lang.toUpperCase()}-2023!x`;
   const newPassword = `Renewed#${lang}-Pass-2024`;
@@ -152,16 +109,11 @@ async function journey(t, lang) {
     docsDir: en ? process.env.NM_DOCS_SCREENSHOTS || null : null, docsPages: DOCS_PAGES,
   });
   const step = stepper(t, lang);
-  const pageErrors = [];
   const browser = await openBrowser({ locale: 'en-GB', downloadsDir: downloads });
-  const { page, context } = browser;
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  const { page, context, pageErrors } = browser;
 
   // Every portal page: the right language, a screenshot, axe.
-  const check = async (name) => {
-    assert.equal(await page.getAttribute('html', 'lang'), lang, `lang of ${name} (${page.url()})`);
-    await rec.check(page, name);
-  };
+  const check = (name) => lookAt(page, rec, name, { lang, against: null });
   // A mail, looked at as a person does: its HTML part rendered in a tab, the code read off it.
   const readMail = async (name, mail) => {
     const tab = await context.newPage();
@@ -186,10 +138,7 @@ async function journey(t, lang) {
     assert.equal(await h1(page), tr('auth.register.title'));
     if (en) assert.equal(await h1(page), 'Create an account');
     await check('register');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    resp = await submit(page, '/account/register');
+    resp = await register(page, email, password);
     assert.deepEqual(await statusChain(resp), [303, 200], 'register → 303 → verify page');
     assert.equal(where(page).path, '/account/verify');
     assert.equal(where(page).query.get('email'), email);
@@ -199,7 +148,7 @@ async function journey(t, lang) {
     assert.equal(await h1(page), tr('verification.title'));
     if (en) assert.equal(await h1(page), 'Check your inbox and enter verification code');
     await check('code');
-    const codeMail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
+    const codeMail = await inbox.waitForCode(email);
     assert.ok(codeMail.subject.includes(tr('verification.mail.verify.subject')),
               `verification mail subject "${codeMail.subject}" in ${lang}`);
     assert.equal(codeMail.language, lang, 'the verification mail is in the visitor\'s language');
@@ -261,9 +210,7 @@ async function journey(t, lang) {
     assert.equal(await h1(page), tr('auth.login.title'));
     assert.equal(await returnTo(page), videoPath);
     await check('login');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    resp = await submit(page, '/account/login');
+    resp = await signIn(page, email, password);
     assert.deepEqual(await statusChain(resp), [303, 200], 'sign-in → 303 → return_to');
     assert.equal(where(page).path, videoPath, 'signed in, back on the video page');
     assert.equal(await signedIn(page), true);
@@ -335,9 +282,7 @@ async function journey(t, lang) {
     assert.deepEqual(await statusChain(resp), [303, 200], 'right reset code → new password');
     assert.equal(where(page).path, '/account/password/new');
     await check('new-password');
-    await page.fill('#password', newPassword);
-    await page.fill('#password_confirm', newPassword);
-    resp = await submit(page, '/account/password/new');
+    resp = await chooseNewPassword(page, newPassword);
     assert.equal(resp.status(), 200);
     assert.equal(await h1(page), tr('auth.updated.title'));
     if (en) assert.equal(await h1(page), 'Your password has been updated');
@@ -351,9 +296,7 @@ async function journey(t, lang) {
     resp = await clickAndWait(page, page.locator('main a.button'));
     assert.equal(where(page).path, '/account/login');
     assert.equal(await returnTo(page), videoPath);
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    resp = await submit(page, '/account/login');
+    resp = await signIn(page, email, password);
     assert.equal(resp.status(), 401, 'the old password is refused');
     await check('login-refused');
     await page.fill('#password', newPassword);
@@ -391,14 +334,7 @@ test('axe reports serious and critical faults', { timeout: 60000 }, async () => 
 });
 
 for (const lang of ['en', 'fr']) {
-  test(`visitor journey (${lang})`, { timeout: 240000 }, async (t) => {
-    try {
-      await journey(t, lang);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  });
+  suite.test(`visitor journey (${lang})`, { timeout: 240000 }, (t) => journey(t, lang));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -406,15 +342,6 @@ for (const lang of ['en', 'fr']) {
 // switch language on the code page in the middle of the flow (the address and the code still
 // work), verify, sign out (to the base path's home), sign in from a download back to the
 // video. Every page: no sideways scroll at 320 px, and axe with prefers-color-scheme: dark.
-
-/** Fails when the page scrolls sideways (its content is wider than the viewport). */
-async function assertNoSidewaysScroll(page, name) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${name} (${page.url()}) scrolls sideways at 320 px: ` +
-            `${scroll} px of content in ${client} px`);
-}
 
 test('under /portal at 320 px in the dark: language switch on the code page', { timeout: 240000 },
      async (t) => {
@@ -428,11 +355,7 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
   const email = `narrow.${Date.now().toString(36)}@example.org`;
   const password = 'Narrow-Dark-2023!x';
   const videoPath = `/videos/${video.id}`;
-  const pathOf = () => new URL(page.url()).pathname;
-  const look = async (name) => {
-    await assertNoSidewaysScroll(page, name);
-    await rec.check(page, name);
-  };
+  const look = (name) => lookAt(page, rec, name, { where: `${name} at 320 px` });
   try {
     await page.setViewportSize({ width: 320, height: 640 });
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -444,29 +367,24 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
     await look('video-anonymous');
     resp = await page.goto(`${base}/account/register`);
     await look('register');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    resp = await submit(page, '/account/register');
-    assert.equal(pathOf(), '/portal/account/verify');
+    resp = await register(page, email, password);
+    assert.equal(pathOf(page), '/portal/account/verify');
     await look('code');
 
     // The language switch in the middle of the code flow keeps the address.
     resp = await clickAndWait(page, page.locator('header a[hreflang="fr"]'));
     assert.equal(resp.status(), 200);
     assert.equal(await page.getAttribute('html', 'lang'), 'fr');
-    assert.equal(pathOf(), '/portal/account/verify');
+    assert.equal(pathOf(page), '/portal/account/verify');
     assert.equal(await page.inputValue('main form input[name=email]'), email);
     await look('code-fr');
-    const mail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
-    await page.fill('#code', codeIn(mail.text));
-    resp = await submit(page, '/account/verify');
+    resp = await verifyWithMailedCode(page, inbox, email);
     assert.equal(resp.status(), 200, 'the code works after the switch');
     await look('success-fr');
     // The success page's switch shows the success page again.
     resp = await clickAndWait(page, page.locator('header a[hreflang="en"]'));
     assert.equal(resp.status(), 200);
-    assert.equal(pathOf(), '/portal/account/verified');
+    assert.equal(pathOf(page), '/portal/account/verified');
     assert.equal(await page.locator('main form input[name=code]').count(), 0);
     await look('success-en');
     resp = await page.goto(`${base}/account/`);
@@ -474,17 +392,15 @@ test('under /portal at 320 px in the dark: language switch on the code page', { 
 
     // Sign out: the base path's home.
     await clickAndWait(page, page.locator('header form[action$="/account/logout"] button'));
-    assert.equal(pathOf(), '/portal/');
+    assert.equal(pathOf(page), '/portal/');
     // A download while anonymous → sign in → back on the video, once under the base path.
     resp = await page.goto(`${base}${videoPath}`);
     await clickAndWait(page, page.locator('a.download').first());
-    assert.equal(pathOf(), '/portal/account/login');
+    assert.equal(pathOf(page), '/portal/account/login');
     assert.equal(new URL(page.url()).searchParams.get('return_to'), videoPath);
     await look('login');
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await submit(page, '/account/login');
-    assert.equal(pathOf(), `/portal${videoPath}`);
+    await signIn(page, email, password);
+    assert.equal(pathOf(page), `/portal${videoPath}`);
     await look('video');
     // A refused form: an error summary with the focus, "Error: " in the title.
     await page.goto(`${base}/account/verify?email=${encodeURIComponent('nobody@example.org')}`);

@@ -12,97 +12,36 @@
 // ratio of 2 (Chrome DevTools Protocol) and must not scroll sideways either.
 //
 //   cd tests/browser && NM_PREFIX=/path/to/stage node --test self_service.test.mjs
-import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-import { CHROMIUM, PageRecorder, openBrowser } from './lib/browser.mjs';
+import {
+  PageRecorder, assertNoSidewaysScroll, clickAndWait, h1, localeFor, lookAt, openBrowser, pathOf,
+  signedIn, statusChain, submit,
+} from './lib/browser.mjs';
 import { loadCatalogue } from './lib/catalogue.mjs';
-import { readFeed } from './lib/feed.mjs';
-import { Inbox, codeIn } from './lib/mail.mjs';
-import { startStack } from './lib/stack.mjs';
+import { firstVideo } from './lib/feed.mjs';
+import { Inbox, uniqueStamp } from './lib/mail.mjs';
+import { changePassword, register, signIn, verifyWithMailedCode } from './lib/portal.mjs';
+import { PREFIX, artifactsDir, useStack } from './lib/stack.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ARTIFACTS = path.join(process.env.NM_BROWSER_ARTIFACTS || path.join(HERE, 'artifacts'),
-                            'self_service');
-const PREFIX = process.env.NM_PREFIX;
+const ARTIFACTS = artifactsDir('self_service');
 const ZOOMED = { width: 640, height: 450 };  // 1280 × 900 at 200 %
 const QUOTA = 1000;  // bytes a day; the sample renditions are tens of kB
 
-let stack;
+// One portal for every run, with a daily quota of 1000 bytes: the first 1000 bytes of a video
+// (a Range request) are downloaded, then the whole file is refused (the quota page); signed
+// links are checked before the quota (the "bad link" page).
 let video;
-let failed = false;
-
-before(async () => {
-  assert.ok(PREFIX, 'NM_PREFIX must name an install prefix (ctest sets it to BUILD/stage)');
-  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // One portal for every run, with a daily quota of 1000 bytes: the first 1000 bytes of a video
-  // (a Range request) are downloaded, then the whole file is refused (the quota page); signed
-  // links are checked before the quota (the "bad link" page).
-  stack = await startStack({ directives: `NatoMediaDownloadQuota ${QUOTA}` });
-  video = readFeed(stack.feed).find((i) => i.isVideo && i.renditions.length > 0);
-  assert.ok(video, `the feed ${stack.feed} has no video item`);
-});
-
-after(async () => {
-  if (stack) await stack.stop({ keep: failed || process.env.NM_KEEP_WORK === '1' });
-  if (failed && stack) {
-    process.stderr.write(`self-service: kept the stack's work dir ${stack.work_dir}\n` +
-                         `  error log ${stack.error_log}\n  artefacts ${ARTIFACTS}\n`);
-  }
+const suite = useStack({
+  artifacts: ARTIFACTS, directives: `NatoMediaDownloadQuota ${QUOTA}`,
+  keepOnFailure: true, label: 'self-service',
+  ready: (stack) => { video = firstVideo(stack.feed, { renditions: 1 }); },
 });
 
 // ------------------------------------------------------------------------------------------------
 // Helpers
-
-async function clickAndWait(page, locator) {
-  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                    locator.click()]);
-  assert.ok(resp, `no document response after clicking ${locator}`);
-  return resp;
-}
-
-function submit(page, action) {
-  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
-}
-
-/** The statuses of a navigation's redirect chain and final answer, e.g. [303, 200]. */
-async function statusChain(resp) {
-  const out = [resp.status()];
-  let req = resp.request().redirectedFrom();
-  while (req) {
-    const r = await req.response();
-    out.unshift(r ? r.status() : null);
-    req = req.redirectedFrom();
-  }
-  return out;
-}
-
-async function signedIn(page) {
-  return (await page.locator('header form[action$="/account/logout"]').count()) === 1;
-}
-
-async function h1(page) {
-  return (await page.locator('h1').first().innerText()).trim();
-}
-
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
-
-/** Fails when the page's content is wider than its viewport (it scrolls sideways). */
-async function assertNoSidewaysScroll(page, name) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `${name} (${page.url()}) scrolls sideways: ` +
-            `${scroll} px of content in ${client} px`);
-}
 
 // The sign-in throttle holds one of 10 places of the client (127.0.0.1, for every run) for 60 s
 // per wrong password, and locks the client when they are all taken. The runs' deliberate wrong
@@ -121,23 +60,22 @@ async function wrongPasswordSlot() {
 }
 
 /** Signs in on the sign-in page of a fresh visit; returns the answer's status chain. */
-async function signIn(page, base, email, password) {
+async function signInAfresh(page, base, email, password) {
   await page.goto(`${base}/account/login`);
-  await page.fill('#email', email);
-  await page.fill('#password', password);
-  return statusChain(await submit(page, '/account/login'));
+  return statusChain(await signIn(page, email, password));
 }
 
 // ------------------------------------------------------------------------------------------------
 // One run: a new account, every self-service action, then its deletion.
 
 async function selfService(t, lang, width) {
+  const { stack } = suite;
   const tr = loadCatalogue(PREFIX, lang);
   const base = stack.base_url;
   const inbox = new Inbox(stack.mail_dir);
-  const locale = lang === 'fr' ? 'fr-FR' : 'en-GB';
+  const locale = localeFor(lang);
   const tag = `${lang}-${width}`;
-  const stamp = Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+  const stamp = uniqueStamp();
   const email = `self.${lang}.${width}.${stamp}@example.org`;
   const password = `Self-Service-${lang.toUpperCase()}-2023!x`;
   const newPassword = `Changed#${lang}-${width}-Pass-2024`;
@@ -147,18 +85,14 @@ async function selfService(t, lang, width) {
   const downloads = path.join(ARTIFACTS, `downloads-${tag}`);
   const browser = await openBrowser({ locale, downloadsDir: downloads });
   const other = await openBrowser({ locale });  // the same visitor on a second device
-  const { page } = browser;
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  const { page, pageErrors } = browser;
   const viewport = { width, height: 900 };
   let checked = 0;
 
   // Every page of the portal the visitor sees.
   const look = async (name) => {
     checked += 1;
-    assert.equal(await page.getAttribute('html', 'lang'), lang, `lang of ${name} (${page.url()})`);
-    await assertNoSidewaysScroll(page, `${name} at ${width} px`);
-    await rec.check(page, name);
+    await lookAt(page, rec, name, { lang, where: `${name} at ${width} px` });
     if (width !== 1280) return;
     await page.emulateMedia({ colorScheme: 'dark' });
     try {
@@ -182,6 +116,14 @@ async function selfService(t, lang, width) {
     }
   };
 
+  // A link of the account page to target: the page it opens answers 200 with its title.
+  const openFromAccount = async (target, titleKey) => {
+    const resp = await clickAndWait(page, page.locator(`main a[href$="${target}"]`));
+    assert.equal(resp.status(), 200);
+    assert.equal(await h1(page), tr(titleKey));
+    return resp;
+  };
+
   try {
     await page.setViewportSize(viewport);
     await other.page.setViewportSize(viewport);
@@ -190,14 +132,9 @@ async function selfService(t, lang, width) {
     // link, dead once the account is gone). These pages are the journey's; not checked again.
     let resp = await page.goto(`${base}/account/register?lang=${lang}`);
     assert.equal(resp.status(), 200);
-    await page.fill('#email', email);
-    await page.fill('#password', password);
-    await page.fill('#password_confirm', password);
-    await submit(page, '/account/register');
+    await register(page, email, password);
     assert.equal(pathOf(page), '/account/verify');
-    const codeMail = await inbox.waitFor(email, { pred: (m) => codeIn(m.text) !== null });
-    await page.fill('#code', codeIn(codeMail.text));
-    resp = await submit(page, '/account/verify');
+    resp = await verifyWithMailedCode(page, inbox, email);
     assert.equal(resp.status(), 200, 'the mailed code verifies the account');
     resp = await clickAndWait(
       page, page.locator('main form[action$="/newsletter/subscribe"] button[type=submit]'));
@@ -220,24 +157,16 @@ async function selfService(t, lang, width) {
     await look('account');
 
     // 1. Change the password: a wrong current password is refused (401), then the change.
-    resp = await clickAndWait(page, page.locator('main a[href$="/account/password"]'));
-    assert.equal(resp.status(), 200);
-    assert.equal(await h1(page), tr('auth.change.title'));
+    resp = await openFromAccount('/account/password', 'auth.change.title');
     await look('password');
     await wrongPasswordSlot();
-    await page.fill('#current_password', `${password}-wrong`);
-    await page.fill('#password', newPassword);
-    await page.fill('#password_confirm', newPassword);
-    resp = await submit(page, '/account/password');
+    resp = await changePassword(page, `${password}-wrong`, newPassword);
     assert.equal(resp.status(), 401, 'a wrong current password is refused');
     assert.equal((await page.locator('#current_password-error').innerText()).trim(),
                  tr('auth.change.current_wrong'));
     assert.equal(await page.getAttribute('#current_password', 'aria-invalid'), 'true');
     await look('password-refused');
-    await page.fill('#current_password', password);
-    await page.fill('#password', newPassword);
-    await page.fill('#password_confirm', newPassword);
-    resp = await submit(page, '/account/password');
+    resp = await changePassword(page, password, newPassword);
     assert.deepEqual(await statusChain(resp), [303, 200], 'password change → 303 → /account/');
     assert.equal(pathOf(page), '/account/');
     assert.equal(new URL(page.url()).searchParams.get('done'), 'password');
@@ -249,18 +178,16 @@ async function selfService(t, lang, width) {
       pred: (m) => m.subject.includes(tr('auth.mail.password_changed.subject')) });
     // On another device: the old password fails, the new one works.
     await wrongPasswordSlot();
-    let chain = await signIn(other.page, base, email, password);
+    let chain = await signInAfresh(other.page, base, email, password);
     assert.deepEqual(chain, [401], 'the old password is refused');
-    chain = await signIn(other.page, base, email, newPassword);
+    chain = await signInAfresh(other.page, base, email, newPassword);
     assert.deepEqual(chain, [303, 200], 'the new password signs in');
     assert.ok(await signedIn(other.page), 'the second device is signed in');
     t.diagnostic(`[${tag}] password changed`);
 
     // 2. Sessions: both devices listed, this one marked; end the other one.
     resp = await page.goto(`${base}/account/`);
-    resp = await clickAndWait(page, page.locator('main a[href$="/account/sessions"]'));
-    assert.equal(resp.status(), 200);
-    assert.equal(await h1(page), tr('auth.sessions.title'));
+    resp = await openFromAccount('/account/sessions', 'auth.sessions.title');
     assert.equal(await page.locator('#sessions tbody tr').count(), 2, 'two devices signed in');
     assert.equal(await page.locator('#sessions tbody tr.current-session').count(), 1);
     await look('sessions');
@@ -334,9 +261,7 @@ async function selfService(t, lang, width) {
     assert.equal(await row.count(), 1, 'the account page lists the download');
     assert.ok((await row.innerText()).includes(rendition.id));
     await look('account-downloads');
-    resp = await clickAndWait(page, page.locator('main a[href$="/account/delete"]'));
-    assert.equal(resp.status(), 200);
-    assert.equal(await h1(page), tr('auth.delete.title'));
+    resp = await openFromAccount('/account/delete', 'auth.delete.title');
     await look('delete');
     await wrongPasswordSlot();
     await page.fill('#current_password', password);  // the old one
@@ -362,7 +287,7 @@ async function selfService(t, lang, width) {
     assert.ok((await page.locator('main').innerText()).includes(tr('newsletter.token.invalid')));
     await look('unsubscribe-dead');
     await wrongPasswordSlot();
-    chain = await signIn(page, base, email, newPassword);
+    chain = await signInAfresh(page, base, email, newPassword);
     assert.deepEqual(chain, [401], 'a deleted account cannot sign in');
     await look('login-refused');
     t.diagnostic(`[${tag}] deleted; ${checked} pages checked`);
@@ -380,15 +305,5 @@ async function selfService(t, lang, width) {
            v.nodes.map((n) => `    ${n.target}: ${n.html}`).join('\n')).join('\n'));
 }
 
-for (const lang of ['en', 'fr']) {
-  for (const width of [1280, 390]) {
-    test(`account self-service (${lang}, ${width} px)`, { timeout: 240000 }, async (t) => {
-      try {
-        await selfService(t, lang, width);
-      } catch (e) {
-        failed = true;
-        throw e;
-      }
-    });
-  }
-}
+suite.eachRun((lang, width) => `account self-service (${lang}, ${width} px)`,
+              { timeout: 240000 }, selfService);

@@ -1,6 +1,9 @@
 // Debian's headless chromium driven by playwright-core (never a browser Playwright downloads),
 // one fresh profile per visitor, plus the per-page checks every step makes: the page's language,
-// a screenshot kept as an artefact, and an axe-core accessibility run.
+// no sideways scroll, a screenshot kept as an artefact, and an axe-core accessibility run; and
+// the small moves every test makes on a portal page (click and wait, submit a form, the
+// statuses of a redirect chain, the path, the heading, signed in or not).
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,11 +39,95 @@ export async function openBrowser({ locale = 'en-GB', downloadsDir } = {}) {
   return {
     context,
     page,
+    /** The page's uncaught JavaScript errors so far ("URL: message"). */
+    pageErrors: collectPageErrors(page),
     async close() {
       await context.close().catch(() => {});
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** The browser locale for a portal language ('en' or 'fr'). */
+export function localeFor(lang) {
+  return lang === 'fr' ? 'fr-FR' : 'en-GB';
+}
+
+/** Collects the page's uncaught JavaScript errors ("URL: message") into the array it returns. */
+function collectPageErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  return errors;
+}
+
+/** Clicks and waits for the navigation it causes; returns the final document's response. */
+export async function clickAndWait(page, locator) {
+  const [resp] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
+                                    locator.click()]);
+  assert.ok(resp, `no document response after clicking ${locator}`);
+  return resp;
+}
+
+/** Submits the page's form posting to action (a path) with its submit button. */
+export function submit(page, action) {
+  return clickAndWait(page, page.locator(`main form[action$="${action}"] button[type=submit]`));
+}
+
+/** The statuses of a navigation's redirect chain and final answer, e.g. [303, 200]. */
+export async function statusChain(resp) {
+  const out = [resp.status()];
+  let req = resp.request().redirectedFrom();
+  while (req) {
+    const r = await req.response();
+    out.unshift(r ? r.status() : null);
+    req = req.redirectedFrom();
+  }
+  return out;
+}
+
+/** The path of the page's URL. */
+export function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+/** The page's first heading, trimmed. */
+export async function h1(page) {
+  return (await page.locator('h1').first().innerText()).trim();
+}
+
+/** True when the header offers "Log out" (the visitor is signed in). */
+export async function signedIn(page) {
+  return (await page.locator('header form[action$="/account/logout"]').count()) === 1;
+}
+
+/**
+ * Fails when the page scrolls sideways: its content (the root's scrollWidth) is wider than the
+ * root's clientWidth, or with against: 'innerWidth' than the window's innerWidth (scroll bar
+ * included).
+ */
+export async function assertNoSidewaysScroll(page, name, { against = 'clientWidth' } = {}) {
+  const { scroll, width } = await page.evaluate((measure) => ({
+    scroll: document.documentElement.scrollWidth,
+    width: measure === 'innerWidth' ? window.innerWidth : document.documentElement.clientWidth,
+  }), against);
+  assert.ok(scroll <= width, `${name} (${page.url()}) scrolls sideways: ` +
+            `${scroll} px of content in ${width} px (${against})`);
+}
+
+/**
+ * The checks a step makes on the page it is on, in this order: its language is lang (unless
+ * lang is null), it does not scroll sideways (against as assertNoSidewaysScroll; null: not
+ * checked; where names the page in that message, its name by default), then rec.check (a
+ * screenshot and axe).
+ */
+export async function lookAt(page, rec, name,
+                             { lang = null, against = 'clientWidth', where = name } = {}) {
+  if (lang !== null) {
+    assert.equal(await page.getAttribute('html', 'lang'), lang,
+                 `lang of ${name} (${page.url()})`);
+  }
+  if (against !== null) await assertNoSidewaysScroll(page, where, { against });
+  return rec.check(page, name);
 }
 
 /**

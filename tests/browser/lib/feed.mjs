@@ -1,6 +1,7 @@
 // What the browser tests need to know of the content feed the stack serves: its video items,
 // their headlines and renditions (with the nm:sha256 a downloaded file must match). A reader for
 // the feed scripts/make-sample-media.sh writes, not a general NewsML-G2 parser.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 
 function unescapeXml(s) {
@@ -59,4 +60,12 @@ export function readFeed(file) {
     });
   }
   return items;
+}
+
+/** The feed's first video item with at least `renditions` renditions; fails when it has none. */
+export function firstVideo(file, { renditions = 0 } = {}) {
+  const video = readFeed(file).find((i) => i.isVideo && i.renditions.length >= renditions);
+  assert.ok(video, `the feed ${file} has no video item` +
+            (renditions >= 2 ? ` with ${renditions} renditions` : ''));
+  return video;
 }

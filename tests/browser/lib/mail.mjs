@@ -2,6 +2,7 @@
 // DIR/new/, read as a person reads them (To, Subject, the text, the code in it). A small RFC 5322
 // / MIME reader: folded headers, RFC 2047 encoded words, multipart bodies, base64 and
 // quoted-printable parts. Nothing here knows how the server builds its mail beyond the RFCs.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -129,6 +130,11 @@ export function codeIn(text) {
   return m ? m[1] + m[2] : null;
 }
 
+/** A fresh tag for a test's addresses (base-36 time and 6 random hex digits). */
+export function uniqueStamp() {
+  return Date.now().toString(36) + crypto.randomBytes(3).toString('hex');
+}
+
 /** The mailbox: DIR/new/ files oldest first (mtime, then name). */
 export class Inbox {
   constructor(mailDir) {
@@ -173,5 +179,10 @@ export class Inbox {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /** waitFor a message to address with a code in its text (and that pred accepts). */
+  waitForCode(address, { pred = () => true, ...options } = {}) {
+    return this.waitFor(address, { ...options, pred: (m) => pred(m) && codeIn(m.text) !== null });
   }
 }
