@@ -1,7 +1,7 @@
 #include "session_cache.h"
 
+#include <string_view>
 #include <utility>
-#include <vector>
 
 #include <natomedia/text.h>
 
@@ -40,16 +40,17 @@ std::string SessionCache::encode(const Entry& e) {
   return out;
 }
 
+// Read on every request with a session cookie: split in place, one allocation per kept field.
 std::optional<SessionCache::Entry> SessionCache::decode(const std::string& text) {
-  std::vector<std::string> fields;
-  size_t start = 0;
-  while (fields.size() < kFields - 1) {
-    const size_t tab = text.find('\t', start);
-    if (tab == std::string::npos) return std::nullopt;
-    fields.push_back(text.substr(start, tab - start));
-    start = tab + 1;
+  std::string_view fields[kFields];
+  std::string_view rest(text);
+  for (size_t i = 0; i < kFields - 1; ++i) {
+    const size_t tab = rest.find('\t');
+    if (tab == std::string_view::npos) return std::nullopt;
+    fields[i] = rest.substr(0, tab);
+    rest.remove_prefix(tab + 1);
   }
-  fields.push_back(text.substr(start));  // the address
+  fields[kFields - 1] = rest;  // the address
   if (fields[0] != kFormat || fields[2].empty() || fields[3].empty() || fields[9].empty())
     return std::nullopt;
   Entry e;

@@ -64,6 +64,7 @@ class CryptoTest : public CppUnit::TestFixture {
   CPPUNIT_TEST(testRandomToken);
   CPPUNIT_TEST(testHmacKnownAnswers);
   CPPUNIT_TEST(testHmacManyKeysManyThreads);
+  CPPUNIT_TEST(testSha256ManyThreads);
   CPPUNIT_TEST(testSha256Hex);
   CPPUNIT_TEST(testPurposeHmac);
   CPPUNIT_TEST(testSignVerify);
@@ -167,6 +168,31 @@ class CryptoTest : public CppUnit::TestFixture {
     CPPUNIT_ASSERT_EQUAL(
         std::string("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
         c.sha256_hex("abc"));
+    CPPUNIT_ASSERT_EQUAL(
+        std::string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        c.sha256_hex(""));
+  }
+
+  // sha256 keeps one digest context per thread: many threads, inputs of every length from 0 to
+  // 300 bytes (several blocks), each the one-shot digest's answer.
+  void testSha256ManyThreads() {
+    auto reference = [](const std::string& data) {
+      unsigned char md[EVP_MAX_MD_SIZE];
+      unsigned int len = 0;
+      EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+      return std::string(reinterpret_cast<char*>(md), len);
+    };
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < 1500; ++i) {
+          const std::string data(static_cast<size_t>((i + t) % 301), static_cast<char>('a' + t));
+          if (natomedia::core::sha256(data) != reference(data)) ++wrong;
+        }
+      });
+    for (auto& thread : threads) thread.join();
+    CPPUNIT_ASSERT_EQUAL(0, wrong.load());
   }
 
   void testPurposeHmac() {
