@@ -563,7 +563,19 @@ bool is_natomedia_auth(const char* auth_type) {
   return auth_type && strcasecmp(auth_type, "natomedia") == 0;
 }
 
-// r->user for a signed-in visitor, where no other AuthType decides who the user is.
+// What an `AuthType natomedia` area lets through is one account's to see: no shared cache
+// (mod_cache, a proxy in front) may keep it for the next visitor. In err_headers_out, so that a
+// proxied answer, whose headers replace headers_out, keeps it too.
+void keep_from_shared_caches(request_rec* r) {
+  const char* said = apr_table_get(r->err_headers_out, "Cache-Control");
+  if (!said || !ap_find_token(r->pool, said, "private"))
+    apr_table_mergen(r->err_headers_out, "Cache-Control", "private");
+}
+
+// r->user for a signed-in visitor, where no other AuthType decides who the user is. Under
+// `AuthType natomedia` this is what lets the visitor through: authorization (Require
+// natomedia-account, Require valid-user) then finds the user set, and httpd skips
+// authentication.
 int set_remote_user(request_rec* r) {
   if (r->user) return DECLINED;
   try {
@@ -574,6 +586,7 @@ int set_remote_user(request_rec* r) {
     if (auto account = signed_in->visitor->account()) {
       r->user = apr_pstrdup(r->pool, core::remote_user(*account, remote_user_mode(r)).c_str());
       r->ap_auth_type = const_cast<char*>("natomedia");
+      if (auth_type) keep_from_shared_caches(r);  // a natomedia area
     }
   } catch (const std::exception& e) {
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "mod_natomedia: who is signed in: %s", e.what());
@@ -599,6 +612,7 @@ int authenticate(request_rec* r) {
     if (auto account = signed_in->visitor->account()) {
       r->user = apr_pstrdup(r->pool, core::remote_user(*account, remote_user_mode(r)).c_str());
       r->ap_auth_type = const_cast<char*>("natomedia");
+      keep_from_shared_caches(r);
       return OK;
     }
     const char* raw_path = r->parsed_uri.path ? r->parsed_uri.path : r->uri;

@@ -215,9 +215,11 @@ class IdentityFlows:
             r = client.get(path, headers=BROWSER)
             self.assertEqual(r.status, 200, path)
             self.assertEqual(r.body, PAGE)
+            self.assertIn("private", r.header("Cache-Control", ""), path)  # no shared cache
         # mod_headers saw the environment: the proxied application got X-Account.
         r = client.get("/app/hello", headers=API)
         self.assertEqual(r.status, 200, r.body[:500])
+        self.assertIn("private", r.header("Cache-Control", ""))  # proxied, still private
         self.assertEqual(json.loads(r.body), {"x_account": email, "path": "/hello"})
         # A CGI script sees REMOTE_USER and the NATOMEDIA_ACCOUNT_* variables.
         r = client.get("/cgi/env.cgi")
@@ -227,7 +229,9 @@ class IdentityFlows:
                                "NATOMEDIA_ACCOUNT_ID": str(account_id),
                                "NATOMEDIA_ACCOUNT_EMAIL": email})
         # %u in the access log, for gated and open pages alike; "-" for the anonymous.
-        client.get("/open/page.html")
+        open_page = client.get("/open/page.html")
+        # The open page is no one's: the gate's "private" is not added to it.
+        self.assertNotIn("private", open_page.header("Cache-Control", ""))
         self.apache.client().get("/open/page.html")
         self.assertTrue(harness.wait_until(
             lambda: len(self.access_log_users("/open/page.html")) == 2, 10))
