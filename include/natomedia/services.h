@@ -117,8 +117,11 @@ class Cache {
 // A small key-value store in shared memory, one per httpd server: what any child stores or
 // removes, every child of the server sees at its next call (unlike memcached, it is never shared
 // with another server). It is a cache: an entry may be dropped at any time (a full cache evicts
-// its oldest), and is gone at its expiry. Keys and values are short binary strings. Every call is
-// thread-safe and costs microseconds; nothing throws.
+// its oldest), and is gone at its expiry, give or take a second (each child keeps what it read
+// for up to a second; store your own time in the value where the exact expiry matters, as the
+// session cache does). Keys and values are short binary strings. Every call is thread-safe and
+// costs microseconds (a value read again by the same child costs no lock); nothing throws but
+// std::bad_alloc.
 class ServerCache {
  public:
   virtual ~ServerCache() = default;
