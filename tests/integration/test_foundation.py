@@ -87,6 +87,25 @@ class FoundationTest(harness.IntegrationTest):
         symbols = [line.split()[-1] for line in out.splitlines() if line.strip()]
         self.assertEqual(symbols, ["natomedia_module"])
 
+    def test_module_and_plugins_can_be_unloaded(self):
+        """A thread_local with a destructor registers it with __cxa_thread_atexit, which keeps
+        the library mapped for as long as the thread lives: httpd's parent would then never
+        unload the module on a restart, and a new version of it (a package upgrade and
+        `apachectl graceful`) would never be loaded."""
+        libs = [os.path.join(self.prefix, "lib/apache2/modules/mod_natomedia.so")]
+        plugins = os.path.join(self.prefix, "lib/natomedia/plugins")
+        if os.path.isdir(plugins):
+            libs += [os.path.join(plugins, f) for f in sorted(os.listdir(plugins))
+                     if f.endswith(".so")]
+        pinned = []
+        for lib in libs:
+            out = subprocess.run(["nm", "-D", "--undefined-only", lib], check=True,
+                                 capture_output=True, text=True).stdout
+            if "__cxa_thread_atexit" in out:
+                pinned.append(os.path.basename(lib))
+        self.assertEqual(pinned, [])
+        self.assertGreater(len(libs), 1, "no plugin found under %s" % plugins)
+
     # --- configuration ---------------------------------------------------------------------
 
     def test_shipped_conf_passes_configtest(self):
