@@ -34,8 +34,11 @@ namespace {
 // file four levels under a four-level root), a third of a preview's time in the module
 // (docs/performance.md); a player asks for the same file many times a second. Believed for
 // kResolvedLifetime: a symlink changed inside the media root, or the root itself, takes effect
-// that much later. A path kept is canonical and was inside the root, so it never leads
-// outside; the file is still stat'ed on every call (its size and times are served).
+// that much later. A path kept is canonical and was inside the root, so a link swapped inside
+// the root to lead outside is not followed meanwhile; a directory of the root replaced by a
+// symlink within the window is (as it was between realpath and httpd's open): only who can
+// write in the media root can do either. The file is still stat'ed on every call (its size and
+// times are served).
 constexpr auto kResolvedLifetime = std::chrono::seconds(2);
 constexpr size_t kMaxResolved = 1024;
 

@@ -26,9 +26,9 @@ struct MediaFile {
 // "..", symlinks and absolute paths are judged by where they really lead. Invalid when the href is
 // absolute, empty or holds a NUL, or when the file lies outside the root (the caller logs these);
 // NotFound when there is no such regular file.
-// A resolution is kept by the process for two seconds (media_paths.cc says why): a symlink
-// changed inside the root takes effect that much later, and a kept path still leads inside the
-// root. The file itself is stat'ed on every call.
+// A resolution is kept by the process for two seconds (media_paths.cc says why and what that
+// window allows): a symlink changed inside the root takes effect that much later. The file
+// itself is stat'ed on every call.
 Result<MediaFile> resolve_under(const std::string& root, const std::string& relative);
 
 // Forgets the resolutions kept (for the tests).
