@@ -1,4 +1,5 @@
 #include "config_directives.h"
+#include "pool_new.h"
 #include "socache_store.h"
 
 #include <http_log.h>
@@ -7,7 +8,6 @@
 
 #include <cctype>
 #include <cstring>
-#include <new>
 
 #include "core/memcached_cache.h"
 #include "core/secret_keys.h"
@@ -277,13 +277,7 @@ const command_rec kDirectives[] = {
 #pragma GCC diagnostic pop
 
 void* create_server_conf(apr_pool_t* pool, server_rec*) {
-  void* mem = apr_palloc(pool, sizeof(ServerConf));
-  auto* conf = new (mem) ServerConf();
-  apr_pool_cleanup_register(pool, conf, [](void* p) -> apr_status_t {
-    static_cast<ServerConf*>(p)->~ServerConf();
-    return APR_SUCCESS;
-  }, apr_pool_cleanup_null);
-  return conf;
+  return pool_new<ServerConf>(pool);
 }
 
 // Written out field by field: a virtual host inherits what it does not set.

@@ -30,7 +30,6 @@
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <new>
 #include <optional>
 #include <string>
 #include <thread>
@@ -49,6 +48,7 @@
 #include "core/sql_dbd.h"
 #include "core/visitor.h"
 #include "httpd_glue.h"
+#include "pool_new.h"
 #include "socache_store.h"
 
 extern "C" module AP_MODULE_DECLARE_DATA natomedia_module;
@@ -124,16 +124,7 @@ ServerCache* near_session_cache(server_rec* s, apr_pool_t* pconf) {
     return g_session_store;
   }
   auto* versions = core::NearCache::make_versions(apr_shm_baseaddr_get(shm), kGroups);
-  void* mem = apr_palloc(pconf, sizeof(core::NearCache));
-  auto* near = new (mem) core::NearCache(*g_session_store, versions, kGroups);
-  apr_pool_cleanup_register(
-      pconf, near,
-      [](void* p) -> apr_status_t {
-        static_cast<core::NearCache*>(p)->~NearCache();
-        return APR_SUCCESS;
-      },
-      apr_pool_cleanup_null);
-  return near;
+  return pool_new<core::NearCache>(pconf, *g_session_store, versions, kGroups);
 }
 
 // Looks the NatoMediaSessionCache provider up (the default: shmcb). An error only when the
@@ -181,15 +172,7 @@ RequestNotes* own_notes(request_rec* r) {
 
 RequestNotes* make_notes(request_rec* r) {
   if (RequestNotes* n = own_notes(r)) return n;
-  void* mem = apr_palloc(r->pool, sizeof(RequestNotes));
-  auto* notes = new (mem) RequestNotes();
-  apr_pool_cleanup_register(
-      r->pool, notes,
-      [](void* p) -> apr_status_t {
-        static_cast<RequestNotes*>(p)->~RequestNotes();
-        return APR_SUCCESS;
-      },
-      apr_pool_cleanup_null);
+  auto* notes = pool_new<RequestNotes>(r->pool);
   ap_set_module_config(r->request_config, &natomedia_module, notes);
   return notes;
 }

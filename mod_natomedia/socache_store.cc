@@ -7,7 +7,8 @@
 #include <apr_strings.h>
 
 #include <algorithm>
-#include <new>
+
+#include "pool_new.h"
 
 extern "C" module AP_MODULE_DECLARE_DATA natomedia_module;
 APLOG_USE_MODULE(natomedia);
@@ -86,15 +87,7 @@ SocacheStore* SocacheStore::create(const SocacheSpec& spec, server_rec* s, apr_p
     *error = "NatoMediaSessionCache " + spec.provider + ":" + spec.args + ": " + refused;
     return nullptr;
   }
-  void* mem = apr_palloc(pconf, sizeof(SocacheStore));
-  auto* store = new (mem) SocacheStore();
-  apr_pool_cleanup_register(
-      pconf, store,
-      [](void* p) -> apr_status_t {
-        static_cast<SocacheStore*>(p)->~SocacheStore();
-        return APR_SUCCESS;
-      },
-      apr_pool_cleanup_null);
+  auto* store = pool_new<SocacheStore>(pconf);
   store->provider_ = provider;
   store->instance_ = instance;
   store->server_ = s;
