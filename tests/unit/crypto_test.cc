@@ -6,6 +6,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,6 +54,19 @@ const PasswordParams kCheap{1024, 1, 1};
 
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// Runs right(t, i) for i in [0, rounds) on each of 8 threads t at once; how many were false.
+int wrong_answers_from_threads(int rounds, const std::function<bool(int, int)>& right) {
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < rounds; ++i)
+        if (!right(t, i)) ++wrong;
+    });
+  for (auto& thread : threads) thread.join();
+  return wrong.load();
 }
 
 }  // namespace
@@ -149,18 +163,11 @@ class CryptoTest : public CppUnit::TestFixture {
            reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
       return std::string(reinterpret_cast<char*>(md), len);
     };
-    std::atomic<int> wrong{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 8; ++t)
-      threads.emplace_back([&, t] {
-        for (int i = 0; i < 2000; ++i) {
-          const std::string key = i % 97 == 0 ? std::string() : "key-" + std::to_string((i + t) % 150);
-          const std::string data = "data " + std::to_string(i);
-          if (hmac_sha256(key, data) != reference(key, data)) ++wrong;
-        }
-      });
-    for (auto& thread : threads) thread.join();
-    CPPUNIT_ASSERT_EQUAL(0, wrong.load());
+    CPPUNIT_ASSERT_EQUAL(0, wrong_answers_from_threads(2000, [&](int t, int i) {
+      const std::string key = i % 97 == 0 ? std::string() : "key-" + std::to_string((i + t) % 150);
+      const std::string data = "data " + std::to_string(i);
+      return hmac_sha256(key, data) == reference(key, data);
+    }));
   }
 
   void testSha256Hex() {
@@ -182,17 +189,10 @@ class CryptoTest : public CppUnit::TestFixture {
       EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
       return std::string(reinterpret_cast<char*>(md), len);
     };
-    std::atomic<int> wrong{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 8; ++t)
-      threads.emplace_back([&, t] {
-        for (int i = 0; i < 1500; ++i) {
-          const std::string data(static_cast<size_t>((i + t) % 301), static_cast<char>('a' + t));
-          if (natomedia::core::sha256(data) != reference(data)) ++wrong;
-        }
-      });
-    for (auto& thread : threads) thread.join();
-    CPPUNIT_ASSERT_EQUAL(0, wrong.load());
+    CPPUNIT_ASSERT_EQUAL(0, wrong_answers_from_threads(1500, [&](int t, int i) {
+      const std::string data(static_cast<size_t>((i + t) % 301), static_cast<char>('a' + t));
+      return natomedia::core::sha256(data) == reference(data);
+    }));
   }
 
   void testPurposeHmac() {
